@@ -1,0 +1,247 @@
+"""Camera sites: readers for Amnesty counts, point lists and CSV layers, as one array table."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from sim.errors import DataError
+from sim.geo import lonlat_to_xy
+from sim.records import SkipReport, lenient_coordinates, read_csv_columns
+
+log = logging.getLogger(__name__)
+
+AMNESTY_COLUMNS = ["n_cameras_median", "Lat", "Long", "BoroName"]
+ATTACHMENT_CLASSES = {
+    "attached_street_median": "public_street",
+    "attached_building_median": "private_building",
+    "attached_unknown_median": "unknown",
+}
+# Ban the Scan's all-cameras file: type 1 = public (street furniture) site, 0 = private-only.
+BANTHESCAN_TYPE_CLASS = {1: "public_street", 0: "private_building"}
+LAT_NAMES = ("lat", "latitude", "Lat", "Latitude", "LATITUDE")
+LON_NAMES = ("lon", "long", "longitude", "Long", "Lon", "Longitude", "LONGITUDE")
+# Ban the Scan sites sit within a few metres of the Amnesty intersection they come from
+# (median 1 m, 90th percentile 5 m on the bundle); 15 m joins them without reaching the next.
+COUNT_JOIN_MAX_M = 15.0
+
+
+@dataclass(frozen=True)
+class CameraSites:
+    """Camera sites as arrays: one row per site (a place with ``count`` cameras of one class)."""
+
+    camera_id: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    cls: np.ndarray
+    count: np.ndarray
+    source: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.camera_id)
+
+    def subset(self, mask: np.ndarray) -> CameraSites:
+        """The sites where ``mask`` is true (or at the given indices)."""
+        return CameraSites(**{k: getattr(self, k)[mask] for k in self.__dataclass_fields__})
+
+    def with_counts(self, count: np.ndarray) -> CameraSites:
+        """The same sites with other camera counts."""
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        fields["count"] = np.asarray(count, float)
+        return CameraSites(**fields)
+
+    @staticmethod
+    def concat(parts: list[CameraSites]) -> CameraSites:
+        """All sites of ``parts``, in order; camera ids must stay unique."""
+        if not parts:
+            return empty_sites()
+        merged = CameraSites(
+            **{
+                k: np.concatenate([getattr(p, k) for p in parts])
+                for k in CameraSites.__dataclass_fields__
+            }
+        )
+        ids, counts = np.unique(merged.camera_id.astype(str), return_counts=True)
+        if (counts > 1).any():
+            raise DataError(f"camera id {ids[counts > 1][0]!r} appears in two layers")
+        return merged
+
+
+def empty_sites() -> CameraSites:
+    """A table with no camera site."""
+    f, o = np.zeros(0, float), np.zeros(0, dtype=object)
+    return CameraSites(o, f, f, f, f, o, f, o)
+
+
+def make_sites(
+    lat: np.ndarray, lon: np.ndarray, cls: np.ndarray, count: np.ndarray, source: str, prefix: str
+) -> CameraSites:
+    """Build a table, projecting to metres and giving each site a stable coordinate id."""
+    x, y = lonlat_to_xy(lon, lat)
+    ids = np.array([f"{prefix}:{a:.6f},{b:.6f}" for a, b in zip(lat, lon)], dtype=object)
+    ids = _deduplicate(ids)
+    n = len(ids)
+    return CameraSites(
+        camera_id=ids,
+        lat=np.asarray(lat, float),
+        lon=np.asarray(lon, float),
+        x=x,
+        y=y,
+        cls=np.asarray(cls, dtype=object),
+        count=np.asarray(count, float),
+        source=np.full(n, source, dtype=object),
+    )
+
+
+def _deduplicate(ids: np.ndarray) -> np.ndarray:
+    """Suffix repeated ids with #2, #3, ... in order of appearance."""
+    seen: dict[str, int] = {}
+    out = ids.copy()
+    for i, cid in enumerate(ids):
+        seen[cid] = seen.get(cid, 0) + 1
+        if seen[cid] > 1:
+            out[i] = f"{cid}#{seen[cid]}"
+    return out
+
+
+def read_amnesty_counts(
+    path: Path, boroughs: list[str] | None = None, source: str = "amnesty_counts"
+) -> tuple[CameraSites, SkipReport]:
+    """Amnesty's per-intersection camera counts (full original file or the offline bundle's).
+
+    An intersection with attachment medians becomes one site per attachment class with cameras
+    (street -> ``public_street``, building -> ``private_building``, unknown -> ``unknown``);
+    one without (empty cells) becomes one ``unknown`` site counting ``n_cameras_median``.
+    Intersections with zero cameras are not sites. Rows with missing, non-numeric or
+    out-of-city coordinates or counts are reported and left out.
+    """
+    frame = read_csv_columns(path, AMNESTY_COLUMNS)
+    report = SkipReport(source=f"{path.name}", read=len(frame))
+    if boroughs is not None:
+        frame = frame[frame["BoroName"].isin(boroughs)]
+    labels = np.array([f"line {i + 2}" for i in frame.index])
+    lat, lon, keep = lenient_coordinates(frame["Lat"], frame["Long"], report, labels)
+    total = pd.to_numeric(frame["n_cameras_median"], errors="coerce").to_numpy(float)
+    bad_count = keep & ~np.isfinite(total)
+    report.skip(
+        "missing or non-numeric n_cameras_median",
+        [f"{labels[i]}: {frame['n_cameras_median'].iloc[i]!r}" for i in np.flatnonzero(bad_count)],
+        int(bad_count.sum()),
+    )
+    keep &= np.isfinite(total) & (total > 0)
+    attach = {
+        col: pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+        if col in frame
+        else np.full(len(frame), np.nan)
+        for col in ATTACHMENT_CLASSES
+    }
+    has_attach = np.all([np.isfinite(a) for a in attach.values()], axis=0)
+    parts = []
+    plain = keep & ~has_attach
+    parts.append(
+        make_sites(lat[plain], lon[plain], np.full(plain.sum(), "unknown"), total[plain],
+                   source, "amnesty")
+    )
+    for col, cls in ATTACHMENT_CLASSES.items():
+        rows = keep & has_attach & (np.nan_to_num(attach[col]) > 0)
+        parts.append(
+            make_sites(lat[rows], lon[rows], np.full(rows.sum(), cls), attach[col][rows], source,
+                       f"amnesty-{cls}")
+        )
+    sites = CameraSites.concat(parts)
+    report.kept = len(sites)
+    report.log()
+    return sites, report
+
+
+def read_point_json(
+    path: Path, source: str, default_class: str = "public_street"
+) -> tuple[CameraSites, SkipReport]:
+    """A JSON point list: ``[[lat, lon], ...]`` or ``[[lat, lon, type], ...]`` (Ban the Scan).
+
+    With a type, 1 is a public street-furniture site and 0 a private-only site.
+    """
+    try:
+        records = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read JSON point list ({exc})") from None
+    if not isinstance(records, list):
+        raise DataError(f"{path}: expected a JSON list of [lat, lon] pairs")
+    report = SkipReport(source=Path(path).name, read=len(records))
+    lat_t, lon_t, cls = [], [], []
+    bad_shape = []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, list) or len(rec) not in (2, 3):
+            bad_shape.append(f"item {i}: {rec!r}")
+            lat_t.append("")
+            lon_t.append("")
+            cls.append(default_class)
+            continue
+        lat_t.append(rec[0])
+        lon_t.append(rec[1])
+        cls.append(BANTHESCAN_TYPE_CLASS.get(rec[2], "unknown") if len(rec) == 3 else default_class)
+    labels = np.array([f"item {i}" for i in range(len(records))])
+    lat, lon, keep = lenient_coordinates(
+        np.array(lat_t, dtype=object), np.array(lon_t, dtype=object), report, labels
+    )
+    cls_arr = np.array(cls, dtype=object)
+    sites = make_sites(lat[keep], lon[keep], cls_arr[keep], np.ones(keep.sum()), source, source)
+    report.kept = len(sites)
+    report.log()
+    return sites, report
+
+
+def read_point_csv(path: Path, source: str, cls: str) -> tuple[CameraSites, SkipReport]:
+    """A CSV point list with latitude / longitude columns (DOT cameras, LinkNYC kiosks)."""
+    frame = read_csv_columns(path, [])
+    lat_col = next((c for c in LAT_NAMES if c in frame.columns), None)
+    lon_col = next((c for c in LON_NAMES if c in frame.columns), None)
+    if lat_col is None or lon_col is None:
+        raise DataError(
+            f"{path}: missing required column {'latitude' if lat_col is None else 'longitude'!r} "
+            f"(accepted names: {', '.join(LAT_NAMES if lat_col is None else LON_NAMES)})"
+        )
+    report = SkipReport(source=Path(path).name, read=len(frame))
+    labels = np.array([f"line {i + 2}" for i in range(len(frame))])
+    lat, lon, keep = lenient_coordinates(frame[lat_col], frame[lon_col], report, labels)
+    sites = make_sites(
+        lat[keep], lon[keep], np.full(keep.sum(), cls), np.ones(keep.sum()), source, source
+    )
+    report.kept = len(sites)
+    report.log()
+    return sites, report
+
+
+def join_counts(sites: CameraSites, counts: CameraSites, max_m: float = COUNT_JOIN_MAX_M) -> CameraSites:
+    """Give each site the camera count of the nearest ``counts`` site within ``max_m``.
+
+    Sites with no counted site near them keep their own count. Used to carry Amnesty's
+    per-intersection counts onto Ban the Scan's site list.
+    """
+    if len(sites) == 0 or len(counts) == 0:
+        return sites
+    tree = cKDTree(np.c_[counts.x, counts.y])
+    dist, idx = tree.query(np.c_[sites.x, sites.y], distance_upper_bound=max_m)
+    found = np.isfinite(dist)
+    new = sites.count.copy()
+    new[found] = counts.count[idx[found]]
+    return sites.with_counts(new)
+
+
+def within_box(sites: CameraSites, bounds: tuple[float, float, float, float], pad_m: float) -> np.ndarray:
+    """True for sites inside ``bounds`` (minx, miny, maxx, maxy, metres) padded by ``pad_m``."""
+    minx, miny, maxx, maxy = bounds
+    return (
+        (sites.x >= minx - pad_m)
+        & (sites.x <= maxx + pad_m)
+        & (sites.y >= miny - pad_m)
+        & (sites.y <= maxy + pad_m)
+    )

@@ -1,0 +1,209 @@
+"""The walk network: built from OpenStreetMap with osmnx, projected, flattened to arrays, cached."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.spatial import cKDTree
+
+from sim.errors import DataError
+from sim.geo import PROJECTED_CRS, lonlat_to_xy
+
+log = logging.getLogger(__name__)
+
+NETWORK_TYPE = "walk"
+# Bump when the arrays below change meaning, so that stale caches are rebuilt.
+NETWORK_CACHE_VERSION = 2
+
+
+@dataclass(frozen=True)
+class WalkNetwork:
+    """A directed walk network in metres (UTM 18N), as flat arrays.
+
+    Nodes are indexed 0..n_nodes-1 and edges 0..n_edges-1. Every edge's geometry runs from
+    its ``u`` node to its ``v`` node; ``edge_length_m`` is that geometry's projected length.
+    """
+
+    node_osmid: np.ndarray
+    node_x: np.ndarray
+    node_y: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_highway: np.ndarray
+    edge_geom: np.ndarray
+    source_sha256: str
+    crs: str = PROJECTED_CRS
+    _tree: cKDTree | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_x)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edge_u)
+
+    def node_tree(self) -> cKDTree:
+        """KD-tree over node positions (built once)."""
+        if self._tree is None:
+            object.__setattr__(self, "_tree", cKDTree(np.c_[self.node_x, self.node_y]))
+        return self._tree
+
+    def nearest_nodes(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest node index and its distance (metres) for each point."""
+        dist, idx = self.node_tree().query(np.c_[np.atleast_1d(x), np.atleast_1d(y)])
+        return idx.astype(np.int64), dist
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) of the nodes, metres."""
+        return (
+            float(self.node_x.min()),
+            float(self.node_y.min()),
+            float(self.node_x.max()),
+            float(self.node_y.max()),
+        )
+
+    def routing_matrix(self, weight: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+        """Sparse node-by-node matrix of ``weight`` for Dijkstra, and the edge behind each entry.
+
+        Parallel edges keep the lightest. Returns the matrix and ``pair_edge``: for entry k of
+        the matrix in CSR order, the index of the edge it stands for.
+        """
+        order = np.lexsort((weight, self.edge_v, self.edge_u))
+        u, v = self.edge_u[order], self.edge_v[order]
+        first = np.ones(len(order), bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        chosen = order[first]
+        # Zero weights vanish in scipy's sparse format; a tiny positive floor keeps the edge.
+        w = np.maximum(weight[chosen], 1e-9)
+        matrix = csr_matrix(
+            (w, (self.edge_u[chosen], self.edge_v[chosen])), shape=(self.n_nodes, self.n_nodes)
+        )
+        matrix.sort_indices()
+        # csr_matrix sorts by (row, col), which is how `chosen` is already ordered.
+        return matrix, chosen
+
+    def edges_between(self, path_nodes: np.ndarray, pair_edge: np.ndarray) -> np.ndarray:
+        """Edge indices joining consecutive nodes of ``path_nodes`` (as chosen by routing)."""
+        u, v = path_nodes[:-1], path_nodes[1:]
+        keys = self.edge_u[pair_edge].astype(np.int64) * self.n_nodes + self.edge_v[pair_edge]
+        pos = np.searchsorted(keys, u.astype(np.int64) * self.n_nodes + v)
+        return pair_edge[pos]
+
+
+def network_from_graph(graph, source_sha256: str) -> WalkNetwork:
+    """Flatten a projected osmnx MultiDiGraph into a :class:`WalkNetwork`."""
+    osmids = np.fromiter(graph.nodes, dtype=np.int64, count=len(graph))
+    index = {osmid: i for i, osmid in enumerate(osmids.tolist())}
+    node_x = np.array([graph.nodes[n]["x"] for n in osmids.tolist()], float)
+    node_y = np.array([graph.nodes[n]["y"] for n in osmids.tolist()], float)
+    us, vs, highways, geoms = [], [], [], []
+    for u, v, data in graph.edges(data=True):
+        iu, iv = index[u], index[v]
+        geom = data.get("geometry")
+        if geom is None:
+            geom = shapely.LineString([(node_x[iu], node_y[iu]), (node_x[iv], node_y[iv])])
+        else:
+            start = shapely.Point(geom.coords[0])
+            if start.distance(shapely.Point(node_x[iv], node_y[iv])) < start.distance(
+                shapely.Point(node_x[iu], node_y[iu])
+            ):
+                geom = geom.reverse()
+        highway = data.get("highway", "unclassified")
+        if isinstance(highway, list):
+            highway = highway[0]
+        us.append(iu)
+        vs.append(iv)
+        highways.append(str(highway))
+        geoms.append(geom)
+    edge_geom = np.array(geoms, dtype=object)
+    return WalkNetwork(
+        node_osmid=osmids,
+        node_x=node_x,
+        node_y=node_y,
+        edge_u=np.array(us, np.int32),
+        edge_v=np.array(vs, np.int32),
+        edge_length_m=shapely.length(edge_geom),
+        edge_highway=np.array(highways, dtype=object),
+        edge_geom=edge_geom,
+        source_sha256=source_sha256,
+    )
+
+
+def build_from_osm_xml(path: Path, source_sha256: str) -> WalkNetwork:
+    """Build the walk network from an OSM XML file (bz2 allowed) with osmnx.
+
+    Keeps the largest strongly connected component and projects to UTM 18N.
+    """
+    import osmnx as ox
+
+    log.info("building the walk network from %s (about 11 s)", path)
+    try:
+        graph = ox.graph_from_xml(path, bidirectional=True, retain_all=False)
+    except Exception as exc:  # osmnx raises parser-specific errors (EOFError, ParseError...)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path}: cannot read OpenStreetMap XML ({reason})") from None
+    return _finish(graph, source_sha256)
+
+
+def build_from_overpass(place: str) -> WalkNetwork:
+    """Download and build the walk network of ``place`` from the Overpass API (online)."""
+    import osmnx as ox
+
+    log.info("downloading the %s walk network of %s from Overpass", NETWORK_TYPE, place)
+    graph = ox.graph_from_place(place, network_type=NETWORK_TYPE, retain_all=False)
+    return _finish(graph, f"overpass:{place}")
+
+
+def _finish(graph, source_sha256: str) -> WalkNetwork:
+    import osmnx as ox
+
+    if len(graph) == 0:
+        raise DataError(f"{source_sha256}: the OpenStreetMap data holds no walkable ways")
+    graph = ox.truncate.largest_component(graph, strongly=True)
+    graph = ox.project_graph(graph, to_crs=PROJECTED_CRS)
+    return network_from_graph(graph, source_sha256)
+
+
+def load_network(osm_path: Path, source_sha256: str, cache_dir: Path | None) -> WalkNetwork:
+    """The walk network of ``osm_path``, from the cache when it was built before."""
+    cache_file = None
+    if cache_dir is not None:
+        key = f"network_{NETWORK_TYPE}_v{NETWORK_CACHE_VERSION}_{source_sha256[:16]}.pickle"
+        cache_file = cache_dir / key
+        if cache_file.is_file():
+            with open(cache_file, "rb") as handle:
+                return pickle.load(handle)
+    network = build_from_osm_xml(osm_path, source_sha256)
+    if cache_file is not None:
+        write_pickle_atomic(cache_file, network)
+    return network
+
+
+def write_pickle_atomic(path: Path, obj: object) -> None:
+    """Pickle ``obj`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    with open(tmp, "wb") as handle:
+        pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def snap_points(
+    network: WalkNetwork, lat: np.ndarray, lon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Project points and snap each to its nearest network node.
+
+    Returns x, y (metres), node index and snap distance (metres).
+    """
+    x, y = lonlat_to_xy(lon, lat)
+    node, dist = network.nearest_nodes(x, y)
+    return x, y, node, dist
