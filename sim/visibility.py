@@ -104,7 +104,8 @@ def corridor_open_space(
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     geoms, widths_m = geoms[keep], widths_m[keep]
     keys = [
-        (wkb, width) for wkb, width in zip(shapely.to_wkb(shapely.normalize(geoms)), widths_m)
+        (wkb, width)
+        for wkb, width in zip(shapely.to_wkb(shapely.normalize(geoms)), widths_m, strict=True)
     ]
     unique = np.array(sorted({key: i for i, key in enumerate(keys)}.values()), dtype=int)
     buffers = shapely.buffer(geoms[unique], widths_m[unique] / 2.0, quad_segs=2)
@@ -191,17 +192,24 @@ def load_building_footprints(
     starts = bins[np.r_[True, np.diff(bins) > 1]]
     ends = bins[np.r_[np.diff(bins) > 1, True]] + 1
     lon_min, _, lon_max, _ = frame.total_bounds
-    bands_deg = shapely.box(lon_min - 0.01, starts * _BAND_BIN_DEG, lon_max + 0.01, ends * _BAND_BIN_DEG)
+    bands_deg = shapely.box(
+        lon_min - 0.01, starts * _BAND_BIN_DEG, lon_max + 0.01, ends * _BAND_BIN_DEG
+    )
     bands = gpd.GeoSeries(shapely.segmentize(bands_deg, _BAND_BIN_DEG), crs="EPSG:4326")
     logger.info(
         "%s: footprints cover latitude bands %s",
         path,
-        ", ".join(f"{s * _BAND_BIN_DEG:.3f}-{e * _BAND_BIN_DEG:.3f}" for s, e in zip(starts, ends)),
+        ", ".join(
+            f"{s * _BAND_BIN_DEG:.3f}-{e * _BAND_BIN_DEG:.3f}"
+            for s, e in zip(starts, ends, strict=True)
+        ),
     )
 
     projected = frame.to_crs(to_crs)
     closed = shapely.buffer(
-        shapely.union_all(shapely.buffer(projected.geometry.values, _COVERAGE_CLOSING_M, quad_segs=2)),
+        shapely.union_all(
+            shapely.buffer(projected.geometry.values, _COVERAGE_CLOSING_M, quad_segs=2)
+        ),
         -_COVERAGE_CLOSING_M,
         quad_segs=2,
     )
@@ -334,7 +342,7 @@ def _first_crossing(
     segments: np.ndarray,
     tree: shapely.STRtree,
 ) -> np.ndarray:
-    """Return, per ray `starts + t * offsets`, the smallest t in [0, 1] meeting a segment (1 if none)."""
+    """Return per ray `starts + t * offsets` the smallest t in [0, 1] on a segment, else 1."""
     rays = shapely.linestrings(np.stack([starts, starts + offsets], axis=1))
     ray, seg = tree.query(rays)
     reach = np.ones(len(starts))

@@ -1,0 +1,156 @@
+"""Camera edits of a scenario: remove cameras by class, source, id, place or rank; add cameras."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from sim.cameras import CameraSites, make_sites
+from sim.errors import ScenarioError
+from sim.geo import in_nyc, lonlat_to_xy
+
+EDIT_KEYS = {
+    "action": "remove or add",
+    "classes": "a list of camera classes",
+    "sources": "a list of camera sources",
+    "ids": "a list of camera ids",
+    "within_m_of_site": "metres > 0",
+    "line": "a list of [lat, lon] points (at least two)",
+    "within_m_of_line": "metres > 0",
+    "top_k": "a whole number >= 1",
+    "points": "a list of [lat, lon] points",
+    "class": "a camera class",
+    "count": "cameras per added site, a number > 0",
+}
+
+
+def validate_edits(edits: list[Any], path: Path) -> None:
+    """Check the shape of every ``[[cameras.edits]]`` table; names file, key and value."""
+    from sim.scenario import CAMERA_CLASSES, KNOWN_SOURCES
+
+    for i, edit in enumerate(edits):
+        where = f"{path}: key 'cameras.edits[{i}]"
+        if not isinstance(edit, dict):
+            raise ScenarioError(f"{where}' must be a table")
+        for key, value in edit.items():
+            if key not in EDIT_KEYS:
+                raise ScenarioError(f"{where}.{key}': unknown key (allowed: {', '.join(EDIT_KEYS)})")
+        action = edit.get("action", "remove")
+        if action not in ("remove", "add"):
+            raise ScenarioError(f"{where}.action': bad value {action!r} (allowed: 'remove', 'add')")
+        for cls in edit.get("classes", []) + ([edit["class"]] if "class" in edit else []):
+            if cls not in CAMERA_CLASSES:
+                raise ScenarioError(f"{where}': unknown camera class {cls!r} (allowed: "
+                                    f"{', '.join(CAMERA_CLASSES)})")
+        for src in edit.get("sources", []):
+            if src not in KNOWN_SOURCES:
+                raise ScenarioError(f"{where}.sources': unknown source {src!r} (allowed: "
+                                    f"{', '.join(KNOWN_SOURCES)})")
+        for key in ("within_m_of_site", "within_m_of_line", "count"):
+            value = edit.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                      or value <= 0):
+                raise ScenarioError(f"{where}.{key}': bad value {value!r} (allowed: "
+                                    f"{EDIT_KEYS[key]})")
+        if "top_k" in edit:
+            k = edit["top_k"]
+            if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+                raise ScenarioError(f"{where}.top_k': bad value {k!r} (allowed: a whole number "
+                                    ">= 1)")
+        if ("line" in edit) != ("within_m_of_line" in edit):
+            raise ScenarioError(f"{where}': 'line' and 'within_m_of_line' go together")
+        for key in ("line", "points"):
+            if key in edit:
+                _points(edit[key], f"{where}.{key}'", 2 if key == "line" else 1)
+        if action == "add" and ("points" not in edit or "class" not in edit):
+            raise ScenarioError(f"{where}': an 'add' edit needs 'points' and 'class'")
+        if action == "remove" and not any(
+            k in edit for k in ("classes", "sources", "ids", "within_m_of_site", "line", "top_k")
+        ):
+            raise ScenarioError(f"{where}': a 'remove' edit needs at least one of classes, "
+                                "sources, ids, within_m_of_site, line, top_k")
+
+
+def _points(value: Any, where: str, minimum: int) -> np.ndarray:
+    ok = (isinstance(value, list) and len(value) >= minimum
+          and all(isinstance(p, list) and len(p) == 2
+                  and all(isinstance(c, int | float) and not isinstance(c, bool) for c in p)
+                  for p in value))
+    arr = np.array(value, float) if ok else None
+    if not ok or not in_nyc(arr[:, 0], arr[:, 1]).all():
+        raise ScenarioError(f"{where}: bad value {value!r} (allowed: at least {minimum} "
+                            "[lat, lon] points in New York City)")
+    return arr
+
+
+def removal_mask(cameras: CameraSites, edit: dict[str, Any], site_xy: tuple[float, float],
+                 where: str) -> np.ndarray:
+    """Cameras an edit removes: those matching every criterion it gives (top_k excepted)."""
+    mask = np.ones(len(cameras), bool)
+    if "classes" in edit:
+        mask &= np.isin(cameras.cls, edit["classes"])
+    if "sources" in edit:
+        mask &= np.isin(cameras.source, edit["sources"])
+    if "ids" in edit:
+        known = set(cameras.camera_id.tolist())
+        for cid in edit["ids"]:
+            if cid not in known:
+                raise ScenarioError(f"{where}.ids: unknown camera id {cid!r} (ids are listed in "
+                                    "a run's cameras.csv)")
+        mask &= np.isin(cameras.camera_id, edit["ids"])
+    if "within_m_of_site" in edit:
+        dist = np.hypot(cameras.x - site_xy[0], cameras.y - site_xy[1])
+        mask &= dist <= edit["within_m_of_site"]
+    if "line" in edit:
+        pts = np.array(edit["line"], float)
+        lx, ly = lonlat_to_xy(pts[:, 1], pts[:, 0])
+        line = shapely.LineString(np.c_[lx, ly])
+        mask &= shapely.distance(shapely.points(np.c_[cameras.x, cameras.y]), line) <= edit[
+            "within_m_of_line"]
+    return mask
+
+
+def added_cameras(edit: dict[str, Any], index: int) -> CameraSites:
+    """Hypothetical cameras an ``add`` edit places."""
+    pts = np.array(edit["points"], float)
+    return make_sites(pts[:, 0], pts[:, 1], np.full(len(pts), edit["class"], dtype=object),
+                      np.full(len(pts), float(edit.get("count", 1.0))), "scenario_edit",
+                      f"added{index}")
+
+
+def apply_edits(
+    cameras: CameraSites,
+    edits: list[dict[str, Any]],
+    site_xy: tuple[float, float],
+    path: Path | str,
+    rank_removal=None,
+) -> tuple[CameraSites, list[dict[str, Any]]]:
+    """Apply edits in order; returns the edited cameras and a log of what each edit did.
+
+    ``rank_removal(cameras, candidates, k)`` returns the indices (into ``cameras``) of the k
+    candidates contributing most, for ``top_k`` edits (ranked on the cameras as they stand
+    when that edit is reached).
+    """
+    log = []
+    for i, edit in enumerate(edits):
+        where = f"{path}: cameras.edits[{i}]"
+        if edit.get("action", "remove") == "add":
+            new = added_cameras(edit, i)
+            cameras = CameraSites.concat([cameras, new])
+            log.append({"edit": i, "action": "add", "cameras": len(new)})
+            continue
+        mask = removal_mask(cameras, edit, site_xy, where)
+        if "top_k" in edit:
+            if rank_removal is None:
+                raise ScenarioError(f"{where}.top_k: ranking is not available here")
+            candidates = np.flatnonzero(mask)
+            top = rank_removal(cameras, candidates, edit["top_k"])
+            mask = np.zeros(len(cameras), bool)
+            mask[top] = True
+        log.append({"edit": i, "action": "remove", "cameras": int(mask.sum()),
+                    "camera_count": float(cameras.count[mask].sum())})
+        cameras = cameras.subset(~mask)
+    return cameras, log

@@ -1,0 +1,236 @@
+"""Exposure: camera coverage of the network (built once, cached), of points, and of routes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from sim.camera_model import LEVELS, CameraParams, level_ranges_for, public_flags
+from sim.cameras import CameraSites
+from sim.coverage import (
+    SEEN,
+    CoveragePieces,
+    EdgeExposure,
+    edge_exposure,
+    polygon_pieces,
+    radius_pieces,
+)
+from sim.network import WalkNetwork, write_pickle_atomic
+
+log = logging.getLogger(__name__)
+
+COVERAGE_CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Cameras with their reach, the pieces of every edge they see, and per-edge exposure."""
+
+    cameras: CameraSites
+    level_range_m: np.ndarray  # (n_cameras, 3)
+    public: np.ndarray
+    pieces: CoveragePieces
+    edges: EdgeExposure
+    first_seen_m: np.ndarray
+    visibility: str
+    areas: np.ndarray | None  # sightline: visible area per camera and level, (n_cameras, 3)
+
+    def with_active(self, active: np.ndarray, n_edges: int, count: np.ndarray | None = None
+                    ) -> Coverage:
+        """The same coverage counting only ``active`` cameras (and optionally other counts)."""
+        count = self.cameras.count if count is None else count
+        edges = edge_exposure(self.pieces, n_edges, count, self.public, active)
+        kept = self.pieces.subset(active[self.pieces.camera])
+        ranges = np.where(active[:, None], self.level_range_m, 0.0)  # inactive: no reach
+        return Coverage(
+            self.cameras.with_counts(count), ranges, self.public & active, kept,
+            edges, first_seen_per_edge(kept, n_edges), self.visibility, self.areas,
+        )
+
+
+def first_seen_per_edge(pieces: CoveragePieces, n_edges: int) -> np.ndarray:
+    """Metres from each edge's start to its first stretch in view; NaN where none."""
+    out = np.full(n_edges, np.inf)
+    seen = pieces.level == SEEN
+    np.minimum.at(out, pieces.edge[seen], pieces.start_m[seen])
+    out[np.isinf(out)] = np.nan
+    return out
+
+
+def build_coverage(
+    network: WalkNetwork,
+    cameras: CameraSites,
+    classes: Mapping[str, CameraParams],
+    visibility: str = "radius",
+    open_space: shapely.Geometry | None = None,
+    open_space_key: str = "",
+    cache_dir: Path | None = None,
+) -> Coverage:
+    """Coverage of every edge of ``network`` by ``cameras`` under a visibility model.
+
+    ``radius``: a camera sees every point within its reach. ``sightline``: it sees a point only
+    along a straight line through ``open_space`` (isovists clipped to each level's reach).
+    Results are cached under ``cache_dir`` keyed by network, cameras, reach and model.
+    """
+    ranges = level_ranges_for(classes, cameras.cls)
+    public = public_flags(classes, cameras.cls)
+    key = _cache_key(network, cameras, ranges, visibility, open_space_key)
+    cache_file = cache_dir / f"coverage_v{COVERAGE_CACHE_VERSION}_{key}.pickle" if cache_dir else None
+    if cache_file is not None and cache_file.is_file():
+        with open(cache_file, "rb") as handle:
+            pieces, areas = pickle.load(handle)
+    else:
+        xy = np.c_[cameras.x, cameras.y]
+        areas = None
+        if visibility == "radius":
+            pieces = radius_pieces(network.edge_geom, xy, ranges)
+        elif visibility == "sightline":
+            if open_space is None:
+                raise ValueError("sightline visibility needs an open_space geometry")
+            areas = sightline_areas(xy, ranges, open_space)
+            n = len(cameras)
+            pieces = polygon_pieces(
+                network.edge_geom,
+                areas.ravel(),
+                np.repeat(np.arange(n), len(LEVELS)),
+                np.tile(np.arange(len(LEVELS)), n),
+            )
+        else:
+            raise ValueError(f"unknown visibility model {visibility!r}")
+        if cache_file is not None:
+            write_pickle_atomic(cache_file, (pieces, areas))
+    edges = edge_exposure(pieces, network.n_edges, cameras.count, public)
+    return Coverage(cameras, ranges, public, pieces, edges,
+                    first_seen_per_edge(pieces, network.n_edges), visibility, areas)
+
+
+def sightline_areas(xy: np.ndarray, ranges: np.ndarray, open_space: shapely.Geometry) -> np.ndarray:
+    """Visible area of each camera at each level: its isovist clipped to that level's reach."""
+    from sim.visibility import isovists
+
+    iso = isovists(xy, ranges.max(axis=1), open_space) if len(xy) else np.zeros(0, object)
+    out = np.empty(ranges.shape, dtype=object)
+    for level in range(ranges.shape[1]):
+        disks = shapely.buffer(shapely.points(xy), ranges[:, level], quad_segs=32)
+        out[:, level] = shapely.intersection(iso, disks) if len(xy) else disks
+    return out
+
+
+def _cache_key(network, cameras, ranges, visibility, open_space_key) -> str:
+    digest = hashlib.sha256()
+    digest.update(network.source_sha256.encode())
+    digest.update(np.ascontiguousarray(np.c_[cameras.x, cameras.y]).tobytes())
+    digest.update(np.ascontiguousarray(ranges).tobytes())
+    digest.update(f"{visibility}|{open_space_key}".encode())
+    return digest.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class PointExposure:
+    """Exposure per second of standing at each point: flags, camera count, camera indices."""
+
+    seen: np.ndarray
+    seen_public: np.ndarray
+    camera: np.ndarray  # sum of camera counts in view
+    recognition: np.ndarray
+    identification: np.ndarray
+    cameras: list[np.ndarray]
+
+
+def point_exposure(coverage: Coverage, xy: np.ndarray) -> PointExposure:
+    """Which cameras see each point (at each level), as for a protester standing there."""
+    cams = coverage.cameras
+    n = len(xy)
+    seen, pub, rec, ident = (np.zeros(n, bool) for _ in range(4))
+    count = np.zeros(n)
+    found: list[np.ndarray] = [np.zeros(0, np.int64)] * n
+    if len(cams) == 0 or n == 0:
+        return PointExposure(seen, pub, count, rec, ident, found)
+    reach = coverage.level_range_m.max()
+    tree = cKDTree(np.c_[cams.x, cams.y])
+    near = tree.query_ball_point(xy, r=reach)
+    pt_idx = np.repeat(np.arange(n), [len(c) for c in near])
+    cam_idx = np.fromiter((c for cs in near for c in cs), np.int64, count=len(pt_idx))
+    dist = np.hypot(cams.x[cam_idx] - xy[pt_idx, 0], cams.y[cam_idx] - xy[pt_idx, 1])
+    active = coverage.level_range_m[:, 0] > 0
+    sees = []
+    for level in range(len(LEVELS)):
+        ok = (dist <= coverage.level_range_m[cam_idx, level]) & active[cam_idx]
+        if coverage.areas is not None:
+            areas = coverage.areas[cam_idx, level]
+            ok &= shapely.intersects_xy(areas, xy[pt_idx, 0], xy[pt_idx, 1])
+        sees.append(ok)
+    s = sees[SEEN]
+    seen[pt_idx[s]] = True
+    pub[pt_idx[s & coverage.public[cam_idx]]] = True
+    rec[pt_idx[sees[1] & s]] = True
+    ident[pt_idx[sees[2] & s]] = True
+    count = np.bincount(pt_idx[s], weights=cams.count[cam_idx[s]], minlength=n)
+    order = np.argsort(pt_idx[s], kind="stable")
+    split = np.split(cam_idx[s][order], np.cumsum(np.bincount(pt_idx[s], minlength=n))[:-1])
+    return PointExposure(seen, pub, count, rec, ident, split)
+
+
+@dataclass(frozen=True)
+class RouteScore:
+    """Exposure of walking one route at one speed."""
+
+    length_m: float
+    walk_s: float
+    seen_m: float
+    seen_public_m: float
+    camera_s: float
+    recognition_s: float
+    identification_s: float
+    cameras: np.ndarray
+    public_cameras: np.ndarray
+
+    @property
+    def share_surveilled(self) -> float:
+        return self.seen_m / self.length_m if self.length_m else 0.0
+
+    @property
+    def share_surveilled_public(self) -> float:
+        return self.seen_public_m / self.length_m if self.length_m else 0.0
+
+    def as_dict(self, coverage: Coverage) -> dict[str, object]:
+        return {
+            "length_m": round(self.length_m, 2),
+            "walk_s": round(self.walk_s, 2),
+            "distinct_camera_sites": len(self.cameras),
+            "distinct_public_camera_sites": len(self.public_cameras),
+            "surveilled_share_any": round(self.share_surveilled, 6),
+            "surveilled_share_public": round(self.share_surveilled_public, 6),
+            "seen_s": round(self.seen_m * self.walk_s / self.length_m, 2) if self.length_m else 0,
+            "camera_s": round(self.camera_s, 2),
+            "recognition_s": round(self.recognition_s, 2),
+            "identification_s": round(self.identification_s, 2),
+            "camera_ids": [str(coverage.cameras.camera_id[c]) for c in self.cameras],
+        }
+
+
+def score_route(
+    network: WalkNetwork, coverage: Coverage, edges: np.ndarray, speed_mps: float
+) -> RouteScore:
+    """Exposure of walking ``edges`` (in order) at ``speed_mps``: sums of per-edge coverage."""
+    e = coverage.edges
+    cams = e.cameras_on(edges)
+    return RouteScore(
+        length_m=float(network.edge_length_m[edges].sum()),
+        walk_s=float(network.edge_length_m[edges].sum() / speed_mps),
+        seen_m=float(e.seen_m[edges].sum()),
+        seen_public_m=float(e.seen_public_m[edges].sum()),
+        camera_s=float(e.camera_m[edges].sum() / speed_mps),
+        recognition_s=float(e.recognition_m[edges].sum() / speed_mps),
+        identification_s=float(e.identification_m[edges].sum() / speed_mps),
+        cameras=cams,
+        public_cameras=cams[coverage.public[cams]],
+    )

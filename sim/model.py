@@ -1,0 +1,230 @@
+"""The agent-based model: simpy processes that walk protesters edge by edge and accrue exposure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from sim.crowding import weidmann_factor
+
+# Agent status at the end of a replication.
+STATUS_DONE = "done"  # walked every leg (to the site, any march, and back if dispersing)
+STATUS_AT_SITE = "at_site"  # arrived and still at the site when the clock stopped
+STATUS_WALKING = "walking"  # still on the street when the clock stopped
+STATUS_WAITING = "not_departed"  # had not left its exit when the clock stopped
+STATUS_NO_ROUTE = "no_route"  # no walkable route from its exit to the site
+
+# Order of the per-agent accumulators (seconds, or camera-seconds for ``camera``).
+ACC = ("seen", "seen_public", "camera", "recognition", "identification")
+
+
+@dataclass(frozen=True)
+class Streets:
+    """Per-edge arrays the walkers read: geometry lengths, walking widths and exposure (metres)."""
+
+    length_m: np.ndarray
+    width_m: np.ndarray
+    seen_m: np.ndarray
+    seen_public_m: np.ndarray
+    camera_m: np.ndarray
+    recognition_m: np.ndarray
+    identification_m: np.ndarray
+    first_seen_m: np.ndarray  # metres from the edge start to its first seen stretch, NaN if none
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one replication needs, drawn before the clock starts (one row per protester).
+
+    ``routes`` is a pool of edge-index arrays; ``out_route``/``back_route`` index it (-1: none).
+    ``stand_*`` is the exposure per second of the protester's standing point in the site area.
+    With a march, everyone leaves the site together at ``march_start_s`` along ``march_route``.
+    """
+
+    depart_s: np.ndarray
+    speed_mps: np.ndarray
+    dwell_s: np.ndarray
+    out_route: np.ndarray
+    back_route: np.ndarray
+    stand_seen: np.ndarray
+    stand_public: np.ndarray
+    stand_camera: np.ndarray
+    stand_recognition: np.ndarray
+    stand_identification: np.ndarray
+    routes: list[np.ndarray]
+    origin: np.ndarray | None = None  # origin exit index; one spawner per origin
+    march_route: int = -1
+    march_start_s: float = float("nan")
+    march_speed_mps: float = 1.0
+
+
+@dataclass
+class Outcome:
+    """Per-protester results of one replication, and every edge traversal for time series."""
+
+    status: np.ndarray
+    arrive_s: np.ndarray
+    leave_s: np.ndarray
+    end_s: np.ndarray
+    walk_m: np.ndarray
+    walk_s: np.ndarray
+    walk_exposure: np.ndarray  # (n, len(ACC)) seconds on the street
+    dwell_exposure: np.ndarray  # (n, len(ACC)) seconds at the site
+    dwell_s: np.ndarray
+    first_exposure_s: np.ndarray
+    seen_m: np.ndarray  # metres of the walk in view of a camera
+    seen_public_m: np.ndarray
+    trav_agent: np.ndarray  # one row per edge traversal
+    trav_edge: np.ndarray
+    trav_start_s: np.ndarray
+    trav_speed_mps: np.ndarray
+    events: int
+
+
+def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None = None) -> Outcome:
+    """Run one replication of the protest.
+
+    A spawner process starts each protester at its departure time; each protester walks its
+    route edge by edge (one timeout per edge), its speed on entering an edge set by its free
+    speed and, with ``crowding``, by Weidmann's relation at the edge's current density. Exposure
+    accrues per traversal from the precomputed per-edge coverage: seconds = covered metres /
+    speed. At the site it stands at its point for its dwell time.
+    """
+    env = simpy.Environment()
+    n = len(plan.depart_s)
+    length = streets.length_m.tolist()
+    area = (streets.length_m * streets.width_m).tolist()
+    cov = [
+        streets.seen_m.tolist(),
+        streets.seen_public_m.tolist(),
+        streets.camera_m.tolist(),
+        streets.recognition_m.tolist(),
+        streets.identification_m.tolist(),
+    ]
+    first_seen = streets.first_seen_m.tolist()
+    occupancy = [0] * len(length)
+    routes = [r.tolist() for r in plan.routes]
+
+    status = [STATUS_WAITING] * n
+    arrive = [np.nan] * n
+    leave = [np.nan] * n
+    end = [np.nan] * n
+    walk_m = [0.0] * n
+    walk_s = [0.0] * n
+    first_exp = [np.nan] * n
+    acc_walk = [[0.0] * len(ACC) for _ in range(n)]
+    acc_dwell = [[0.0] * len(ACC) for _ in range(n)]
+    dwell_done = [0.0] * n
+    trav_agent: list[int] = []
+    trav_edge: list[int] = []
+    trav_start: list[float] = []
+    trav_speed: list[float] = []
+    seen_c, pub_c, cam_c, rec_c, idn_c = cov
+
+    def walk(i: int, route: list[int], free_speed: float):
+        acc = acc_walk[i]
+        for e in route:
+            speed = free_speed
+            if crowding:
+                occupancy[e] += 1
+                speed = free_speed * weidmann_factor(occupancy[e] / area[e])
+            now = env.now
+            if first_exp[i] != first_exp[i] and first_seen[e] == first_seen[e]:
+                first_exp[i] = now + first_seen[e] / speed
+            acc[0] += seen_c[e] / speed
+            acc[1] += pub_c[e] / speed
+            acc[2] += cam_c[e] / speed
+            acc[3] += rec_c[e] / speed
+            acc[4] += idn_c[e] / speed
+            walk_m[i] += length[e]
+            trav_agent.append(i)
+            trav_edge.append(e)
+            trav_start.append(now)
+            trav_speed.append(speed)
+            dt = length[e] / speed
+            walk_s[i] += dt
+            yield env.timeout(dt)
+            if crowding:
+                occupancy[e] -= 1
+
+    def stand(i: int, seconds: float):
+        if seconds > 0:
+            start = env.now
+            try:
+                yield env.timeout(seconds)
+            finally:
+                dwell_done[i] = env.now - start
+        if plan.stand_seen[i] and first_exp[i] != first_exp[i]:
+            first_exp[i] = arrive[i]
+
+    def protester(i: int):
+        status[i] = STATUS_WALKING
+        out = plan.out_route[i]
+        yield from walk(i, routes[out], float(plan.speed_mps[i]))
+        arrive[i] = env.now
+        status[i] = STATUS_AT_SITE
+        if plan.march_route >= 0:
+            wait = max(plan.march_start_s - env.now, 0.0)
+            yield from stand(i, wait)
+            leave[i] = env.now
+            status[i] = STATUS_WALKING
+            yield from walk(i, routes[plan.march_route], plan.march_speed_mps)
+        else:
+            yield from stand(i, float(plan.dwell_s[i]))
+            leave[i] = env.now
+        back = plan.back_route[i]
+        if back >= 0:
+            status[i] = STATUS_WALKING
+            yield from walk(i, routes[back], float(plan.speed_mps[i]))
+        status[i] = STATUS_DONE
+        end[i] = env.now
+
+    def spawner(order: np.ndarray):
+        for i in order.tolist():
+            delay = plan.depart_s[i] - env.now
+            if delay > 0:
+                yield env.timeout(delay)
+            if plan.out_route[i] < 0:
+                status[i] = STATUS_NO_ROUTE
+                continue
+            env.process(protester(i))
+
+    origin = plan.origin if plan.origin is not None else np.zeros(n, np.int64)
+    order = np.lexsort((np.arange(n), plan.depart_s, origin))
+    starts = np.flatnonzero(np.r_[True, origin[order][1:] != origin[order][:-1]])
+    for group in np.split(order, starts[1:]):
+        env.process(spawner(group))
+    env.run(until=until_s)
+
+    dwell_arr = np.array(dwell_done)
+    if until_s is not None:  # protesters still standing when the clock stopped
+        standing = np.array([s == STATUS_AT_SITE for s in status]) & (dwell_arr == 0)
+        dwell_arr[standing] = until_s - np.array(arrive)[standing]
+    stand = np.c_[plan.stand_seen, plan.stand_public, plan.stand_camera,
+                  plan.stand_recognition, plan.stand_identification].astype(float)
+    speeds = np.array(trav_speed)
+    edges = np.array(trav_edge, np.int64)
+    agents = np.array(trav_agent, np.int64)
+    seen_m = np.bincount(agents, weights=streets.seen_m[edges], minlength=n)
+    seen_pub_m = np.bincount(agents, weights=streets.seen_public_m[edges], minlength=n)
+    return Outcome(
+        status=np.array(status, dtype=object),
+        arrive_s=np.array(arrive),
+        leave_s=np.array(leave),
+        end_s=np.array(end),
+        walk_m=np.array(walk_m),
+        walk_s=np.array(walk_s),
+        walk_exposure=np.array(acc_walk).reshape(n, len(ACC)),
+        dwell_exposure=stand * dwell_arr[:, None],
+        dwell_s=dwell_arr,
+        first_exposure_s=np.array(first_exp),
+        seen_m=seen_m,
+        seen_public_m=seen_pub_m,
+        trav_agent=agents,
+        trav_edge=edges,
+        trav_start_s=np.array(trav_start),
+        trav_speed_mps=speeds,
+        events=len(edges) + 2 * n,
+    )

@@ -1,0 +1,476 @@
+"""Running a scenario: set-up shared by replications, the draws of each, and tidy results."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import routing
+from sim.camera_edits import apply_edits
+from sim.cameras import CameraSites
+from sim.city import City, cache_dir
+from sim.coverage import edge_exposure
+from sim.crowding import walking_width_m
+from sim.errors import ScenarioError
+from sim.exposure import Coverage, build_coverage, point_exposure
+from sim.model import ACC, STATUS_NO_ROUTE, Outcome, Plan, Streets, simulate
+from sim.scenario import Scenario
+from sim.sites import Site
+from sim.transit import Exits
+
+log = logging.getLogger(__name__)
+
+# Amnesty's quality review (Decode Surveillance NYC methodology, 2022): the volunteers' count as a
+# share of the expert count, 95% interval, by attachment. With [uncertainty] undercount = true a
+# replication draws the share uniformly from the interval and divides its classes' counts by it.
+UNDERCOUNT_SHARE = {
+    "public_street": (0.23, 1.0),
+    "nypd_dome": (0.23, 1.0),
+    "private_building": (0.24, 0.46),
+    "unknown": (0.24, 0.46),
+}
+# Subway riders reach the street within about a minute of their train (platform to exit);
+# with train waves, each protester's exit time is spread uniformly over this after the train.
+TRAIN_EGRESS_S = 60.0
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every replication of a scenario shares: the site, the origins, coverage, routes."""
+
+    scenario: Scenario
+    city: City
+    site: Site
+    origins: Exits
+    origin_weight: np.ndarray
+    origin_walk_m: np.ndarray
+    coverage: Coverage
+    streets: Streets
+    edit_log: list[dict[str, Any]]
+    out_routes: list[list[np.ndarray]] | None  # per origin, its route(s); None: per replication
+    back_routes: list[np.ndarray | None]  # per origin (None: no dispersal)
+    march_route: np.ndarray | None
+    march_site: Site | None
+
+
+def prepare(scenario: Scenario, city: City) -> Setup:
+    """Resolve a scenario against the city: site, origins, edited cameras, coverage, routes."""
+    s = scenario
+    net = city.network
+    site = city.site(s["site"]["id"], s["site"]["radius_m"], s["site"]["lat"], s["site"]["lon"],
+                     s["site"]["name"], where=f"{s.path}: key 'site.id'")
+    walk_to_site = routing.walking_distances_to(net, site.node)
+    origins, weights, walk_m = select_origins(scenario, city, site, walk_to_site)
+    cameras = city.camera_layers(s.layers)
+    coverage_args = _coverage_args(scenario, city)
+    ranker = _ranker(scenario, city, site, origins, weights, coverage_args)
+    cameras, edit_log = apply_edits(cameras, s["cameras"]["edits"], (site.x, site.y), s.path,
+                                    ranker)
+    coverage = build_coverage(net, cameras, s.classes, **coverage_args)
+    streets = streets_of(city, coverage)
+    out_routes = None
+    if s["routing"]["choice"] == "shortest":
+        out_routes = [[r] for r in routing.shortest_routes(net, origins.node, site.node)]
+    elif s["routing"]["choice"] == "least_exposed":
+        out_routes = [[r] for r in routing.least_exposed_routes(
+            net, origins.node, site.node, coverage.edges.seen_m,
+            s["routing"]["exposure_weight"], s["routing"]["max_detour"])]
+    march_site = march_route = None
+    end_node = site.node
+    if s["march"]["to_site"]:
+        march_site = city.site(s["march"]["to_site"], s["site"]["radius_m"],
+                               where=f"{s.path}: key 'march.to_site'")
+        tree = routing.shortest_tree(net, net.edge_length_m, site.node, towards=False)
+        march_route = routing.tree_route(net, tree, march_site.node)
+        end_node = march_site.node
+    back_routes: list[np.ndarray | None] = [None] * len(origins)
+    if s["dwell"]["disperse"]:
+        tree = routing.shortest_tree(net, net.edge_length_m, end_node, towards=False)
+        if s["dwell"]["disperse_to"] == "nearest":
+            exits = city.exits
+            nearest = exits.node[np.argmin(tree.dist[exits.node])]
+            route = routing.tree_route(net, tree, int(nearest))
+            back_routes = [route] * len(origins)
+        else:
+            back_routes = [routing.tree_route(net, tree, int(n)) for n in origins.node]
+    return Setup(scenario, city, site, origins, weights, walk_m, coverage, streets, edit_log,
+                 out_routes, back_routes, march_route, march_site)
+
+
+def _coverage_args(scenario: Scenario, city: City) -> dict[str, Any]:
+    visibility = scenario["cameras"]["visibility"]
+    args: dict[str, Any] = {"visibility": visibility, "cache_dir": cache_dir()}
+    if visibility == "sightline":
+        open_space, key = city.open_space(scenario["cameras"]["buildings"])
+        args.update(open_space=open_space, open_space_key=key)
+    return args
+
+
+def _ranker(scenario, city, site, origins, weights, coverage_args):
+    """Rank cameras for ``top_k`` edits by their marginal camera-seconds on the expected crowd."""
+
+    def rank(cameras: CameraSites, candidates: np.ndarray, k: int) -> np.ndarray:
+        from sim.ranking import expected_crowd_routes, marginal_contributions
+
+        coverage = build_coverage(city.network, cameras, scenario.classes, **coverage_args)
+        routes, agents = expected_crowd_routes(city.network, origins, weights, site,
+                                               scenario["crowd"]["protesters"])
+        contrib = marginal_contributions(coverage, routes, agents,
+                                         scenario["walking"]["speed_mean_mps"])
+        order = candidates[np.argsort(-contrib.camera_s[candidates], kind="stable")]
+        return order[:k]
+
+    return rank
+
+
+def select_origins(scenario: Scenario, city: City, site: Site, walk_to_site: np.ndarray
+                   ) -> tuple[Exits, np.ndarray, np.ndarray]:
+    """The exits protesters start from, their weights (summing to 1) and walking distances."""
+    o = scenario["origins"]
+    exits = city.exits
+    walk_m = walk_to_site[exits.node]
+    if o["mode"] == "within":
+        dist = walk_m if o["distance"] == "walking" else np.hypot(exits.x - site.x,
+                                                                  exits.y - site.y)
+        idx = np.flatnonzero(dist <= o["max_distance_m"])
+        if idx.size == 0:
+            raise ScenarioError(f"{scenario.path}: key 'origins.max_distance_m': no subway exit "
+                                f"within {o['max_distance_m']} m of site {site.site_id!r}")
+    else:
+        names = o["stations"] if o["mode"] == "stations" else o["entrances"]
+        found = []
+        for name in names:
+            match = exits.matching_station(name)
+            if match.size == 0:
+                raise ScenarioError(f"{scenario.path}: key 'origins.{o['mode']}': unknown "
+                                    f"{o['mode'][:-1]} {name!r} (see `run_sim.py data` for the "
+                                    "exits file)")
+            found.append(match)
+        idx = np.unique(np.concatenate(found))
+    idx = idx[np.isfinite(walk_m[idx])]
+    origins = exits.subset(idx)
+    if o["weights"] == "equal":
+        w = np.ones(len(idx))
+    elif o["weights"] == "distance":
+        w = np.exp(-walk_m[idx] / o["distance_decay_m"])
+    else:
+        given = {k.lower(): float(v) for k, v in o["given_weights"].items()}
+        unknown = set(given) - {s.lower() for s in origins.station}
+        if unknown:
+            raise ScenarioError(f"{scenario.path}: key 'origins.given_weights': unknown station "
+                                f"{sorted(unknown)[0]!r} among the origins")
+        per_station = pd.Series(origins.station).str.lower().map(given).fillna(0.0).to_numpy()
+        exits_of = pd.Series(origins.station).str.lower().map(
+            pd.Series(origins.station).str.lower().value_counts()).to_numpy()
+        w = per_station / exits_of
+    if w.sum() <= 0:
+        raise ScenarioError(f"{scenario.path}: key 'origins.given_weights': all weights are zero")
+    return origins, w / w.sum(), walk_m[idx]
+
+
+def streets_of(city: City, coverage: Coverage) -> Streets:
+    """Per-edge arrays the simulation reads."""
+    e = coverage.edges
+    net = city.network
+    return Streets(net.edge_length_m, walking_width_m(net.edge_highway), e.seen_m,
+                   e.seen_public_m, e.camera_m, e.recognition_m, e.identification_m,
+                   coverage.first_seen_m)
+
+
+def departure_times(arrival: dict[str, Any], n: int, rng: np.random.Generator) -> np.ndarray:
+    """Times (s) protesters leave their exits, by the scenario's arrival profile."""
+    start, duration = arrival["start_s"], arrival["duration_s"]
+    shape = arrival["shape"]
+    if shape == "uniform":
+        t = start + duration * rng.random(n)
+    elif shape == "ramp":  # density rising linearly from zero: inverse CDF of t^2
+        t = start + duration * np.sqrt(rng.random(n))
+    else:  # a Poisson process with rate n / duration
+        t = start + np.cumsum(rng.exponential(duration / n if n else 0.0, n))
+    headway = arrival["train_headway_s"]
+    if headway > 0:
+        t = start + np.ceil((t - start) / headway) * headway + TRAIN_EGRESS_S * rng.random(n)
+    return t
+
+
+def walking_speeds(walking: dict[str, Any], n: int, rng: np.random.Generator) -> np.ndarray:
+    """Free walking speeds (m/s): normal(mean, sd) truncated to [min, max] by redrawing."""
+    mean, sd = walking["speed_mean_mps"], walking["speed_sd_mps"]
+    lo, hi = walking["speed_min_mps"], walking["speed_max_mps"]
+    v = rng.normal(mean, sd, n)
+    bad = (v < lo) | (v > hi)
+    while bad.any():
+        v[bad] = rng.normal(mean, sd, int(bad.sum()))
+        bad = (v < lo) | (v > hi)
+    return v
+
+
+def stand_points(site: Site, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniform random points in the site's disk (metres)."""
+    r = site.radius_m * np.sqrt(rng.random(n))
+    a = 2 * np.pi * rng.random(n)
+    return np.c_[site.x + r * np.cos(a), site.y + r * np.sin(a)]
+
+
+@dataclass
+class Replication:
+    """One replication's tidy results."""
+
+    agents: pd.DataFrame
+    timeseries: pd.DataFrame
+    events: int
+    wall_s: float
+    undercount_share: dict[str, float] = field(default_factory=dict)
+
+
+def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence) -> Replication:
+    """Draw and simulate one replication; same setup and seed give identical results."""
+    t0 = time.perf_counter()
+    s = setup.scenario
+    rng = np.random.default_rng(seed)
+    n = s["crowd"]["protesters"]
+    coverage, streets, shares = setup.coverage, setup.streets, {}
+    if s["uncertainty"]["undercount"]:
+        coverage, shares = undercount_coverage(setup, rng)
+        streets = streets_of(setup.city, coverage)
+    origin = rng.choice(len(setup.origins), size=n, p=setup.origin_weight)
+    depart = departure_times(s["arrival"], n, rng)
+    speed = walking_speeds(s["walking"], n, rng)
+    points = stand_points(setup.site, n, rng)
+    stand = point_exposure(coverage, points)
+    if setup.out_routes is None:
+        per_origin = routing.stochastic_routes(
+            setup.city.network, setup.origins.node, setup.site.node, rng,
+            s["routing"]["perturbation_sd"], s["routing"]["routes_per_origin"])
+        choice = rng.integers(0, s["routing"]["routes_per_origin"], n)
+    else:
+        per_origin, choice = setup.out_routes, np.zeros(n, np.int64)
+    pool, out_ids = _route_pool(per_origin)
+    out_route = out_ids[origin, choice]
+    back_ids = np.full(len(setup.origins), -1)
+    for i, r in enumerate(setup.back_routes):
+        if r is not None:
+            back_ids[i] = len(pool)
+            pool.append(r)
+    march = -1
+    if setup.march_route is not None:
+        march = len(pool)
+        pool.append(setup.march_route)
+    march_start = (s["arrival"]["start_s"] + s["arrival"]["duration_s"] + s["dwell"]["duration_s"]
+                   if march >= 0 else float("nan"))
+    plan = Plan(
+        depart_s=depart, speed_mps=speed, dwell_s=np.full(n, float(s["dwell"]["duration_s"])),
+        out_route=out_route, back_route=back_ids[origin], stand_seen=stand.seen,
+        stand_public=stand.seen_public, stand_camera=stand.camera,
+        stand_recognition=stand.recognition, stand_identification=stand.identification,
+        routes=pool, march_route=march, march_start_s=march_start,
+        march_speed_mps=s["march"]["speed_mps"], origin=origin,
+    )
+    outcome = simulate(plan, streets, s["walking"]["crowding"])
+    agents = agent_table(setup, coverage, plan, outcome, stand, rep, seed)
+    series = timeseries(plan, outcome, streets, s["outputs"]["timeseries_step_s"], rep)
+    return Replication(agents, series, outcome.events, time.perf_counter() - t0, shares)
+
+
+def _route_pool(per_origin: list[list[np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:
+    pool: list[np.ndarray] = []
+    ids = np.zeros((len(per_origin), max(len(r) for r in per_origin)), np.int64)
+    for i, routes in enumerate(per_origin):
+        for j, r in enumerate(routes):
+            ids[i, j] = len(pool)
+            pool.append(r)
+    return pool, ids
+
+
+def undercount_coverage(setup: Setup, rng: np.random.Generator) -> tuple[Coverage, dict]:
+    """Coverage with each class's counts divided by a share drawn from Amnesty's interval."""
+    cams = setup.coverage.cameras
+    shares = {cls: float(rng.uniform(*UNDERCOUNT_SHARE[cls])) for cls in sorted(UNDERCOUNT_SHARE)}
+    factor = np.array([1.0 / shares.get(c, 1.0) for c in cams.cls])
+    count = cams.count * factor
+    n_edges = setup.city.network.n_edges
+    cov = setup.coverage
+    edges = edge_exposure(cov.pieces, n_edges, count, cov.public)
+    return Coverage(cams.with_counts(count), cov.level_range_m, cov.public, cov.pieces, edges,
+                    cov.first_seen_m, cov.visibility, cov.areas), shares
+
+
+AGENT_COLUMNS = [
+    "replication", "seed", "agent_id", "origin_exit", "station", "site", "status", "reason",
+    "depart_s", "arrive_s", "leave_s", "end_s", "speed_mps", "route_m", "walk_m", "walk_s",
+    "dwell_s", "seen_walk_s", "seen_dwell_s", "seen_total_s", "seen_public_walk_s",
+    "share_surveilled", "share_surveilled_public", "camera_s", "recognition_s",
+    "identification_s", "distinct_cameras", "distinct_public_cameras", "first_exposure_s",
+]
+
+
+def agent_table(setup: Setup, coverage: Coverage, plan: Plan, out: Outcome, stand,
+                rep: int, seed: np.random.SeedSequence) -> pd.DataFrame:
+    """One row per protester: origin, times, and every exposure metric."""
+    n = len(plan.depart_s)
+    walk, dwell = out.walk_exposure, out.dwell_exposure
+    idx = {k: i for i, k in enumerate(ACC)}
+    distinct, distinct_pub = _distinct_cameras(coverage, plan, out, stand)
+    route_m = np.array([setup.city.network.edge_length_m[r].sum() for r in plan.routes])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(out.walk_m > 0, out.seen_m / out.walk_m, 0.0)
+        share_pub = np.where(out.walk_m > 0, out.seen_public_m / out.walk_m, 0.0)
+    reason = np.where(out.status == STATUS_NO_ROUTE, "no walkable route from exit to site", "")
+    return pd.DataFrame({
+        "replication": np.full(n, rep),
+        "seed": np.full(n, seed.entropy, dtype=np.int64),
+        "agent_id": np.arange(n),
+        "origin_exit": setup.origins.exit_id[plan.origin],
+        "station": setup.origins.station[plan.origin],
+        "site": setup.site.site_id,
+        "status": out.status,
+        "reason": reason,
+        "depart_s": plan.depart_s,
+        "arrive_s": out.arrive_s,
+        "leave_s": out.leave_s,
+        "end_s": out.end_s,
+        "speed_mps": plan.speed_mps,
+        "route_m": route_m[plan.out_route],
+        "walk_m": out.walk_m,
+        "walk_s": out.walk_s,
+        "dwell_s": out.dwell_s,
+        "seen_walk_s": walk[:, idx["seen"]],
+        "seen_dwell_s": dwell[:, idx["seen"]],
+        "seen_total_s": walk[:, idx["seen"]] + dwell[:, idx["seen"]],
+        "seen_public_walk_s": walk[:, idx["seen_public"]],
+        "share_surveilled": share,
+        "share_surveilled_public": share_pub,
+        "camera_s": walk[:, idx["camera"]] + dwell[:, idx["camera"]],
+        "recognition_s": walk[:, idx["recognition"]] + dwell[:, idx["recognition"]],
+        "identification_s": walk[:, idx["identification"]] + dwell[:, idx["identification"]],
+        "distinct_cameras": distinct,
+        "distinct_public_cameras": distinct_pub,
+        "first_exposure_s": out.first_exposure_s,
+    })[AGENT_COLUMNS]
+
+
+def _distinct_cameras(coverage: Coverage, plan: Plan, out: Outcome, stand
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct camera sites (all, public) seeing each protester along its walk or standing."""
+    n = len(plan.depart_s)
+    per_route = [coverage.edges.cameras_on(r) for r in plan.routes]
+    all_n, pub_n = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    cache: dict[tuple, tuple[int, int]] = {}
+    # agents that finished every leg walked their routes whole; others: their traversals
+    order = np.argsort(out.trav_agent, kind="stable")
+    bounds = np.searchsorted(out.trav_agent[order], np.arange(n + 1))
+    for i in range(n):
+        if out.status[i] in ("done",) or (out.status[i] == "at_site" and plan.back_route[i] < 0):
+            legs = (plan.out_route[i], plan.march_route, plan.back_route[i])
+            key = (legs, tuple(stand.cameras[i].tolist()))
+            if key not in cache:
+                parts = [per_route[r] for r in legs if r >= 0] + [stand.cameras[i]]
+                cams = np.unique(np.concatenate(parts))
+                cache[key] = (len(cams), int(coverage.public[cams].sum()))
+            all_n[i], pub_n[i] = cache[key]
+        else:
+            edges = out.trav_edge[order[bounds[i]:bounds[i + 1]]]
+            parts = [coverage.edges.cameras_on(edges)]
+            if out.status[i] == "at_site":
+                parts.append(stand.cameras[i])
+            cams = np.unique(np.concatenate(parts))
+            all_n[i], pub_n[i] = len(cams), int(coverage.public[cams.astype(np.int64)].sum())
+    return all_n, pub_n
+
+
+def timeseries(plan: Plan, out: Outcome, streets: Streets, step_s: float, rep: int
+               ) -> pd.DataFrame:
+    """The crowd over time at ``step_s``: protesters on the street, at the site, in view, and
+    cumulative seen seconds and camera-seconds, integrated on a one-second grid."""
+    dur = streets.length_m[out.trav_edge] / out.trav_speed_mps
+    t_in = out.trav_start_s
+    t_out = t_in + dur
+    horizon = float(np.nanmax(np.r_[t_out, out.leave_s, out.end_s, plan.depart_s, 0.0])) + 1
+    n_bins = int(np.ceil(horizon)) + 1
+
+    def rate(start, stop, value):
+        diff = np.zeros(n_bins + 1)
+        ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
+        np.add.at(diff, np.floor(start[ok]).astype(np.int64), value[ok])
+        np.add.at(diff, np.floor(stop[ok]).astype(np.int64), -value[ok])
+        return np.cumsum(diff)[:n_bins]
+
+    frac_seen = np.where(streets.length_m[out.trav_edge] > 0,
+                         streets.seen_m[out.trav_edge] / streets.length_m[out.trav_edge], 0.0)
+    cam_rate = np.where(streets.length_m[out.trav_edge] > 0,
+                        streets.camera_m[out.trav_edge] / streets.length_m[out.trav_edge], 0.0)
+    ones = np.ones(len(t_in))
+    arrive, leave = out.arrive_s, np.where(np.isfinite(out.leave_s), out.leave_s, horizon)
+    on_street = rate(t_in, t_out, ones)
+    at_site = rate(arrive, leave, np.ones(len(arrive)))
+    in_view = rate(t_in, t_out, frac_seen) + rate(arrive, leave, plan.stand_seen.astype(float))
+    cam = rate(t_in, t_out, cam_rate) + rate(arrive, leave, plan.stand_camera)
+    grid = np.arange(0, n_bins, step_s)
+    cum_seen = np.concatenate(([0.0], np.cumsum(in_view)))
+    cum_cam = np.concatenate(([0.0], np.cumsum(cam)))
+    g = np.minimum(grid.astype(np.int64), n_bins - 1)
+    return pd.DataFrame({
+        "replication": rep,
+        "t_s": grid,
+        "on_street": on_street[g],
+        "at_site": at_site[g],
+        "in_view": in_view[g],
+        "cumulative_seen_s": cum_seen[g],
+        "cumulative_camera_s": cum_cam[g],
+    })
+
+
+@dataclass
+class RunResult:
+    """All replications of a scenario."""
+
+    setup: Setup
+    agents: pd.DataFrame
+    timeseries: pd.DataFrame
+    replications: list[Replication]
+    seeds: list[int | list[int]]
+    wall_s: float
+
+
+_WORKER_SETUP: Setup | None = None
+
+
+def _work(args: tuple[int, np.random.SeedSequence]) -> Replication:
+    rep, seed = args
+    assert _WORKER_SETUP is not None
+    return run_replication(_WORKER_SETUP, rep, seed)
+
+
+def run_scenario(setup: Setup, workers: int = 1, progress=None) -> RunResult:
+    """Run every replication (in ``workers`` processes); results do not depend on ``workers``."""
+    global _WORKER_SETUP
+    t0 = time.perf_counter()
+    s = setup.scenario
+    seeds = np.random.SeedSequence(s.seed).spawn(s.replications)
+    jobs = list(enumerate(seeds))
+    reps: list[Replication] = []
+    if workers <= 1 or len(jobs) == 1:
+        for job in jobs:
+            reps.append(run_replication(setup, *job))
+            if progress:
+                progress(1)
+    else:
+        _WORKER_SETUP = setup
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for rep in pool.map(_work, jobs):
+                reps.append(rep)
+                if progress:
+                    progress(1)
+        _WORKER_SETUP = None
+    agents = pd.concat([r.agents for r in reps], ignore_index=True)
+    series = pd.concat([r.timeseries for r in reps], ignore_index=True)
+    return RunResult(setup, agents, series, reps, [sq.spawn_key[0] for sq in seeds],
+                     time.perf_counter() - t0)
