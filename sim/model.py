@@ -115,7 +115,6 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
     walk_s = [0.0] * n
     first_exp = [np.nan] * n
     acc_walk = [[0.0] * len(ACC) for _ in range(n)]
-    acc_dwell = [[0.0] * len(ACC) for _ in range(n)]
     dwell_done = [0.0] * n
     trav_agent: list[int] = []
     trav_edge: list[int] = []
@@ -149,7 +148,7 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
             if crowding:
                 occupancy[e] -= 1
 
-    def stand(i: int, seconds: float):
+    def stay(i: int, seconds: float):
         if seconds > 0:
             start = env.now
             try:
@@ -167,12 +166,12 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
         status[i] = STATUS_AT_SITE
         if plan.march_route >= 0:
             wait = max(plan.march_start_s - env.now, 0.0)
-            yield from stand(i, wait)
+            yield from stay(i, wait)
             leave[i] = env.now
             status[i] = STATUS_WALKING
             yield from walk(i, routes[plan.march_route], plan.march_speed_mps)
         else:
-            yield from stand(i, float(plan.dwell_s[i]))
+            yield from stay(i, float(plan.dwell_s[i]))
             leave[i] = env.now
         back = plan.back_route[i]
         if back >= 0:

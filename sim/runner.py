@@ -227,6 +227,7 @@ class Replication:
     timeseries: pd.DataFrame
     events: int
     wall_s: float
+    edge_traffic: np.ndarray  # traversals per edge
     undercount_share: dict[str, float] = field(default_factory=dict)
 
 
@@ -276,7 +277,8 @@ def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence) -> Rep
     outcome = simulate(plan, streets, s["walking"]["crowding"])
     agents = agent_table(setup, coverage, plan, outcome, stand, rep, seed)
     series = timeseries(plan, outcome, streets, s["outputs"]["timeseries_step_s"], rep)
-    return Replication(agents, series, outcome.events, time.perf_counter() - t0, shares)
+    traffic = np.bincount(outcome.trav_edge, minlength=setup.city.network.n_edges)
+    return Replication(agents, series, outcome.events, time.perf_counter() - t0, traffic, shares)
 
 
 def _route_pool(per_origin: list[list[np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:

@@ -1,0 +1,110 @@
+"""The command line: parse, load, run, write. Domain errors become one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from sim.errors import ProtestSimError
+
+log = logging.getLogger("sim")
+
+COMMANDS = ("run", "data", "route", "compare", "rank-cameras")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_sim.py",
+        description="Simulate protesters walking from subway exits to an assembly site and "
+        "measure their exposure to cameras. With no command, runs a scenario.",
+    )
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="data directory (else $PROTEST_SIM_DATA, else data/cache)")
+    parser.add_argument("--outputs", type=Path, default=None, help="outputs folder (outputs/)")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("-q", "--quiet", action="store_true")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run a scenario (default: scenarios/washington_square.toml)")
+    run.add_argument("scenario", nargs="?", type=Path, default=None)
+    run.add_argument("--workers", type=int, default=1,
+                     help="processes for replications (results do not depend on it)")
+    run.add_argument("--no-progress", action="store_true")
+
+    data = sub.add_parser("data", help="show where each data source was found")
+    data.add_argument("what", nargs="?", default="status", choices=["status"])
+
+    route = sub.add_parser("route", help="score one walking route's exposure")
+    route.add_argument("--from", dest="origin", help="station, exit id, site id or 'lat,lon'")
+    route.add_argument("--to", dest="destination", help="station, exit id, site id or 'lat,lon'")
+    route.add_argument("--path", type=Path, help="GeoJSON LineString or lines of 'lat,lon'")
+    route.add_argument("--scenario", type=Path, default=None,
+                       help="cameras, classes and visibility from this scenario")
+    route.add_argument("--preset", choices=["amnesty", "scenario"], default="amnesty",
+                       help="amnesty: public sites at 120 m (Amnesty's route tool); "
+                       "scenario: the scenario's camera layers")
+    route.add_argument("--speed", type=float, default=1.34, help="walking speed, m/s")
+
+    compare = sub.add_parser("compare", help="compare scenarios with matched seeds")
+    compare.add_argument("scenarios", nargs="+", type=Path)
+    compare.add_argument("--workers", type=int, default=1)
+    compare.add_argument("--rerun", action="store_true", help="do not reuse finished runs")
+
+    rank = sub.add_parser("rank-cameras", help="rank camera sites by their contribution")
+    rank.add_argument("scenario", type=Path)
+    rank.add_argument("--top", type=int, default=20)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in COMMANDS for a in argv) and "-h" not in argv and "--help" not in argv:
+        argv = _insert_run(argv)
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else
+                                                logging.INFO if args.verbose else logging.WARNING),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _dispatch(args)
+    except ProtestSimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; no partial results were kept", file=sys.stderr)
+        return 130
+
+
+def _insert_run(argv: list[str]) -> list[str]:
+    """``run_sim.py [options] [SCENARIO]`` means ``run_sim.py [options] run [SCENARIO]``."""
+    out, i = [], 0
+    while i < len(argv) and argv[i].startswith("-"):
+        out.append(argv[i])
+        if argv[i] in ("--data-dir", "--outputs") and i + 1 < len(argv):
+            out.append(argv[i + 1])
+            i += 1
+        i += 1
+    return out + ["run"] + argv[i:]
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from sim import commands
+
+    if args.command == "data":
+        return commands.data_status_command(args)
+    if args.command == "route":
+        return commands.route_command(args)
+    if args.command == "compare":
+        return commands.compare_command(args)
+    if args.command == "rank-cameras":
+        return commands.rank_command(args)
+    return commands.run_command(args)
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    sys.exit(main())

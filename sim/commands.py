@@ -1,0 +1,243 @@
+"""The CLI's commands: each loads what it needs, runs the core, writes and prints results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from sim.camera_model import AMNESTY_PRESET
+from sim.city import City, load_city
+from sim.datasets import data_status, resolve_data_dir
+from sim.errors import InputError
+from sim.exposure import Coverage, build_coverage
+from sim.geo import in_nyc, lonlat_to_xy
+from sim.outputs import DEFAULT_OUTPUTS, RunFolder, new_run_id, write_json
+from sim.scenario import DEFAULT_SCENARIO, CameraLayer, load_scenario
+
+# A drawn path may leave the network by this much (metres) before it is "outside the area".
+MAX_PATH_OFF_NETWORK_M = 200.0
+
+
+def _city(args: argparse.Namespace) -> City:
+    return load_city(resolve_data_dir(args.data_dir))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.report import summary_lines, write_run
+    from sim.runner import prepare, run_scenario
+
+    scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
+    city = _city(args)
+    setup = prepare(scenario, city)
+    with tqdm(total=scenario.replications, desc=f"{scenario.name} replications",
+              disable=args.no_progress or args.quiet, unit="rep") as bar:
+        result = run_scenario(setup, workers=args.workers, progress=bar.update)
+    folder = write_run(result, args.outputs)
+    if not args.quiet:
+        print("\n".join(summary_lines(result, folder)))
+    return 0
+
+
+def data_status_command(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    print(f"data directory: {data_dir}")
+    print(f"{'source':18s} {'rows':>7s} {'size':>10s}  {'checksum':28s} found")
+    for row in data_status(data_dir):
+        size = f"{row.size_bytes / 1e6:.2f} MB" if row.size_bytes is not None else "-"
+        rows = str(row.rows) if row.rows is not None else "-"
+        print(f"{row.key:18s} {rows:>7s} {size:>10s}  {row.checksum or '-':28s} {row.found}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- route
+
+
+_LATLON = re.compile(r"^\s*(-?\d+(\.\d+)?)\s*,\s*(-?\d+(\.\d+)?)\s*$")
+
+
+def resolve_place(city: City, text: str, flag: str) -> tuple[int, str, tuple[float, float]]:
+    """A network node for a station name, GTFS stop id, exit id, site id or 'lat,lon'."""
+    match = _LATLON.match(text)
+    if match:
+        lat, lon = float(match.group(1)), float(match.group(3))
+        if not in_nyc(lat, lon):
+            raise InputError(f"{flag} {text!r}: coordinates outside New York City")
+        x, y = lonlat_to_xy(np.array([lon]), np.array([lat]))
+        node, dist = city.network.nearest_nodes(x, y)
+        if dist[0] > MAX_PATH_OFF_NETWORK_M:
+            raise InputError(f"{flag} {text!r}: {dist[0]:.0f} m from the walk network (outside "
+                             f"its area; at most {MAX_PATH_OFF_NETWORK_M:.0f} m allowed)")
+        return int(node[0]), text, (float(x[0]), float(y[0]))
+    if text in city.site_records:
+        site = city.site(text)
+        return site.node, site.name, (site.x, site.y)
+    exits = city.exits.matching_station(text)
+    if exits.size:
+        i = int(exits[0])
+        return int(city.exits.node[i]), f"{city.exits.station[i]} ({city.exits.exit_id[i]})", (
+            float(city.exits.x[i]), float(city.exits.y[i]))
+    raise InputError(f"{flag} {text!r}: not a station, exit id, site id or 'lat,lon' (sites: "
+                     f"{', '.join(list(city.site_records)[:5])}, ...)")
+
+
+def read_path_file(path: Path) -> np.ndarray:
+    """(n, 2) lat, lon points of a GeoJSON LineString or of lines 'lat,lon'."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read path file ({exc.strerror})") from None
+    if text.lstrip().startswith("{"):
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"{path}: not valid GeoJSON ({exc})") from None
+        geom = obj.get("geometry", obj) if obj.get("type") == "Feature" else obj
+        if obj.get("type") == "FeatureCollection" and obj.get("features"):
+            geom = obj["features"][0].get("geometry", {})
+        if geom.get("type") != "LineString":
+            raise InputError(f"{path}: expected a GeoJSON LineString, got {geom.get('type')!r}")
+        coords = np.array(geom.get("coordinates", []), float).reshape(-1, 2)
+        points = coords[:, ::-1] if len(coords) else coords
+    else:
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            match = _LATLON.match(line)
+            if not match:
+                raise InputError(f"{path}: line {number}: {line.strip()!r} is not 'lat,lon'")
+            rows.append((float(match.group(1)), float(match.group(3))))
+        points = np.array(rows, float).reshape(-1, 2)
+    if len(points) < 2:
+        raise InputError(f"{path}: a path needs at least two points, found {len(points)}")
+    bad = np.flatnonzero(~in_nyc(points[:, 0], points[:, 1]))
+    if bad.size:
+        raise InputError(f"{path}: point {bad[0] + 1} ({points[bad[0], 0]}, "
+                         f"{points[bad[0], 1]}) lies outside New York City")
+    return points
+
+
+def route_coverage(args: argparse.Namespace, city: City) -> Coverage:
+    """Cameras for route scoring: Amnesty's preset or a scenario's layers."""
+    from sim.city import cache_dir
+
+    if args.preset == "amnesty" and args.scenario is None:
+        cams = city.camera_layers((CameraLayer("banthescan_public", "public_street"),))
+        return build_coverage(city.network, cams, AMNESTY_PRESET, "radius",
+                              cache_dir=cache_dir())
+    scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
+    from sim.runner import _coverage_args
+
+    cams = city.camera_layers(scenario.layers)
+    return build_coverage(city.network, cams, scenario.classes,
+                          **_coverage_args(scenario, city))
+
+
+def route_command(args: argparse.Namespace) -> int:
+    from sim import plot, routing
+    from sim.coverage import SEEN, polygon_pieces, radius_pieces
+    from sim.exposure import score_route
+
+    if args.path is None and (args.origin is None or args.destination is None):
+        raise InputError("route: give --from and --to, or --path FILE")
+    if not 0.1 <= args.speed <= 3.0:
+        raise InputError(f"--speed {args.speed}: allowed 0.1..3.0 m/s")
+    city = _city(args)
+    net = city.network
+    coverage = route_coverage(args, city)
+    if args.path is not None:
+        pts = read_path_file(args.path)
+        x, y = lonlat_to_xy(pts[:, 1], pts[:, 0])
+        _, dist = net.nearest_nodes(x, y)
+        if dist.max() > MAX_PATH_OFF_NETWORK_M:
+            k = int(np.argmax(dist))
+            raise InputError(f"{args.path}: point {k + 1} ({pts[k, 0]}, {pts[k, 1]}) is "
+                             f"{dist[k]:.0f} m from the walk network (outside its area)")
+        line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
+        if coverage.areas is None:
+            pieces = radius_pieces(line, np.c_[coverage.cameras.x, coverage.cameras.y],
+                                   coverage.level_range_m)
+        else:
+            n = len(coverage.cameras)
+            pieces = polygon_pieces(line, coverage.areas.ravel(), np.repeat(np.arange(n), 3),
+                                    np.tile(np.arange(3), n))
+        from sim.coverage import edge_exposure
+
+        edges = edge_exposure(pieces, 1, coverage.cameras.count, coverage.public)
+        line_cov = Coverage(coverage.cameras, coverage.level_range_m, coverage.public, pieces,
+                            edges, np.zeros(1), coverage.visibility, coverage.areas)
+        route_edges = np.array([0])
+        geoms = line
+        score = score_route(_single_edge_network(line), line_cov, route_edges, args.speed)
+        label, pieces_for_map = str(args.path), pieces
+        active_cov = line_cov
+    else:
+        a, a_name, _ = resolve_place(city, args.origin, "--from")
+        b, b_name, _ = resolve_place(city, args.destination, "--to")
+        tree = routing.shortest_tree(net, net.edge_length_m, b, towards=True)
+        route_edges = routing.tree_route(net, tree, a)
+        if route_edges.size == 0:
+            raise InputError(f"--from {args.origin!r} and --to {args.destination!r} snap to the "
+                             "same street corner: nothing to walk")
+        geoms = net.edge_geom
+        score = score_route(net, coverage, route_edges, args.speed)
+        label = f"{a_name} -> {b_name}"
+        pieces_for_map = coverage.pieces
+        active_cov = coverage
+    result = score.as_dict(active_cov)
+    result.update({"route": label, "speed_mps": args.speed, "preset": args.preset,
+                   "visibility": coverage.visibility})
+    root = (args.outputs or DEFAULT_OUTPUTS) / "routes"
+    folder = RunFolder(root, new_run_id("route"))
+    with folder as tmp:
+        write_json(tmp / "route.json", result)
+        seen = pieces_for_map.subset((pieces_for_map.level == SEEN)
+                                     & np.isin(pieces_for_map.edge, route_edges))
+        covered = [
+            shapely.get_coordinates(
+                shapely.line_interpolate_point(geoms[e], np.linspace(s0, s1, 8)))
+            for e, s0, s1 in zip(seen.edge, seen.start_m, seen.end_m)]
+        plot.route_map([np.asarray(g.coords) for g in geoms[route_edges]], covered,
+                       np.c_[coverage.cameras.x, coverage.cameras.y], coverage.public,
+                       tmp / "route.png", label)
+    _print_route(result, folder.final)
+    return 0
+
+
+def _single_edge_network(line: np.ndarray):
+    """A stand-in network of one edge (a drawn path) for :func:`score_route`."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(edge_length_m=shapely.length(line))
+
+
+def _print_route(result: dict, folder: Path | None) -> None:
+    print(f"route: {result['route']}")
+    print(f"  length {result['length_m']:.0f} m, walking {result['walk_s'] / 60:.1f} min at "
+          f"{result['speed_mps']} m/s")
+    print(f"  surveilled: {result['surveilled_share_any'] * 100:.1f}% of its length (any "
+          f"camera), {result['surveilled_share_public'] * 100:.1f}% (public cameras)")
+    print(f"  distinct camera sites in reach: {result['distinct_camera_sites']} "
+          f"({result['distinct_public_camera_sites']} public)")
+    print(f"  camera-seconds {result['camera_s']:.0f}, seconds at recognition quality "
+          f"{result['recognition_s']:.0f}")
+    print(f"results: {folder}")
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from sim.comparison import compare_scenarios
+
+    return compare_scenarios(args)
+
+
+def rank_command(args: argparse.Namespace) -> int:
+    from sim.ranking import rank_cameras_command
+
+    return rank_cameras_command(args)

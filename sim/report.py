@@ -1,0 +1,152 @@
+"""A run's folder: agent and time-series tables, summary, manifest, cameras and figures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import plot
+from sim.outputs import (
+    DEFAULT_OUTPUTS,
+    RunFolder,
+    git_commit,
+    machine_info,
+    new_run_id,
+    package_versions,
+    write_json,
+    write_table,
+)
+from sim.runner import RunResult
+from sim.stats import summarise
+
+HEADLINE = [
+    ("seen_total_s", "minutes in view of a camera (walk + site)", 60.0),
+    ("seen_walk_s", "minutes in view while walking", 60.0),
+    ("share_surveilled_public", "share of the walk within reach of public cameras", 0.01),
+    ("camera_s", "camera-minutes of footage per protester", 60.0),
+    ("recognition_s", "minutes at face-recognition quality", 60.0),
+    ("distinct_cameras", "distinct camera sites seen", 1.0),
+]
+
+
+def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
+    """Where every figure of a run comes from."""
+    setup = result.setup
+    s = setup.scenario
+    return {
+        "run_id": run_id,
+        "command": " ".join(["run_sim.py", *sys.argv[1:]]),
+        "scenario_file": str(s.path),
+        "scenario_text": s.text,
+        "scenario_resolved": s.resolved(),
+        "seed": s.seed,
+        "replication_seeds": [
+            {"replication": k, "seed_sequence": {"entropy": s.seed, "spawn_key": [k]}}
+            for k in range(s.replications)
+        ],
+        "data_files": setup.city.provenance(),
+        "camera_records": {k: v.as_dict() for k, v in setup.city.camera_reports.items()},
+        "camera_edits": setup.edit_log,
+        "cameras": {
+            "sites": len(setup.coverage.cameras),
+            "cameras": float(setup.coverage.cameras.count.sum()),
+            "by_class": pd.Series(setup.coverage.cameras.cls).value_counts().to_dict(),
+            "visibility": setup.coverage.visibility,
+        },
+        "site": setup.site.__dict__,
+        "origins": {"exits": len(setup.origins),
+                    "stations": sorted(set(setup.origins.station.tolist()))},
+        "undercount_shares": [r.undercount_share for r in result.replications],
+        "events": [r.events for r in result.replications],
+        "wall_time_s": round(result.wall_s, 3),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "machine": machine_info(),
+    }
+
+
+def cameras_table(result: RunResult) -> pd.DataFrame:
+    """Every camera site the run used, with class, count and reach."""
+    cams = result.setup.coverage.cameras
+    ranges = result.setup.coverage.level_range_m
+    return pd.DataFrame({
+        "camera_id": cams.camera_id, "source": cams.source, "class": cams.cls,
+        "count": cams.count, "lat": cams.lat, "lon": cams.lon,
+        "seen_range_m": ranges[:, 0], "recognition_range_m": ranges[:, 1],
+        "identification_range_m": ranges[:, 2],
+    })
+
+
+def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
+    """Write a run's folder ``outputs/<scenario>/<run-id>/`` whole, or not at all."""
+    s = result.setup.scenario
+    root = (outputs_root or DEFAULT_OUTPUTS) / s.name
+    run_id = new_run_id(f"seed{s.seed}")
+    folder = RunFolder(root, run_id)
+    with folder as tmp:
+        write_table(tmp / "agents.parquet", result.agents)
+        if s["outputs"]["agents_csv"]:
+            write_table(tmp / "agents.csv", result.agents)
+        write_table(tmp / "timeseries.csv", result.timeseries)
+        write_table(tmp / "cameras.csv", cameras_table(result))
+        summary = {"scenario": s.name, "protesters_per_replication": s["crowd"]["protesters"],
+                   "replications": s.replications,
+                   "status": result.agents["status"].value_counts().to_dict(),
+                   "figures": summarise(result.agents, s.seed)}
+        write_json(tmp / "summary.json", summary)
+        write_json(tmp / "manifest.json", manifest(result, run_id))
+        (tmp / "scenario.toml").write_text(s.text)
+        if s["outputs"]["figures"]:
+            write_figures(result, tmp)
+    assert folder.final is not None
+    return folder.final
+
+
+def write_figures(result: RunResult, folder: Path) -> None:
+    """Distribution, maps and time-series figures of one run."""
+    setup = result.setup
+    s = setup.scenario
+    net = setup.city.network
+    cams = setup.coverage.cameras
+    plot.exposure_distribution({s.name: result.agents}, "seen_total_s",
+                               folder / "exposure_distribution.png",
+                               f"{s.name}: time in view of a camera per protester")
+    traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)
+    xy = np.c_[cams.x, cams.y]
+    plot.network_map(net.edge_geom, traffic, xy, setup.coverage.public,
+                     (setup.site.x, setup.site.y), folder / "map_traffic.png",
+                     f"{s.name}: protester traffic per street (mean of replications)",
+                     "traversals per replication")
+    share = np.divide(setup.coverage.edges.seen_m, net.edge_length_m,
+                      out=np.zeros(net.n_edges), where=net.edge_length_m > 0)
+    plot.network_map(net.edge_geom, share * (traffic > 0), xy, setup.coverage.public,
+                     (setup.site.x, setup.site.y), folder / "map_exposure.png",
+                     f"{s.name}: share of each walked street in view of a camera",
+                     "share of edge length in view")
+    plot.crowd_over_time(result.timeseries, folder / "crowd_over_time.png",
+                         f"{s.name}: the crowd over time")
+
+
+def summary_lines(result: RunResult, folder: Path) -> list[str]:
+    """A short readable table of headline figures and where the results are."""
+    summary = summarise(result.agents, result.setup.scenario.seed)
+    s = result.setup.scenario
+    lines = [
+        f"scenario {s.name}: {s['crowd']['protesters']} protesters x {s.replications} "
+        f"replications to {result.setup.site.name} from {len(result.setup.origins)} exits, "
+        f"{len(result.setup.coverage.cameras)} camera sites ({result.wall_s:.1f} s)",
+        f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
+    ]
+    for metric, label, unit in HEADLINE:
+        fig = summary[f"{metric}.median"]
+        ci = fig["ci95"]
+        ci_text = f"[{ci[0] / unit:.1f}, {ci[1] / unit:.1f}]" if ci else "(one replication)"
+        lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {ci_text:>24s}")
+    seen = summary["share_seen_at_all"]
+    lines.append(f"{'share of protesters seen at all':52s} {seen['value'] * 100:8.1f}%")
+    lines.append(f"results: {folder}")
+    return lines
