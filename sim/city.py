@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,19 +104,28 @@ class City:
             self.files[key] = datasets.locate(key, self.data_dir)
         return self.files[key]
 
-    def open_space(self, use_buildings: bool) -> tuple[shapely.Geometry, str]:
-        """Open space for sightlines: street corridors, and footprints where the file covers."""
+    def open_space(self, use_buildings: bool) -> tuple[Callable[[], shapely.Geometry], str]:
+        """Open space for sightlines (built lazily) and a key naming its inputs.
+
+        Street corridors everywhere; with ``use_buildings``, footprints where the building file
+        covers the city and corridors outside its extent.
+        """
         from sim import visibility
 
-        corridors = visibility.corridor_open_space(self.network.edge_geom,
-                                                   self.network.edge_highway)
         key = f"corridors:{self.network.source_sha256[:16]}"
-        if not use_buildings:
-            return corridors, key
-        resolved = self.file("buildings")
-        footprints, extent = visibility.load_building_footprints(resolved.path)
-        return (visibility.building_open_space(footprints, extent, corridors),
-                f"{key}|buildings:{resolved.sha256[:16]}")
+        if use_buildings:
+            resolved = self.file("buildings")
+            key += f"|buildings:{resolved.sha256[:16]}"
+
+        def build() -> shapely.Geometry:
+            corridors = visibility.corridor_open_space(self.network.edge_geom,
+                                                       self.network.edge_highway)
+            if not use_buildings:
+                return corridors
+            footprints, extent = visibility.load_building_footprints(resolved.path)
+            return visibility.building_open_space(footprints, extent, corridors)
+
+        return build, key
 
 
 def load_city(data_dir: Path, cache: Path | None = None) -> City:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -16,8 +17,14 @@ from sim.datasets import data_status, resolve_data_dir
 from sim.errors import InputError
 from sim.exposure import Coverage, build_coverage
 from sim.geo import in_nyc, lonlat_to_xy
-from sim.outputs import DEFAULT_OUTPUTS, RunFolder, new_run_id, write_json
-from sim.scenario import DEFAULT_SCENARIO, CameraLayer, load_scenario
+from sim.outputs import DEFAULT_OUTPUTS, RunFolder, new_run_id, write_json, write_table
+from sim.scenario import (
+    DEFAULT_SCENARIO,
+    CameraLayer,
+    Scenario,
+    load_scenario,
+    load_scenarios,
+)
 
 # A drawn path may leave the network by this much (metres) before it is "outside the area".
 MAX_PATH_OFF_NETWORK_M = 200.0
@@ -28,21 +35,29 @@ def _city(args: argparse.Namespace) -> City:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from sim.report import summary_lines
+
+    scenarios = load_scenarios(args.scenario or DEFAULT_SCENARIO)
+    city = _city(args)
+    for scenario in scenarios:
+        result, folder = run_and_write(scenario, city, args)
+        if not args.quiet:
+            print("\n".join(summary_lines(result, folder)))
+    return 0
+
+
+def run_and_write(scenario: Scenario, city: City, args: argparse.Namespace):
+    """Run one scenario with a progress bar and write its folder."""
     from tqdm import tqdm
 
-    from sim.report import summary_lines, write_run
+    from sim.report import write_run
     from sim.runner import prepare, run_scenario
 
-    scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
-    city = _city(args)
     setup = prepare(scenario, city)
     with tqdm(total=scenario.replications, desc=f"{scenario.name} replications",
-              disable=args.no_progress or args.quiet, unit="rep") as bar:
-        result = run_scenario(setup, workers=args.workers, progress=bar.update)
-    folder = write_run(result, args.outputs)
-    if not args.quiet:
-        print("\n".join(summary_lines(result, folder)))
-    return 0
+              disable=getattr(args, "no_progress", False) or args.quiet, unit="rep") as bar:
+        result = run_scenario(setup, workers=getattr(args, "workers", 1), progress=bar.update)
+    return result, write_run(result, args.outputs)
 
 
 def data_status_command(args: argparse.Namespace) -> int:
@@ -231,13 +246,151 @@ def _print_route(result: dict, folder: Path | None) -> None:
     print(f"results: {folder}")
 
 
-def compare_command(args: argparse.Namespace) -> int:
-    from sim.comparison import compare_scenarios
+# -------------------------------------------------------------------------------- compare
 
-    return compare_scenarios(args)
+
+def compare_command(args: argparse.Namespace) -> int:
+    """Run (or reuse) each scenario with the first one's seed and replications, and compare."""
+    import pandas as pd
+
+    from sim import plot
+    from sim.stats import METRICS, paired_difference, summarise
+
+    scenarios = [v for path in args.scenarios for v in load_scenarios(path)]
+    first = scenarios[0]
+    matched = [matched_seed(s, first) for s in scenarios]
+    city = _city(args)
+    runs = []
+    for scenario in matched:
+        agents, folder = None if args.rerun else find_finished_run(scenario, city, args.outputs)
+        if agents is None:
+            result, folder = run_and_write(scenario, city, args)
+            agents = result.agents
+        runs.append((scenario, agents, folder))
+    base = runs[0][1]
+    rows, out = [], {"base": first.name, "seed": first.seed,
+                     "replications": first.replications, "scenarios": []}
+    for scenario, agents, folder in runs:
+        summary = summarise(agents, first.seed)
+        diff = paired_difference(base, agents, first.seed)
+        out["scenarios"].append({"name": scenario.name, "run": str(folder),
+                                 "figures": summary, "difference_from_base": diff})
+        for name, fig in summary.items():
+            d = diff[name]
+            rows.append({"scenario": scenario.name, "figure": name, "value": fig["value"],
+                         "ci95_low": (fig["ci95"] or [None, None])[0],
+                         "ci95_high": (fig["ci95"] or [None, None])[1],
+                         "difference": d["difference"],
+                         "difference_ci95_low": (d["ci95"] or [None, None])[0],
+                         "difference_ci95_high": (d["ci95"] or [None, None])[1]})
+    table = pd.DataFrame(rows)
+    root = (args.outputs or DEFAULT_OUTPUTS) / "compare"
+    folder = RunFolder(root, new_run_id(first.name))
+    with folder as tmp:
+        write_json(tmp / "comparison.json", out)
+        write_table(tmp / "comparison.csv", table)
+        plot.exposure_distribution({s.name: a for s, a, _ in runs}, "seen_total_s",
+                                   tmp / "comparison_distribution.png",
+                                   "time in view of a camera per protester")
+    if not args.quiet:
+        head = table[table["figure"].isin([f"{m}.median" for m in METRICS[:1] + ["camera_s"]]
+                                          + ["share_seen_at_all"])]
+        for _, r in head.iterrows():
+            ci = (f"[{r.difference_ci95_low:.3g}, {r.difference_ci95_high:.3g}]"
+                  if r.difference_ci95_low is not None and pd.notna(r.difference_ci95_low)
+                  else "(n/a)")
+            print(f"{r.scenario:40s} {r.figure:24s} {r.value:12.4g}  diff {r.difference:+.4g} "
+                  f"{ci}")
+        print(f"results: {folder.final}")
+    return 0
+
+
+def matched_seed(scenario: Scenario, first: Scenario) -> Scenario:
+    """``scenario`` with ``first``'s seed and replications (matched draws for paired figures)."""
+    if scenario.seed == first.seed and scenario.replications == first.replications:
+        return scenario
+    values = {k: dict(v) for k, v in scenario.values.items()}
+    values[""]["seed"], values[""]["replications"] = first.seed, first.replications
+    note = (f"\n# compare: seed and replications matched to {first.name} "
+            f"({first.seed}, {first.replications})\n")
+    return dataclasses.replace(scenario, values=values, text=scenario.text + note)
+
+
+def find_finished_run(scenario: Scenario, city: City, outputs: Path | None):
+    """Agents of the newest finished run of exactly this scenario text and data, else None."""
+    import pandas as pd
+
+    root = (outputs or DEFAULT_OUTPUTS) / scenario.name
+    if not root.is_dir():
+        return None, None
+    wanted = {f["sha256"] for f in city.provenance()}
+    for folder in sorted(root.iterdir(), reverse=True):
+        manifest = folder / "manifest.json"
+        if folder.name.startswith(".") or not manifest.is_file():
+            continue
+        try:
+            meta = json.loads(manifest.read_text())
+        except ValueError:
+            continue
+        used = {f["sha256"] for f in meta.get("data_files", [])}
+        if meta.get("scenario_text") == scenario.text and wanted <= used:
+            return pd.read_parquet(folder / "agents.parquet"), folder
+    return None, None
+
+
+# --------------------------------------------------------------------------- rank-cameras
 
 
 def rank_command(args: argparse.Namespace) -> int:
-    from sim.ranking import rank_cameras_command
+    """Rank camera sites by marginal contribution, from recorded routes (crowding off)."""
+    from sim import plot, ranking
+    from sim.runner import prepare, run_replication
 
-    return rank_cameras_command(args)
+    if args.top < 1:
+        raise InputError(f"--top {args.top}: allowed a whole number >= 1")
+    scenario = load_scenario(args.scenario)
+    city = _city(args)
+    setup = prepare(scenario, city)
+    crowding = scenario["walking"]["crowding"]
+    no_crowd = dataclasses.replace(setup, scenario=_without_crowding(scenario))
+    seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
+    rep = run_replication(no_crowd, 0, seed, keep_plan=True)
+    exposure = ranking.agent_camera_seconds(setup.coverage, city.network.n_edges, rep.plan,
+                                            rep.stand_cameras, rep.agents["dwell_s"].to_numpy())
+    contrib = ranking.marginal_contributions(setup.coverage, exposure)
+    table = ranking.ranking_table(setup.coverage, contrib, args.top)
+    curve = ranking.greedy_removal_curve(setup.coverage, exposure, args.top)
+    root = (args.outputs or DEFAULT_OUTPUTS) / scenario.name / "rank-cameras"
+    folder = RunFolder(root, new_run_id(f"top{args.top}"))
+    with folder as tmp:
+        write_table(tmp / "camera_ranking.csv", table)
+        write_table(tmp / "removal_curve.csv", curve)
+        write_json(tmp / "ranking.json", {
+            "scenario": scenario.name, "scenario_text": scenario.text, "seed": scenario.seed,
+            "replication": 0, "crowding_in_scenario": crowding, "crowding_used": False,
+            "protesters": int(len(rep.agents)), "total_camera_s": contrib.total_camera_s,
+            "protesters_seen": contrib.seen_protesters, "data_files": city.provenance()})
+        plot.removal_curve(curve, tmp / "removal_curve.png",
+                           f"{scenario.name}: greedy removal of camera sites")
+        cams = setup.coverage.cameras
+        top_idx = np.argsort(-contrib.camera_s, kind="stable")[:args.top]
+        plot.network_map(city.network.edge_geom, np.zeros(city.network.n_edges),
+                         np.c_[cams.x, cams.y], setup.coverage.public,
+                         (setup.site.x, setup.site.y), tmp / "top_cameras_map.png",
+                         f"{scenario.name}: top {args.top} camera sites", "", highlight=top_idx)
+    if not args.quiet:
+        print(f"{'rank':>4s} {'camera site':38s} {'class':16s} {'share of camera-s':>17s}")
+        for _, r in table.head(10).iterrows():
+            print(f"{r['rank']:4d} {r.camera_id:38s} {r['class']:16s} "
+                  f"{r.camera_s_share * 100:16.1f}%")
+        if crowding:
+            print("note: ranked with crowding off (free walking speeds), as the ranking is "
+                  "computed from coverage tables and recorded routes")
+        print(f"results: {folder.final}")
+    return 0
+
+
+def _without_crowding(scenario: Scenario) -> Scenario:
+    values = {k: dict(v) for k, v in scenario.values.items()}
+    values["walking"]["crowding"] = False
+    return dataclasses.replace(scenario, values=values)

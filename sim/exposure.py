@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,14 +70,15 @@ def build_coverage(
     cameras: CameraSites,
     classes: Mapping[str, CameraParams],
     visibility: str = "radius",
-    open_space: shapely.Geometry | None = None,
+    open_space: shapely.Geometry | Callable[[], shapely.Geometry] | None = None,
     open_space_key: str = "",
     cache_dir: Path | None = None,
 ) -> Coverage:
     """Coverage of every edge of ``network`` by ``cameras`` under a visibility model.
 
     ``radius``: a camera sees every point within its reach. ``sightline``: it sees a point only
-    along a straight line through ``open_space`` (isovists clipped to each level's reach).
+    along a straight line through ``open_space`` (isovists clipped to each level's reach;
+    a callable is only called when the cache misses, since building open space takes seconds).
     Results are cached under ``cache_dir`` keyed by network, cameras, reach and model.
     """
     ranges = level_ranges_for(classes, cameras.cls)
@@ -95,6 +96,8 @@ def build_coverage(
         elif visibility == "sightline":
             if open_space is None:
                 raise ValueError("sightline visibility needs an open_space geometry")
+            if callable(open_space):
+                open_space = open_space()
             areas = sightline_areas(xy, ranges, open_space)
             n = len(cameras)
             pieces = polygon_pieces(

@@ -117,14 +117,14 @@ def _ranker(scenario, city, site, origins, weights, coverage_args):
     """Rank cameras for ``top_k`` edits by their marginal camera-seconds on the expected crowd."""
 
     def rank(cameras: CameraSites, candidates: np.ndarray, k: int) -> np.ndarray:
-        from sim.ranking import expected_crowd_routes, marginal_contributions
+        from sim.ranking import expected_contributions, expected_crowd_routes
 
         coverage = build_coverage(city.network, cameras, scenario.classes, **coverage_args)
-        routes, agents = expected_crowd_routes(city.network, origins, weights, site,
-                                               scenario["crowd"]["protesters"])
-        contrib = marginal_contributions(coverage, routes, agents,
+        routes, crowd = expected_crowd_routes(city.network, origins, weights, site,
+                                              scenario["crowd"]["protesters"])
+        contrib = expected_contributions(coverage, city.network, routes, crowd,
                                          scenario["walking"]["speed_mean_mps"])
-        order = candidates[np.argsort(-contrib.camera_s[candidates], kind="stable")]
+        order = candidates[np.argsort(-contrib[candidates], kind="stable")]
         return order[:k]
 
     return rank
@@ -229,9 +229,12 @@ class Replication:
     wall_s: float
     edge_traffic: np.ndarray  # traversals per edge
     undercount_share: dict[str, float] = field(default_factory=dict)
+    plan: Plan | None = None  # kept with keep_plan=True (for camera ranking)
+    stand_cameras: list[np.ndarray] | None = None
 
 
-def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence) -> Replication:
+def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence,
+                    keep_plan: bool = False) -> Replication:
     """Draw and simulate one replication; same setup and seed give identical results."""
     t0 = time.perf_counter()
     s = setup.scenario
@@ -278,7 +281,8 @@ def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence) -> Rep
     agents = agent_table(setup, coverage, plan, outcome, stand, rep, seed)
     series = timeseries(plan, outcome, streets, s["outputs"]["timeseries_step_s"], rep)
     traffic = np.bincount(outcome.trav_edge, minlength=setup.city.network.n_edges)
-    return Replication(agents, series, outcome.events, time.perf_counter() - t0, traffic, shares)
+    return Replication(agents, series, outcome.events, time.perf_counter() - t0, traffic, shares,
+                       plan if keep_plan else None, stand.cameras if keep_plan else None)
 
 
 def _route_pool(per_origin: list[list[np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -127,6 +128,10 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
     "uncertainty": {
         "undercount": (False, _typed(bool, "true or false")),
     },
+    "sweep": {
+        "parameter": ("", _typed(str, "a dotted key, e.g. 'cameras.classes.public_street.range_m'")),
+        "values": ([], _typed(list, "a list of values for the parameter")),
+    },
     "outputs": {
         "timeseries_step_s": (30.0, _num(1, 3600)),
         "figures": (True, _typed(bool, "true or false")),
@@ -207,8 +212,47 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(raw, path, text)
 
 
-def parse_scenario(raw: dict[str, Any], path: Path, text: str = "") -> Scenario:
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """A scenario file as one scenario, or one per value of its ``[sweep]``.
+
+    ``[sweep] parameter = "cameras.classes.public_street.range_m"`` with
+    ``values = [15, 60, 120, 200]`` gives four scenarios named ``<name>__range_m-15`` and so
+    on, each validated like any scenario.
+    """
+    base = load_scenario(path)
+    sweep = base["sweep"]
+    if not sweep["parameter"]:
+        return [base]
+    if not sweep["values"]:
+        raise ScenarioError(f"{path}: key 'sweep.values': empty (allowed: a non-empty list)")
+    raw = tomllib.loads(base.text)
+    raw.pop("sweep")
+    keys = sweep["parameter"].split(".")
+    variants = []
+    for value in sweep["values"]:
+        variant = copy.deepcopy(raw)
+        node = variant
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(f"{path}: key 'sweep.parameter': {sweep['parameter']!r} "
+                                    "does not name a key inside a table")
+        node[keys[-1]] = value
+        suffix = f"{keys[-1]}-{value}".replace(".", "p")
+        variant["name"] = f"{base.name}__{suffix}"
+        text = f"{base.text}\n# sweep variant: {sweep['parameter']} = {value!r}\n"
+        variants.append(parse_scenario(variant, Path(path), text, where=f"sweep value {value!r}"))
+    return variants
+
+
+def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str = ""
+                   ) -> Scenario:
     """Validate a parsed TOML table against :data:`SCHEMA`."""
+    if where:
+        try:
+            return parse_scenario(raw, path, text)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{exc} ({where})") from None
     values: dict[str, dict[str, Any]] = {}
     for key, value in raw.items():
         if key not in SCHEMA[""] and key not in SCHEMA:

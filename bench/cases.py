@@ -1,0 +1,201 @@
+"""The benchmark cases, each run in its own child process, and the suite of them per mode.
+
+Every case takes ``quick`` and returns result rows (see :meth:`harness.Timing.row`); rows carry
+a ``role`` the report uses to attach targets and ratios.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from harness import repeat
+from plans import DATA_DIR, draw_plan, scenario_variant, subset_plan
+
+from sim import datasets, runner
+from sim.city import load_city
+from sim.exposure import build_coverage
+from sim.model import simulate
+from sim.network import build_from_osm_xml
+
+BIG_PROTESTERS = {False: 100_000, True: 20_000}  # by quick
+SCALING_SIZES = {False: (1_000, 10_000, 100_000), True: (1_000, 5_000, 20_000)}
+NAIVE_PROTESTERS = {False: 300, True: 120}  # naive model: ~30 ms per protester here
+WARMUP_PROTESTERS = 4_000  # big cases warm up on a crowd of the default size
+
+
+def _reps(quick: bool, full: int, fast: int) -> int:
+    return fast if quick else full
+
+
+def network_cold(quick: bool) -> list[dict]:
+    """Build the Manhattan walk network from the bundle's OSM XML (no cache)."""
+    osm = datasets.locate("osm_walk", DATA_DIR, online=False)
+
+    def build():
+        return build_from_osm_xml(osm.path, osm.sha256)
+
+    t = repeat(build, _reps(quick, 3, 1), warmup=None if quick else build)
+    net = t.last
+    return [t.row("city", "network: cold build from OSM XML", role="network_cold",
+                  edges=net.n_edges, nodes=net.n_nodes)]
+
+
+def coverage_cold_warm(quick: bool) -> list[dict]:
+    """Coverage of the default scenario's cameras: built (no cache), then read from a warm cache."""
+    city = load_city(DATA_DIR)
+    scenario = scenario_variant()
+    cams = city.camera_layers(scenario.layers)
+
+    def build(cache: Path | None):
+        return build_coverage(city.network, cams, scenario.classes, visibility="radius",
+                              cache_dir=cache)
+
+    cold = repeat(lambda: build(None), _reps(quick, 5, 3), warmup=lambda: build(None))
+    with tempfile.TemporaryDirectory(prefix="bench_coverage_") as tmp:
+        warm = repeat(lambda: build(Path(tmp)), _reps(quick, 5, 3),
+                      warmup=lambda: build(Path(tmp)))  # the warm-up fills the cache
+    extra = {"cameras": len(cams), "edges": city.network.n_edges,
+             "pieces": len(cold.last.pieces.edge)}
+    return [cold.row("city", "coverage: cold build (no cache)", role="coverage_cold", **extra),
+            warm.row("city", "coverage: warm cache", role="coverage_warm", **extra)]
+
+
+def city_cached(quick: bool) -> list[dict]:
+    """Load the city (network from a warm cache, exits, sites)."""
+    t = repeat(lambda: load_city(DATA_DIR), _reps(quick, 5, 3), warmup=lambda: load_city(DATA_DIR))
+    return [t.row("city", "city: load with warm cache", role="city_cached",
+                  edges=t.last.network.n_edges)]
+
+
+def scenario_run(quick: bool, protesters: int, crowding: bool, role: str) -> list[dict]:
+    """One replication of the default scenario with ``protesters`` and crowding on or off."""
+    city = load_city(DATA_DIR)
+    scenario = scenario_variant(protesters=protesters, crowding=crowding)
+    setup = runner.prepare(scenario, city)
+    seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
+    warm = replace(setup, scenario=scenario_variant(min(protesters, WARMUP_PROTESTERS), crowding))
+    big = protesters > WARMUP_PROTESTERS
+    reps = _reps(quick, 3, 2) if big else _reps(quick, 5, 3)
+    t = repeat(lambda: runner.run_replication(setup, 0, seed), reps,
+               warmup=lambda: runner.run_replication(warm, 0, seed))
+    rep = t.last
+    done = float((rep.agents["status"] == "done").mean())
+    name = f"scenario: {protesters:,} protesters, 1 rep, crowding {'on' if crowding else 'off'}"
+    return [t.row("scenario", name, role=role, protesters=protesters, crowding=crowding,
+                  events=rep.events, share_done=done)]
+
+
+def default_all_replications(quick: bool) -> list[dict]:
+    """The whole default scenario as a user runs it: load the city, prepare, all replications."""
+    scenario = scenario_variant()
+
+    def run():
+        setup = runner.prepare(scenario, load_city(DATA_DIR))
+        return runner.run_scenario(setup, workers=1)
+
+    t = repeat(run, _reps(quick, 3, 1), warmup=run)
+    result = t.last
+    n = scenario["crowd"]["protesters"] * scenario.replications
+    return [t.row("scenario", f"scenario: default, all {scenario.replications} reps "
+                  "(load+prepare+run)", role="default_all", protesters=n,
+                  events=sum(r.events for r in result.replications))]
+
+
+def _default_plan(crowding: bool = False):
+    city = load_city(DATA_DIR)
+    scenario = scenario_variant(crowding=crowding)
+    setup = runner.prepare(scenario, city)
+    seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
+    return city, setup, seed, draw_plan(setup, seed)
+
+
+def naive_vs_model(quick: bool) -> list[dict]:
+    """The naive time-stepped model and the real one on the same protesters (crowding off)."""
+    from naive import simulate_naive
+
+    city, setup, _, plan = _default_plan()
+    n = NAIVE_PROTESTERS[quick]
+    sub = subset_plan(plan, np.arange(n))
+    warm_sub = subset_plan(plan, np.arange(n, n + 5))
+    naive = repeat(lambda: simulate_naive(sub, city.network, setup.coverage), _reps(quick, 2, 1),
+                   warmup=lambda: simulate_naive(warm_sub, city.network, setup.coverage))
+    model = repeat(lambda: simulate(sub, setup.streets, False), _reps(quick, 20, 10),
+                   warmup=lambda: simulate(sub, setup.streets, False))
+    walk = model.last.walk_exposure
+    totals = {
+        "model_seen_walk_s": float(walk[:, 0].sum()),
+        "naive_seen_walk_s": float(naive.last.seen_s.sum()),
+        "model_camera_walk_s": float(walk[:, 2].sum()),
+        "naive_camera_walk_s": float(naive.last.camera_s.sum()),
+    }
+    disagreement = max(
+        abs(totals["naive_seen_walk_s"] / totals["model_seen_walk_s"] - 1),
+        abs(totals["naive_camera_walk_s"] / totals["model_camera_walk_s"] - 1),
+    )
+    return [
+        naive.row("naive", f"naive: 1 s ticks, {n} protesters", role="naive", protesters=n,
+                  events=naive.last.queries, ticks=naive.last.ticks,
+                  disagreement=disagreement, **totals),
+        model.row("naive", f"model: same {n} protesters, crowding off", role="naive_model",
+                  protesters=n, events=model.last.events),
+    ]
+
+
+def lower_bound_vs_model(quick: bool) -> list[dict]:
+    """The vectorised lower bound and the model on the default scenario's plan (crowding off)."""
+    from lower_bound import walk_exposure
+
+    _, setup, seed, plan = _default_plan()
+    n = len(plan.depart_s)
+    model = repeat(lambda: simulate(plan, setup.streets, False), _reps(quick, 5, 3),
+                   warmup=lambda: simulate(plan, setup.streets, False))
+    bound = repeat(lambda: walk_exposure(plan, setup.streets), _reps(quick, 50, 20),
+                   warmup=lambda: walk_exposure(plan, setup.streets))
+    walk = model.last.walk_exposure
+    mismatch = max(_max_rel(bound.last.seen_s, walk[:, 0]),
+                   _max_rel(bound.last.camera_s, walk[:, 2]))
+    # the Plan drawn here must be the runner's: same seed, same per-protester walk exposure
+    agents = runner.run_replication(setup, 0, seed).agents
+    same_plan = bool(np.array_equal(agents["seen_walk_s"].to_numpy(), walk[:, 0]))
+    return [
+        bound.row("lower_bound", f"lower bound: numpy pass, {n:,} protesters", role="lower_bound",
+                  protesters=n, events=bound.last.traversals, mismatch=mismatch,
+                  plan_matches_runner=same_plan),
+        model.row("lower_bound", f"model: simulate(), {n:,} protesters, crowding off",
+                  role="lower_bound_model", protesters=n, events=model.last.events),
+    ]
+
+
+def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
+    scale = np.maximum(np.abs(b), 1e-12)
+    both_zero = (a == 0) & (b == 0)
+    return float(np.max(np.where(both_zero, 0.0, np.abs(a - b) / scale), initial=0.0))
+
+
+def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]:
+    """Every case of the mode, in the order they run."""
+    default_n = scenario_variant()["crowd"]["protesters"]
+    big = BIG_PROTESTERS[quick]
+    cases: list[tuple[Callable[..., list[dict]], dict[str, Any]]] = [
+        (network_cold, {}),
+        (coverage_cold_warm, {}),
+        (city_cached, {}),
+    ]
+    for crowding in (True, False):
+        cases.append((scenario_run, {"protesters": default_n, "crowding": crowding,
+                                     "role": "default"}))
+    for crowding in (True, False):
+        cases.append((scenario_run, {"protesters": big, "crowding": crowding, "role": "big"}))
+    for size in SCALING_SIZES[quick]:
+        if size != big:  # the largest size is the big case above (crowding on)
+            cases.append((scenario_run, {"protesters": size, "crowding": True,
+                                         "role": "scaling"}))
+    if not quick:
+        cases.append((default_all_replications, {}))
+    cases += [(naive_vs_model, {}), (lower_bound_vs_model, {})]
+    return cases
