@@ -157,8 +157,11 @@ def resolve_classes(
 
 def validate_params(params: CameraParams, where: str) -> None:
     """Raise :class:`ScenarioError` naming ``where`` when a parameter is out of range."""
+    if not isinstance(params.public, bool):
+        raise ScenarioError(f"{where}.public: bad value {params.public!r} (allowed: true or "
+                            "false)")
     if params.range_m is not None:
-        _number(params.range_m, f"{where}.range_m", "a range in metres > 0", lambda v: v > 0)
+        _number(params.range_m, f"{where}.range_m", "a finite range in metres > 0", lambda v: v > 0)
         return
     if params.h_pixels is None or params.hfov_deg is None:
         raise ScenarioError(f"{where}: give either range_m or both h_pixels and hfov_deg")
@@ -171,7 +174,8 @@ def validate_params(params: CameraParams, where: str) -> None:
 
 
 def _number(value: object, where: str, allowed: str, ok) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not ok(float(value)):
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or not ok(float(value))):
         raise ScenarioError(f"{where}: bad value {value!r} (allowed: {allowed})")
 
 

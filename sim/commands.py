@@ -164,17 +164,18 @@ def route_command(args: argparse.Namespace) -> int:
         raise InputError("route: give --from and --to, or --path FILE")
     if not 0.1 <= args.speed <= 3.0:
         raise InputError(f"--speed {args.speed}: allowed 0.1..3.0 m/s")
+    pts = read_path_file(args.path) if args.path is not None else None
     city = _city(args)
     net = city.network
-    coverage = route_coverage(args, city)
-    if args.path is not None:
-        pts = read_path_file(args.path)
+    if pts is not None:
         x, y = lonlat_to_xy(pts[:, 1], pts[:, 0])
         _, dist = net.nearest_nodes(x, y)
         if dist.max() > MAX_PATH_OFF_NETWORK_M:
             k = int(np.argmax(dist))
             raise InputError(f"{args.path}: point {k + 1} ({pts[k, 0]}, {pts[k, 1]}) is "
                              f"{dist[k]:.0f} m from the walk network (outside its area)")
+    coverage = route_coverage(args, city)
+    if pts is not None:
         line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
         if coverage.areas is None:
             pieces = radius_pieces(line, np.c_[coverage.cameras.x, coverage.cameras.y],

@@ -42,6 +42,7 @@ class WalkNetwork:
     source_sha256: str
     crs: str = PROJECTED_CRS
     _tree: cKDTree | None = field(default=None, repr=False, compare=False)
+    _edge_tree: shapely.STRtree | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:
@@ -61,6 +62,25 @@ class WalkNetwork:
         """Nearest node index and its distance (metres) for each point."""
         dist, idx = self.node_tree().query(np.c_[np.atleast_1d(x), np.atleast_1d(y)])
         return idx.astype(np.int64), dist
+
+    def nearest_street(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each point, the node to walk from and the distance (metres) to the nearest street.
+
+        The point is projected onto its nearest edge; the walk starts at that edge's end nearer
+        along the edge, so a subway exit mid-block is 'on the network' at its sidewalk's
+        distance, not at the distance of the nearest corner.
+        """
+        if self._edge_tree is None:
+            object.__setattr__(self, "_edge_tree", shapely.STRtree(self.edge_geom))
+        points = shapely.points(np.c_[np.atleast_1d(x), np.atleast_1d(y)])
+        (pt, edge), dist = self._edge_tree.query_nearest(points, return_distance=True,
+                                                         all_matches=False)
+        order = np.argsort(pt, kind="stable")
+        edge, dist = edge[order], dist[order]
+        along = shapely.line_locate_point(self.edge_geom[edge], points)
+        nearer_start = along <= self.edge_length_m[edge] / 2
+        node = np.where(nearer_start, self.edge_u[edge], self.edge_v[edge]).astype(np.int64)
+        return node, dist
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(minx, miny, maxx, maxy) of the nodes, metres."""
@@ -200,10 +220,11 @@ def write_pickle_atomic(path: Path, obj: object) -> None:
 def snap_points(
     network: WalkNetwork, lat: np.ndarray, lon: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Project points and snap each to its nearest network node.
+    """Project points and snap each to the nearest street of the network.
 
-    Returns x, y (metres), node index and snap distance (metres).
+    Returns x, y (metres), the node to walk from and the distance to the nearest street
+    (metres); see :meth:`WalkNetwork.nearest_street`.
     """
     x, y = lonlat_to_xy(lon, lat)
-    node, dist = network.nearest_nodes(x, y)
+    node, dist = network.nearest_street(x, y)
     return x, y, node, dist

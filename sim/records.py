@@ -35,7 +35,7 @@ class SkipReport:
 
     def log(self) -> None:
         for reason, count in self.skipped.items():
-            log.warning(
+            log.info(
                 "%s: left out %d record(s) with %s, e.g. %s",
                 self.source,
                 count,

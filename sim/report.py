@@ -148,5 +148,9 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
         lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {ci_text:>24s}")
     seen = summary["share_seen_at_all"]
     lines.append(f"{'share of protesters seen at all':52s} {seen['value'] * 100:8.1f}%")
+    for source, report in result.setup.city.camera_reports.items():
+        for reason, count in report.skipped.items():
+            lines.append(f"note: {source}: {count} record(s) left out ({reason}, e.g. "
+                         f"{report.examples[reason][0]}); see manifest.json")
     lines.append(f"results: {folder}")
     return lines

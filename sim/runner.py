@@ -39,6 +39,8 @@ UNDERCOUNT_SHARE = {
 # Subway riders reach the street within about a minute of their train (platform to exit);
 # with train waves, each protester's exit time is spread uniformly over this after the train.
 TRAIN_EGRESS_S = 60.0
+# Independent random streams of a replication (protester draws use the replication's own).
+STREAM_ROUTES, STREAM_UNDERCOUNT = 1, 2
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence,
     n = s["crowd"]["protesters"]
     coverage, streets, shares = setup.coverage, setup.streets, {}
     if s["uncertainty"]["undercount"]:
-        coverage, shares = undercount_coverage(setup, rng)
+        coverage, shares = undercount_coverage(setup, _substream(seed, STREAM_UNDERCOUNT))
         streets = streets_of(setup.city, coverage)
     origin = rng.choice(len(setup.origins), size=n, p=setup.origin_weight)
     depart = departure_times(s["arrival"], n, rng)
@@ -250,10 +252,11 @@ def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence,
     points = stand_points(setup.site, n, rng)
     stand = point_exposure(coverage, points)
     if setup.out_routes is None:
+        route_rng = _substream(seed, STREAM_ROUTES)
         per_origin = routing.stochastic_routes(
-            setup.city.network, setup.origins.node, setup.site.node, rng,
+            setup.city.network, setup.origins.node, setup.site.node, route_rng,
             s["routing"]["perturbation_sd"], s["routing"]["routes_per_origin"])
-        choice = rng.integers(0, s["routing"]["routes_per_origin"], n)
+        choice = route_rng.integers(0, s["routing"]["routes_per_origin"], n)
     else:
         per_origin, choice = setup.out_routes, np.zeros(n, np.int64)
     pool, out_ids = _route_pool(per_origin)
@@ -283,6 +286,13 @@ def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence,
     traffic = np.bincount(outcome.trav_edge, minlength=setup.city.network.n_edges)
     return Replication(agents, series, outcome.events, time.perf_counter() - t0, traffic, shares,
                        plan if keep_plan else None, stand.cameras if keep_plan else None)
+
+
+def _substream(seed: np.random.SeedSequence, stream: int) -> np.random.Generator:
+    """An independent generator for one kind of draw, so that switching an option on (route
+    perturbation, undercount) leaves every other draw of the replication unchanged."""
+    return np.random.default_rng(
+        np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, stream)))
 
 
 def _route_pool(per_origin: list[list[np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:

@@ -31,8 +31,9 @@ def test_lens_distance_solves_px_per_m_formula_at_60_degrees():
     assert lens_distance_m(1000, 60.0, 100.0) == pytest.approx(5.0 * math.sqrt(3), rel=1e-12)
 
 
-@pytest.mark.parametrize("h_pixels, hfov_deg, px_per_m", [(3840, 9.0, 125.0), (704, 45.0, 62.0),
-                                                           (1920, 100.0, 250.0)])
+@pytest.mark.parametrize(
+    "h_pixels, hfov_deg, px_per_m", [(3840, 9.0, 125.0), (704, 45.0, 62.0), (1920, 100.0, 250.0)]
+)
 def test_lens_distance_delivers_the_asked_pixel_density(h_pixels, hfov_deg, px_per_m):
     d = lens_distance_m(h_pixels, hfov_deg, px_per_m)
     delivered = h_pixels / (2 * d * math.tan(math.radians(hfov_deg) / 2))
@@ -182,21 +183,11 @@ def test_the_where_prefix_names_the_scenario_file():
         resolve_classes({"public_street": {"range_m": -1}}, "my.toml: cameras.classes")
 
 
-@pytest.mark.xfail(
-    reason="BUG sim/camera_model.py resolve_classes/validate_params: 'public' is never "
-    "validated, so public = \"no\" (a truthy string) silently makes the class public",
-    strict=True,
-)
 def test_public_flag_that_is_not_a_boolean_is_rejected():
     with pytest.raises(ScenarioError, match="public"):
         resolve_classes({"public_street": {"public": "no"}})
 
 
-@pytest.mark.xfail(
-    reason="BUG sim/camera_model.py _number: accepts inf (inf > 0), so range_m = inf passes "
-    "validation and makes one camera see the whole city",
-    strict=True,
-)
 def test_infinite_range_is_rejected():
     with pytest.raises(ScenarioError, match="range_m"):
         resolve_classes({"public_street": {"range_m": math.inf}})

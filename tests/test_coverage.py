@@ -127,8 +127,9 @@ def test_a_reversed_edge_measures_coverage_from_its_own_start():
 
 def test_a_bent_street_sums_the_coverage_of_its_two_legs():
     # L-shaped edge, camera at the corner: 100 m of each leg
-    pieces = radius_pieces(_lines([(0, 0), (500, 0), (500, 500)]), np.array([[500.0, 0.0]]),
-                           _ranges(R))
+    pieces = radius_pieces(
+        _lines([(0, 0), (500, 0), (500, 500)]), np.array([[500.0, 0.0]]), _ranges(R)
+    )
     assert _seen(pieces, 1).seen_m[0] == pytest.approx(200.0)
 
 
@@ -164,16 +165,18 @@ def test_seen_public_counts_only_public_cameras():
 
 def test_inactive_cameras_are_left_out():
     pieces = _two_cameras()
-    exposure = edge_exposure(pieces, 1, np.array([1.0, 3.0]), np.ones(2, bool),
-                             active=np.array([True, False]))
+    exposure = edge_exposure(
+        pieces, 1, np.array([1.0, 3.0]), np.ones(2, bool), active=np.array([True, False])
+    )
     assert exposure.seen_m[0] == pytest.approx(160.0)
     assert exposure.camera_m[0] == pytest.approx(160.0)
     assert exposure.cameras_on(np.array([0])).tolist() == [0]
 
 
 def test_cameras_on_lists_each_camera_seeing_an_edge_once():
-    pieces = radius_pieces(STREET_AS_3_EDGES, np.array([[400.0, 60.0], [900.0, 0.0]]),
-                           _ranges(R, R))
+    pieces = radius_pieces(
+        STREET_AS_3_EDGES, np.array([[400.0, 60.0], [900.0, 0.0]]), _ranges(R, R)
+    )
     exposure = _seen(pieces, 3)
     assert exposure.cameras_on(np.array([0])).tolist() == [0]
     assert exposure.cameras_on(np.array([1])).tolist() == [0]
@@ -200,8 +203,12 @@ def test_touching_intervals_join_without_double_counting():
 
 def test_an_interval_inside_another_adds_nothing_even_after_a_gap():
     # [0, 100] holds [10, 20] and [40, 50]; [200, 210] adds 10
-    out = union_length_per_edge(np.zeros(4, int), np.array([0.0, 10.0, 40.0, 200.0]),
-                                np.array([100.0, 20.0, 50.0, 210.0]), 1)
+    out = union_length_per_edge(
+        np.zeros(4, int),
+        np.array([0.0, 10.0, 40.0, 200.0]),
+        np.array([100.0, 20.0, 50.0, 210.0]),
+        1,
+    )
     assert out.tolist() == pytest.approx([110.0])
 
 
@@ -228,7 +235,8 @@ def test_polygon_pieces_of_disks_agree_with_radius_pieces_within_0_1_percent(str
     disks = shapely.buffer(shapely.points(np.repeat(xy, 3, axis=0)), ranges.ravel(), quad_segs=64)
     approx = _seen(
         polygon_pieces(streets, disks, np.repeat(np.arange(n), 3), np.tile(np.arange(3), n)),
-        len(streets), count=[1, 2, 3, 4],
+        len(streets),
+        count=[1, 2, 3, 4],
     )
     for name in ("seen_m", "recognition_m", "identification_m", "camera_m"):
         got, want = getattr(approx, name), getattr(exact, name)
@@ -248,8 +256,9 @@ def test_polygon_pieces_of_a_polygon_crossing_an_edge_twice_gives_two_pieces():
 
 def test_polygon_pieces_ignore_empty_areas_and_touching_points():
     touching = shapely.box(-10, -10, 0, 10)  # meets the street at its start point only
-    pieces = polygon_pieces(STREET, np.array([shapely.Polygon(), touching]), np.array([0, 1]),
-                            np.array([SEEN, SEEN]))
+    pieces = polygon_pieces(
+        STREET, np.array([shapely.Polygon(), touching]), np.array([0, 1]), np.array([SEEN, SEEN])
+    )
     assert len(pieces.edge) == 0
 
 

@@ -28,8 +28,9 @@ CLASSES = {"public_street": CameraParams(public=True, range_m=REACH_M)}
 
 @pytest.fixture(scope="module")
 def corner() -> WalkNetwork:
-    geoms = np.array([LineString([(0, 0), (200, 0)]), LineString([(200, 0), (200, 200)])],
-                     dtype=object)
+    geoms = np.array(
+        [LineString([(0, 0), (200, 0)]), LineString([(200, 0), (200, 200)])], dtype=object
+    )
     return WalkNetwork(
         node_osmid=np.array([1, 2, 3], np.int64),
         node_x=np.array([0.0, 200.0, 200.0]),
@@ -47,9 +48,14 @@ def corner() -> WalkNetwork:
 def one_camera() -> CameraSites:
     o = np.array(["cam"], dtype=object)
     return CameraSites(
-        camera_id=o, lat=np.array([0.0]), lon=np.array([0.0]), x=np.array([CAMERA_XY[0]]),
-        y=np.array([CAMERA_XY[1]]), cls=np.array(["public_street"], dtype=object),
-        count=np.array([2.0]), source=np.array(["test"], dtype=object),
+        camera_id=o,
+        lat=np.array([0.0]),
+        lon=np.array([0.0]),
+        x=np.array([CAMERA_XY[0]]),
+        y=np.array([CAMERA_XY[1]]),
+        cls=np.array(["public_street"], dtype=object),
+        count=np.array([2.0]),
+        source=np.array(["test"], dtype=object),
     )
 
 
@@ -71,10 +77,10 @@ def test_radius_model_sees_the_street_around_the_corner(corner, one_camera):
     assert coverage.areas is None
 
 
-def test_sightline_model_does_not_see_the_street_around_the_corner(corner, one_camera,
-                                                                   open_space):
-    coverage = build_coverage(corner, one_camera, CLASSES, visibility="sightline",
-                              open_space=open_space)
+def test_sightline_model_does_not_see_the_street_around_the_corner(corner, one_camera, open_space):
+    coverage = build_coverage(
+        corner, one_camera, CLASSES, visibility="sightline", open_space=open_space
+    )
     seen_m = coverage.edges.seen_m
     assert seen_m[0] == pytest.approx(200.0, abs=1.0)  # straight down its own street
     # the corner opening: a sightline from (50, 0) past (190, 10) reaches about y = 11 m
@@ -84,8 +90,9 @@ def test_sightline_model_does_not_see_the_street_around_the_corner(corner, one_c
 
 def test_sightline_coverage_is_never_more_than_radius_coverage(corner, one_camera, open_space):
     radius = build_coverage(corner, one_camera, CLASSES, visibility="radius")
-    sight = build_coverage(corner, one_camera, CLASSES, visibility="sightline",
-                           open_space=open_space)
+    sight = build_coverage(
+        corner, one_camera, CLASSES, visibility="sightline", open_space=open_space
+    )
     for name in ("seen_m", "recognition_m", "identification_m", "camera_m"):
         assert np.all(getattr(sight.edges, name) <= getattr(radius.edges, name) + 1e-6), name
 
@@ -96,8 +103,7 @@ def test_point_around_the_corner_is_exposed_under_radius_but_not_under_sightline
     points = np.array([[200.0, 150.0], [150.0, 0.0], [200.0, 260.0]])
     radius = point_exposure(build_coverage(corner, one_camera, CLASSES), points)
     sight = point_exposure(
-        build_coverage(corner, one_camera, CLASSES, visibility="sightline",
-                       open_space=open_space),
+        build_coverage(corner, one_camera, CLASSES, visibility="sightline", open_space=open_space),
         points,
     )
     # around the corner (212 m away): radius yes, sightline no
@@ -139,9 +145,7 @@ def amnesty(city):
 
 
 @pytest.mark.realdata
-def test_per_edge_table_matches_a_buffer_union_on_real_routes_near_washington_square(
-    city, amnesty
-):
+def test_per_edge_table_matches_a_buffer_union_on_real_routes_near_washington_square(city, amnesty):
     net = city.network
     site = city.site("washington_sq_park")
     exits = city.exits

@@ -1,0 +1,95 @@
+"""Whole replications on the real city: analytic parity, accounting, determinism, outputs."""
+
+from __future__ import annotations
+
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.outputs import write_table
+from sim.runner import prepare, run_replication, run_scenario
+from sim.scenario import DEFAULT_SCENARIO, parse_scenario
+
+
+def small(protesters=300, replications=2, **sections):
+    raw = tomllib.loads(DEFAULT_SCENARIO.read_text())
+    raw["crowd"]["protesters"] = protesters
+    raw["replications"] = replications
+    for section, values in sections.items():
+        raw.setdefault(section, {}).update(values)
+    return parse_scenario(raw, DEFAULT_SCENARIO)
+
+
+@pytest.fixture(scope="module")
+def setup_no_crowd(city):
+    return prepare(small(walking={"crowding": False}), city)
+
+
+def test_without_crowding_exposure_equals_the_analytic_route_sum(setup_no_crowd):
+    setup = setup_no_crowd
+    agents = run_replication(setup, 0, np.random.SeedSequence(7)).agents
+    exits = {e: i for i, e in enumerate(setup.origins.exit_id)}
+    e = setup.coverage.edges
+    for row in agents.itertuples():
+        i = exits[row.origin_exit]
+        legs = [setup.out_routes[i][0], setup.back_routes[i]]
+        seen = sum(e.seen_m[r].sum() for r in legs) / row.speed_mps
+        cam = sum(e.camera_m[r].sum() for r in legs) / row.speed_mps
+        assert row.seen_walk_s == pytest.approx(seen, rel=1e-9, abs=1e-9)
+        assert row.camera_s >= cam * (1 - 1e-9)  # walk camera-seconds plus the dwell's
+        assert row.walk_m == pytest.approx(sum(setup.city.network.edge_length_m[r].sum()
+                                               for r in legs), rel=1e-12)
+
+
+def test_every_spawned_protester_is_accounted_for(city):
+    scenario = small(protesters=500, replications=2)
+    result = run_scenario(prepare(scenario, city))
+    assert len(result.agents) == 500 * 2
+    assert set(result.agents["status"]) <= {"done", "at_site", "walking", "not_departed",
+                                            "no_route"}
+    assert (result.agents.groupby("replication").size() == 500).all()
+    assert (result.agents.loc[result.agents.status == "done", "arrive_s"].notna()).all()
+
+
+def test_same_seed_gives_identical_tables_and_other_seeds_differ(city, tmp_path):
+    scenario = small(protesters=200, replications=2)
+    setup = prepare(scenario, city)
+    a = run_scenario(setup).agents
+    b = run_scenario(setup).agents
+    write_table(tmp_path / "a.csv", a)
+    write_table(tmp_path / "b.csv", b)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    raw = tomllib.loads(DEFAULT_SCENARIO.read_text())
+    raw["crowd"]["protesters"], raw["replications"], raw["seed"] = 200, 2, 99
+    c = run_scenario(prepare(parse_scenario(raw, DEFAULT_SCENARIO), city)).agents
+    assert not np.allclose(a["depart_s"], c["depart_s"])
+
+
+def test_results_do_not_depend_on_the_number_of_workers(city):
+    setup = prepare(small(protesters=200, replications=3), city)
+    one = run_scenario(setup, workers=1).agents
+    two = run_scenario(setup, workers=2).agents
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_timeseries_integrates_to_the_agents_total_seen_seconds(setup_no_crowd):
+    rep = run_replication(setup_no_crowd, 0, np.random.SeedSequence(3))
+    total = rep.agents["seen_total_s"].sum()
+    # one-second grid: each traversal or dwell is shifted by under a second at each end
+    assert rep.timeseries["cumulative_seen_s"].iloc[-1] == pytest.approx(total, rel=2e-3)
+    assert rep.timeseries["on_street"].iloc[0] >= 0
+
+
+def test_undercount_scales_camera_seconds_but_not_time_in_view(city):
+    base = run_scenario(prepare(small(protesters=200, replications=2,
+                                      walking={"crowding": False}), city))
+    under = run_scenario(prepare(small(protesters=200, replications=2,
+                                       walking={"crowding": False},
+                                       uncertainty={"undercount": True}), city))
+    np.testing.assert_allclose(base.agents["seen_total_s"], under.agents["seen_total_s"])
+    assert (under.agents["camera_s"] >= base.agents["camera_s"] - 1e-9).all()
+    assert under.agents["camera_s"].sum() > 1.5 * base.agents["camera_s"].sum()
+    shares = under.replications[0].undercount_share
+    assert 0.23 <= shares["public_street"] <= 1.0 and 0.24 <= shares["private_building"] <= 0.46
