@@ -26,6 +26,7 @@ BIG_PROTESTERS = {False: 100_000, True: 20_000}  # by quick
 SCALING_SIZES = {False: (1_000, 10_000, 100_000), True: (1_000, 5_000, 20_000)}
 NAIVE_PROTESTERS = {False: 300, True: 120}  # naive model: ~30 ms per protester here
 WARMUP_PROTESTERS = 4_000  # big cases warm up on a crowd of the default size
+FEWER_REPS_ABOVE = 10_000  # protesters; larger crowds get fewer repetitions
 
 
 def _reps(quick: bool, full: int, fast: int) -> int:
@@ -79,7 +80,7 @@ def scenario_run(quick: bool, protesters: int, crowding: bool, role: str) -> lis
     setup = runner.prepare(scenario, city)
     seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
     warm = replace(setup, scenario=scenario_variant(min(protesters, WARMUP_PROTESTERS), crowding))
-    big = protesters > WARMUP_PROTESTERS
+    big = protesters > FEWER_REPS_ABOVE
     reps = _reps(quick, 3, 2) if big else _reps(quick, 5, 3)
     t = repeat(lambda: runner.run_replication(setup, 0, seed), reps,
                warmup=lambda: runner.run_replication(warm, 0, seed))

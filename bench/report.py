@@ -53,12 +53,17 @@ def assess(rows: list[dict]) -> dict[str, Any]:
         targets.append({"case": r["name"], "target": f"< {DEFAULT_SCENARIO_MAX_S:g} s",
                         "value": f"{r['median_s']:.2f} s",
                         "status": _mark(r["median_s"] < DEFAULT_SCENARIO_MAX_S), "note": note})
+    scaling = _scaling(rows)
+    # extrapolate smaller crowds with the measured growth exponent, never less than linear
+    time_exp = max(1.0, scaling["time_slope"] or 1.0)
+    mem_exp = max(1.0, scaling["memory_slope"] or 1.0)
     for r in _by_role(rows, "big"):
         scale = BIG_PROTESTERS / r["protesters"]
-        time_s = r["median_s"] * scale
-        rss_mb = r["base_rss_mb"] + (r["peak_rss_mb"] - r["base_rss_mb"]) * scale
-        note = "" if scale == 1 else (f"extrapolated linearly from {r['protesters']:,} "
-                                      f"to {BIG_PROTESTERS:,}")
+        time_s = r["median_s"] * scale**time_exp
+        rss_mb = r["base_rss_mb"] + (r["peak_rss_mb"] - r["base_rss_mb"]) * scale**mem_exp
+        note = "" if scale == 1 else (f"extrapolated from {r['protesters']:,} to "
+                                      f"{BIG_PROTESTERS:,} with growth exponents time "
+                                      f"{time_exp:.2f}, memory {mem_exp:.2f}")
         targets.append({"case": r["name"], "target": f"< {BIG_MAX_S:g} s at 100k",
                         "value": f"{time_s:.1f} s", "status": _mark(time_s < BIG_MAX_S),
                         "note": note})
@@ -72,7 +77,7 @@ def assess(rows: list[dict]) -> dict[str, Any]:
         if ratio is not None:
             targets.append({"case": ratio["label"], "target": target, "value": ratio["text"],
                             "status": ratio["status"], "note": ratio.get("note", "")})
-    return {"targets": targets, "ratios": ratios, "scaling": _scaling(rows)}
+    return {"targets": targets, "ratios": ratios, "scaling": scaling}
 
 
 def _naive_ratio(rows: list[dict]) -> dict[str, Any] | None:

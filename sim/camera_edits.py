@@ -35,31 +35,39 @@ def validate_edits(edits: list[Any], path: Path) -> None:
         where = f"{path}: key 'cameras.edits[{i}]"
         if not isinstance(edit, dict):
             raise ScenarioError(f"{where}' must be a table")
-        for key, value in edit.items():
+        for key in edit:
             if key not in EDIT_KEYS:
-                raise ScenarioError(f"{where}.{key}': unknown key (allowed: {', '.join(EDIT_KEYS)})")
+                raise ScenarioError(
+                    f"{where}.{key}': unknown key (allowed: {', '.join(EDIT_KEYS)})"
+                )
         action = edit.get("action", "remove")
         if action not in ("remove", "add"):
             raise ScenarioError(f"{where}.action': bad value {action!r} (allowed: 'remove', 'add')")
         for cls in edit.get("classes", []) + ([edit["class"]] if "class" in edit else []):
             if cls not in CAMERA_CLASSES:
-                raise ScenarioError(f"{where}': unknown camera class {cls!r} (allowed: "
-                                    f"{', '.join(CAMERA_CLASSES)})")
+                raise ScenarioError(
+                    f"{where}': unknown camera class {cls!r} (allowed: {', '.join(CAMERA_CLASSES)})"
+                )
         for src in edit.get("sources", []):
             if src not in KNOWN_SOURCES:
-                raise ScenarioError(f"{where}.sources': unknown source {src!r} (allowed: "
-                                    f"{', '.join(KNOWN_SOURCES)})")
+                raise ScenarioError(
+                    f"{where}.sources': unknown source {src!r} (allowed: "
+                    f"{', '.join(KNOWN_SOURCES)})"
+                )
         for key in ("within_m_of_site", "within_m_of_line", "count"):
             value = edit.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                      or value <= 0):
-                raise ScenarioError(f"{where}.{key}': bad value {value!r} (allowed: "
-                                    f"{EDIT_KEYS[key]})")
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+            ):
+                raise ScenarioError(
+                    f"{where}.{key}': bad value {value!r} (allowed: {EDIT_KEYS[key]})"
+                )
         if "top_k" in edit:
             k = edit["top_k"]
             if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-                raise ScenarioError(f"{where}.top_k': bad value {k!r} (allowed: a whole number "
-                                    ">= 1)")
+                raise ScenarioError(
+                    f"{where}.top_k': bad value {k!r} (allowed: a whole number >= 1)"
+                )
         if ("line" in edit) != ("within_m_of_line" in edit):
             raise ScenarioError(f"{where}': 'line' and 'within_m_of_line' go together")
         for key in ("line", "points"):
@@ -70,24 +78,35 @@ def validate_edits(edits: list[Any], path: Path) -> None:
         if action == "remove" and not any(
             k in edit for k in ("classes", "sources", "ids", "within_m_of_site", "line", "top_k")
         ):
-            raise ScenarioError(f"{where}': a 'remove' edit needs at least one of classes, "
-                                "sources, ids, within_m_of_site, line, top_k")
+            raise ScenarioError(
+                f"{where}': a 'remove' edit needs at least one of classes, "
+                "sources, ids, within_m_of_site, line, top_k"
+            )
 
 
 def _points(value: Any, where: str, minimum: int) -> np.ndarray:
-    ok = (isinstance(value, list) and len(value) >= minimum
-          and all(isinstance(p, list) and len(p) == 2
-                  and all(isinstance(c, int | float) and not isinstance(c, bool) for c in p)
-                  for p in value))
+    ok = (
+        isinstance(value, list)
+        and len(value) >= minimum
+        and all(
+            isinstance(p, list)
+            and len(p) == 2
+            and all(isinstance(c, int | float) and not isinstance(c, bool) for c in p)
+            for p in value
+        )
+    )
     arr = np.array(value, float) if ok else None
     if not ok or not in_nyc(arr[:, 0], arr[:, 1]).all():
-        raise ScenarioError(f"{where}: bad value {value!r} (allowed: at least {minimum} "
-                            "[lat, lon] points in New York City)")
+        raise ScenarioError(
+            f"{where}: bad value {value!r} (allowed: at least {minimum} "
+            "[lat, lon] points in New York City)"
+        )
     return arr
 
 
-def removal_mask(cameras: CameraSites, edit: dict[str, Any], site_xy: tuple[float, float],
-                 where: str) -> np.ndarray:
+def removal_mask(
+    cameras: CameraSites, edit: dict[str, Any], site_xy: tuple[float, float], where: str
+) -> np.ndarray:
     """Cameras an edit removes: those matching every criterion it gives (top_k excepted)."""
     mask = np.ones(len(cameras), bool)
     if "classes" in edit:
@@ -98,8 +117,10 @@ def removal_mask(cameras: CameraSites, edit: dict[str, Any], site_xy: tuple[floa
         known = set(cameras.camera_id.tolist())
         for cid in edit["ids"]:
             if cid not in known:
-                raise ScenarioError(f"{where}.ids: unknown camera id {cid!r} (ids are listed in "
-                                    "a run's cameras.csv)")
+                raise ScenarioError(
+                    f"{where}.ids: unknown camera id {cid!r} (ids are listed in "
+                    "a run's cameras.csv)"
+                )
         mask &= np.isin(cameras.camera_id, edit["ids"])
     if "within_m_of_site" in edit:
         dist = np.hypot(cameras.x - site_xy[0], cameras.y - site_xy[1])
@@ -108,17 +129,24 @@ def removal_mask(cameras: CameraSites, edit: dict[str, Any], site_xy: tuple[floa
         pts = np.array(edit["line"], float)
         lx, ly = lonlat_to_xy(pts[:, 1], pts[:, 0])
         line = shapely.LineString(np.c_[lx, ly])
-        mask &= shapely.distance(shapely.points(np.c_[cameras.x, cameras.y]), line) <= edit[
-            "within_m_of_line"]
+        mask &= (
+            shapely.distance(shapely.points(np.c_[cameras.x, cameras.y]), line)
+            <= edit["within_m_of_line"]
+        )
     return mask
 
 
 def added_cameras(edit: dict[str, Any], index: int) -> CameraSites:
     """Hypothetical cameras an ``add`` edit places."""
     pts = np.array(edit["points"], float)
-    return make_sites(pts[:, 0], pts[:, 1], np.full(len(pts), edit["class"], dtype=object),
-                      np.full(len(pts), float(edit.get("count", 1.0))), "scenario_edit",
-                      f"added{index}")
+    return make_sites(
+        pts[:, 0],
+        pts[:, 1],
+        np.full(len(pts), edit["class"], dtype=object),
+        np.full(len(pts), float(edit.get("count", 1.0))),
+        "scenario_edit",
+        f"added{index}",
+    )
 
 
 def apply_edits(
@@ -150,7 +178,13 @@ def apply_edits(
             top = rank_removal(cameras, candidates, edit["top_k"])
             mask = np.zeros(len(cameras), bool)
             mask[top] = True
-        log.append({"edit": i, "action": "remove", "cameras": int(mask.sum()),
-                    "camera_count": float(cameras.count[mask].sum())})
+        log.append(
+            {
+                "edit": i,
+                "action": "remove",
+                "cameras": int(mask.sum()),
+                "camera_count": float(cameras.count[mask].sum()),
+            }
+        )
         cameras = cameras.subset(~mask)
     return cameras, log

@@ -12,7 +12,12 @@ from sim.errors import ScenarioError
 
 # Pixel densities of the image-quality levels of IEC 62676-4 ("DORI"), pixels per metre of scene
 # width at the target: detection 25, observation 62, recognition 125, identification 250.
-DORI_PX_PER_M = {"detection": 25.0, "observation": 62.0, "recognition": 125.0, "identification": 250.0}
+DORI_PX_PER_M = {
+    "detection": 25.0,
+    "observation": 62.0,
+    "recognition": 125.0,
+    "identification": 250.0,
+}
 # Amnesty International (Decode Surveillance NYC, 2022): facial recognition can work from about
 # 24 px across a face of about 0.16 m, i.e. 150 px/m: between recognition and identification.
 FACE_RECOGNITION_PX_PER_M = 24.0 / 0.16
@@ -158,24 +163,25 @@ def resolve_classes(
 def validate_params(params: CameraParams, where: str) -> None:
     """Raise :class:`ScenarioError` naming ``where`` when a parameter is out of range."""
     if not isinstance(params.public, bool):
-        raise ScenarioError(f"{where}.public: bad value {params.public!r} (allowed: true or "
-                            "false)")
+        raise ScenarioError(f"{where}.public: bad value {params.public!r} (allowed: true or false)")
     if params.range_m is not None:
         _number(params.range_m, f"{where}.range_m", "a finite range in metres > 0", lambda v: v > 0)
         return
     if params.h_pixels is None or params.hfov_deg is None:
         raise ScenarioError(f"{where}: give either range_m or both h_pixels and hfov_deg")
     _number(params.h_pixels, f"{where}.h_pixels", "a pixel count > 0", lambda v: v > 0)
-    _number(
-        params.hfov_deg, f"{where}.hfov_deg", "degrees in (0, 360]", lambda v: 0 < v <= 360
-    )
+    _number(params.hfov_deg, f"{where}.hfov_deg", "degrees in (0, 360]", lambda v: 0 < v <= 360)
     if params.max_range_m is not None:
         _number(params.max_range_m, f"{where}.max_range_m", "metres > 0", lambda v: v > 0)
 
 
 def _number(value: object, where: str, allowed: str, ok) -> None:
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or not ok(float(value))):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not ok(float(value))
+    ):
         raise ScenarioError(f"{where}: bad value {value!r} (allowed: {allowed})")
 
 

@@ -147,14 +147,21 @@ def read_amnesty_counts(
     parts = []
     plain = keep & ~has_attach
     parts.append(
-        make_sites(lat[plain], lon[plain], np.full(plain.sum(), "unknown"), total[plain],
-                   source, "amnesty")
+        make_sites(
+            lat[plain], lon[plain], np.full(plain.sum(), "unknown"), total[plain], source, "amnesty"
+        )
     )
     for col, cls in ATTACHMENT_CLASSES.items():
         rows = keep & has_attach & (np.nan_to_num(attach[col]) > 0)
         parts.append(
-            make_sites(lat[rows], lon[rows], np.full(rows.sum(), cls), attach[col][rows], source,
-                       f"amnesty-{cls}")
+            make_sites(
+                lat[rows],
+                lon[rows],
+                np.full(rows.sum(), cls),
+                attach[col][rows],
+                source,
+                f"amnesty-{cls}",
+            )
         )
     sites = CameraSites.concat(parts)
     report.kept = len(sites)
@@ -220,7 +227,9 @@ def read_point_csv(path: Path, source: str, cls: str) -> tuple[CameraSites, Skip
     return sites, report
 
 
-def join_counts(sites: CameraSites, counts: CameraSites, max_m: float = COUNT_JOIN_MAX_M) -> CameraSites:
+def join_counts(
+    sites: CameraSites, counts: CameraSites, max_m: float = COUNT_JOIN_MAX_M
+) -> CameraSites:
     """Give each site the camera count of the nearest ``counts`` site within ``max_m``.
 
     Sites with no counted site near them keep their own count. Used to carry Amnesty's
@@ -236,7 +245,9 @@ def join_counts(sites: CameraSites, counts: CameraSites, max_m: float = COUNT_JO
     return sites.with_counts(new)
 
 
-def within_box(sites: CameraSites, bounds: tuple[float, float, float, float], pad_m: float) -> np.ndarray:
+def within_box(
+    sites: CameraSites, bounds: tuple[float, float, float, float], pad_m: float
+) -> np.ndarray:
     """True for sites inside ``bounds`` (minx, miny, maxx, maxy, metres) padded by ``pad_m``."""
     minx, miny, maxx, maxy = bounds
     return (

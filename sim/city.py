@@ -52,8 +52,15 @@ class City:
     files: dict[str, ResolvedFile] = field(default_factory=dict)
     camera_reports: dict[str, SkipReport] = field(default_factory=dict)
 
-    def site(self, site_id: str = "", radius_m: float = 80.0, lat: float | None = None,
-             lon: float | None = None, name: str = "", where: str = "site.id") -> Site:
+    def site(
+        self,
+        site_id: str = "",
+        radius_m: float = 80.0,
+        lat: float | None = None,
+        lon: float | None = None,
+        name: str = "",
+        where: str = "site.id",
+    ) -> Site:
         """A site by id from the sites file, or by coordinates."""
         if site_id and lat is None:
             if site_id not in self.site_records:
@@ -62,8 +69,14 @@ class City:
                 )
             rec = self.site_records[site_id]
             return make_site(self.network, site_id, rec.name, rec.lat, rec.lon, radius_m)
-        return make_site(self.network, site_id or f"{lat:.5f},{lon:.5f}", name or site_id,
-                         float(lat), float(lon), radius_m)
+        return make_site(
+            self.network,
+            site_id or f"{lat:.5f},{lon:.5f}",
+            name or site_id,
+            float(lat),
+            float(lon),
+            radius_m,
+        )
 
     def provenance(self) -> list[dict[str, object]]:
         """Every data file read so far, with its checksum and licence."""
@@ -77,8 +90,9 @@ class City:
             if layer.keep_classes:
                 sites = sites.subset(np.isin(sites.cls, list(layer.keep_classes)))
             if layer.cls:
-                sites = CameraSites(**{**sites.__dict__, "cls": np.full(len(sites), layer.cls,
-                                                                         dtype=object)})
+                sites = CameraSites(
+                    **{**sites.__dict__, "cls": np.full(len(sites), layer.cls, dtype=object)}
+                )
             if layer.counts_from:
                 counts = self._read_layer(CameraLayer(layer.counts_from))
                 sites = join_counts(sites, counts)
@@ -118,8 +132,9 @@ class City:
             key += f"|buildings:{resolved.sha256[:16]}"
 
         def build() -> shapely.Geometry:
-            corridors = visibility.corridor_open_space(self.network.edge_geom,
-                                                       self.network.edge_highway)
+            corridors = visibility.corridor_open_space(
+                self.network.edge_geom, self.network.edge_highway
+            )
             if not use_buildings:
                 return corridors
             footprints, extent = visibility.load_building_footprints(resolved.path)
@@ -130,8 +145,9 @@ class City:
 
 def load_city(data_dir: Path, cache: Path | None = None) -> City:
     """Load the network (cached), the subway exits and the protest sites from ``data_dir``."""
-    files = {k: datasets.locate(k, data_dir) for k in ("osm_walk", "mta_entrances",
-                                                        "protest_sites")}
+    files = {
+        k: datasets.locate(k, data_dir) for k in ("osm_walk", "mta_entrances", "protest_sites")
+    }
     osm = files["osm_walk"]
     network = load_network(osm.path, osm.sha256, cache if cache is not None else cache_dir())
     exits, _ = read_exits(files["mta_entrances"].path, network)

@@ -21,8 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate protesters walking from subway exits to an assembly site and "
         "measure their exposure to cameras. With no command, runs a scenario.",
     )
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="data directory (else $PROTEST_SIM_DATA, else data/cache)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="data directory (else $PROTEST_SIM_DATA, else data/cache)",
+    )
     parser.add_argument("--outputs", type=Path, default=None, help="outputs folder (outputs/)")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="store_true")
@@ -30,8 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario (default: scenarios/washington_square.toml)")
     run.add_argument("scenario", nargs="?", type=Path, default=None)
-    run.add_argument("--workers", type=int, default=1,
-                     help="processes for replications (results do not depend on it)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes for replications (results do not depend on it)",
+    )
     run.add_argument("--no-progress", action="store_true")
 
     data = sub.add_parser("data", help="show where each data source was found")
@@ -41,11 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--from", dest="origin", help="station, exit id, site id or 'lat,lon'")
     route.add_argument("--to", dest="destination", help="station, exit id, site id or 'lat,lon'")
     route.add_argument("--path", type=Path, help="GeoJSON LineString or lines of 'lat,lon'")
-    route.add_argument("--scenario", type=Path, default=None,
-                       help="cameras, classes and visibility from this scenario")
-    route.add_argument("--preset", choices=["amnesty", "scenario"], default="amnesty",
-                       help="amnesty: public sites at 120 m (Amnesty's route tool); "
-                       "scenario: the scenario's camera layers")
+    route.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        help="cameras, classes and visibility from this scenario",
+    )
+    route.add_argument(
+        "--preset",
+        choices=["amnesty", "scenario"],
+        default="amnesty",
+        help="amnesty: public sites at 120 m (Amnesty's route tool); "
+        "scenario: the scenario's camera layers",
+    )
     route.add_argument("--speed", type=float, default=1.34, help="walking speed, m/s")
 
     compare = sub.add_parser("compare", help="compare scenarios with matched seeds")
@@ -65,8 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         argv = _insert_run(argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else
-                                                logging.INFO if args.verbose else logging.WARNING),
+        level=logging.ERROR
+        if args.quiet
+        else (
+            logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING
+        ),
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:

@@ -54,8 +54,12 @@ def run_and_write(scenario: Scenario, city: City, args: argparse.Namespace):
     from sim.runner import prepare, run_scenario
 
     setup = prepare(scenario, city)
-    with tqdm(total=scenario.replications, desc=f"{scenario.name} replications",
-              disable=getattr(args, "no_progress", False) or args.quiet, unit="rep") as bar:
+    with tqdm(
+        total=scenario.replications,
+        desc=f"{scenario.name} replications",
+        disable=getattr(args, "no_progress", False) or args.quiet,
+        unit="rep",
+    ) as bar:
         result = run_scenario(setup, workers=getattr(args, "workers", 1), progress=bar.update)
     return result, write_run(result, args.outputs)
 
@@ -87,8 +91,10 @@ def resolve_place(city: City, text: str, flag: str) -> tuple[int, str, tuple[flo
         x, y = lonlat_to_xy(np.array([lon]), np.array([lat]))
         node, dist = city.network.nearest_nodes(x, y)
         if dist[0] > MAX_PATH_OFF_NETWORK_M:
-            raise InputError(f"{flag} {text!r}: {dist[0]:.0f} m from the walk network (outside "
-                             f"its area; at most {MAX_PATH_OFF_NETWORK_M:.0f} m allowed)")
+            raise InputError(
+                f"{flag} {text!r}: {dist[0]:.0f} m from the walk network (outside "
+                f"its area; at most {MAX_PATH_OFF_NETWORK_M:.0f} m allowed)"
+            )
         return int(node[0]), text, (float(x[0]), float(y[0]))
     if text in city.site_records:
         site = city.site(text)
@@ -96,10 +102,15 @@ def resolve_place(city: City, text: str, flag: str) -> tuple[int, str, tuple[flo
     exits = city.exits.matching_station(text)
     if exits.size:
         i = int(exits[0])
-        return int(city.exits.node[i]), f"{city.exits.station[i]} ({city.exits.exit_id[i]})", (
-            float(city.exits.x[i]), float(city.exits.y[i]))
-    raise InputError(f"{flag} {text!r}: not a station, exit id, site id or 'lat,lon' (sites: "
-                     f"{', '.join(list(city.site_records)[:5])}, ...)")
+        return (
+            int(city.exits.node[i]),
+            f"{city.exits.station[i]} ({city.exits.exit_id[i]})",
+            (float(city.exits.x[i]), float(city.exits.y[i])),
+        )
+    raise InputError(
+        f"{flag} {text!r}: not a station, exit id, site id or 'lat,lon' (sites: "
+        f"{', '.join(list(city.site_records)[:5])}, ...)"
+    )
 
 
 def read_path_file(path: Path) -> np.ndarray:
@@ -134,8 +145,10 @@ def read_path_file(path: Path) -> np.ndarray:
         raise InputError(f"{path}: a path needs at least two points, found {len(points)}")
     bad = np.flatnonzero(~in_nyc(points[:, 0], points[:, 1]))
     if bad.size:
-        raise InputError(f"{path}: point {bad[0] + 1} ({points[bad[0], 0]}, "
-                         f"{points[bad[0], 1]}) lies outside New York City")
+        raise InputError(
+            f"{path}: point {bad[0] + 1} ({points[bad[0], 0]}, "
+            f"{points[bad[0], 1]}) lies outside New York City"
+        )
     return points
 
 
@@ -145,14 +158,12 @@ def route_coverage(args: argparse.Namespace, city: City) -> Coverage:
 
     if args.preset == "amnesty" and args.scenario is None:
         cams = city.camera_layers((CameraLayer("banthescan_public", "public_street"),))
-        return build_coverage(city.network, cams, AMNESTY_PRESET, "radius",
-                              cache_dir=cache_dir())
+        return build_coverage(city.network, cams, AMNESTY_PRESET, "radius", cache_dir=cache_dir())
     scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
     from sim.runner import _coverage_args
 
     cams = city.camera_layers(scenario.layers)
-    return build_coverage(city.network, cams, scenario.classes,
-                          **_coverage_args(scenario, city))
+    return build_coverage(city.network, cams, scenario.classes, **_coverage_args(scenario, city))
 
 
 def route_command(args: argparse.Namespace) -> int:
@@ -172,23 +183,35 @@ def route_command(args: argparse.Namespace) -> int:
         _, dist = net.nearest_nodes(x, y)
         if dist.max() > MAX_PATH_OFF_NETWORK_M:
             k = int(np.argmax(dist))
-            raise InputError(f"{args.path}: point {k + 1} ({pts[k, 0]}, {pts[k, 1]}) is "
-                             f"{dist[k]:.0f} m from the walk network (outside its area)")
+            raise InputError(
+                f"{args.path}: point {k + 1} ({pts[k, 0]}, {pts[k, 1]}) is "
+                f"{dist[k]:.0f} m from the walk network (outside its area)"
+            )
     coverage = route_coverage(args, city)
     if pts is not None:
         line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
         if coverage.areas is None:
-            pieces = radius_pieces(line, np.c_[coverage.cameras.x, coverage.cameras.y],
-                                   coverage.level_range_m)
+            pieces = radius_pieces(
+                line, np.c_[coverage.cameras.x, coverage.cameras.y], coverage.level_range_m
+            )
         else:
             n = len(coverage.cameras)
-            pieces = polygon_pieces(line, coverage.areas.ravel(), np.repeat(np.arange(n), 3),
-                                    np.tile(np.arange(3), n))
+            pieces = polygon_pieces(
+                line, coverage.areas.ravel(), np.repeat(np.arange(n), 3), np.tile(np.arange(3), n)
+            )
         from sim.coverage import edge_exposure
 
         edges = edge_exposure(pieces, 1, coverage.cameras.count, coverage.public)
-        line_cov = Coverage(coverage.cameras, coverage.level_range_m, coverage.public, pieces,
-                            edges, np.zeros(1), coverage.visibility, coverage.areas)
+        line_cov = Coverage(
+            coverage.cameras,
+            coverage.level_range_m,
+            coverage.public,
+            pieces,
+            edges,
+            np.zeros(1),
+            coverage.visibility,
+            coverage.areas,
+        )
         route_edges = np.array([0])
         geoms = line
         score = score_route(_single_edge_network(line), line_cov, route_edges, args.speed)
@@ -200,29 +223,45 @@ def route_command(args: argparse.Namespace) -> int:
         tree = routing.shortest_tree(net, net.edge_length_m, b, towards=True)
         route_edges = routing.tree_route(net, tree, a)
         if route_edges.size == 0:
-            raise InputError(f"--from {args.origin!r} and --to {args.destination!r} snap to the "
-                             "same street corner: nothing to walk")
+            raise InputError(
+                f"--from {args.origin!r} and --to {args.destination!r} snap to the "
+                "same street corner: nothing to walk"
+            )
         geoms = net.edge_geom
         score = score_route(net, coverage, route_edges, args.speed)
         label = f"{a_name} -> {b_name}"
         pieces_for_map = coverage.pieces
         active_cov = coverage
     result = score.as_dict(active_cov)
-    result.update({"route": label, "speed_mps": args.speed, "preset": args.preset,
-                   "visibility": coverage.visibility})
+    result.update(
+        {
+            "route": label,
+            "speed_mps": args.speed,
+            "preset": args.preset,
+            "visibility": coverage.visibility,
+        }
+    )
     root = (args.outputs or DEFAULT_OUTPUTS) / "routes"
     folder = RunFolder(root, new_run_id("route"))
     with folder as tmp:
         write_json(tmp / "route.json", result)
-        seen = pieces_for_map.subset((pieces_for_map.level == SEEN)
-                                     & np.isin(pieces_for_map.edge, route_edges))
+        seen = pieces_for_map.subset(
+            (pieces_for_map.level == SEEN) & np.isin(pieces_for_map.edge, route_edges)
+        )
         covered = [
             shapely.get_coordinates(
-                shapely.line_interpolate_point(geoms[e], np.linspace(s0, s1, 8)))
-            for e, s0, s1 in zip(seen.edge, seen.start_m, seen.end_m)]
-        plot.route_map([np.asarray(g.coords) for g in geoms[route_edges]], covered,
-                       np.c_[coverage.cameras.x, coverage.cameras.y], coverage.public,
-                       tmp / "route.png", label)
+                shapely.line_interpolate_point(geoms[e], np.linspace(s0, s1, 8))
+            )
+            for e, s0, s1 in zip(seen.edge, seen.start_m, seen.end_m)
+        ]
+        plot.route_map(
+            [np.asarray(g.coords) for g in geoms[route_edges]],
+            covered,
+            np.c_[coverage.cameras.x, coverage.cameras.y],
+            coverage.public,
+            tmp / "route.png",
+            label,
+        )
     _print_route(result, folder.final)
     return 0
 
@@ -236,14 +275,22 @@ def _single_edge_network(line: np.ndarray):
 
 def _print_route(result: dict, folder: Path | None) -> None:
     print(f"route: {result['route']}")
-    print(f"  length {result['length_m']:.0f} m, walking {result['walk_s'] / 60:.1f} min at "
-          f"{result['speed_mps']} m/s")
-    print(f"  surveilled: {result['surveilled_share_any'] * 100:.1f}% of its length (any "
-          f"camera), {result['surveilled_share_public'] * 100:.1f}% (public cameras)")
-    print(f"  distinct camera sites in reach: {result['distinct_camera_sites']} "
-          f"({result['distinct_public_camera_sites']} public)")
-    print(f"  camera-seconds {result['camera_s']:.0f}, seconds at recognition quality "
-          f"{result['recognition_s']:.0f}")
+    print(
+        f"  length {result['length_m']:.0f} m, walking {result['walk_s'] / 60:.1f} min at "
+        f"{result['speed_mps']} m/s"
+    )
+    print(
+        f"  surveilled: {result['surveilled_share_any'] * 100:.1f}% of its length (any "
+        f"camera), {result['surveilled_share_public'] * 100:.1f}% (public cameras)"
+    )
+    print(
+        f"  distinct camera sites in reach: {result['distinct_camera_sites']} "
+        f"({result['distinct_public_camera_sites']} public)"
+    )
+    print(
+        f"  camera-seconds {result['camera_s']:.0f}, seconds at recognition quality "
+        f"{result['recognition_s']:.0f}"
+    )
     print(f"results: {folder}")
 
 
@@ -269,39 +316,65 @@ def compare_command(args: argparse.Namespace) -> int:
             agents = result.agents
         runs.append((scenario, agents, folder))
     base = runs[0][1]
-    rows, out = [], {"base": first.name, "seed": first.seed,
-                     "replications": first.replications, "scenarios": []}
+    rows, out = (
+        [],
+        {
+            "base": first.name,
+            "seed": first.seed,
+            "replications": first.replications,
+            "scenarios": [],
+        },
+    )
     for scenario, agents, folder in runs:
         summary = summarise(agents, first.seed)
         diff = paired_difference(base, agents, first.seed)
-        out["scenarios"].append({"name": scenario.name, "run": str(folder),
-                                 "figures": summary, "difference_from_base": diff})
+        out["scenarios"].append(
+            {
+                "name": scenario.name,
+                "run": str(folder),
+                "figures": summary,
+                "difference_from_base": diff,
+            }
+        )
         for name, fig in summary.items():
             d = diff[name]
-            rows.append({"scenario": scenario.name, "figure": name, "value": fig["value"],
-                         "ci95_low": (fig["ci95"] or [None, None])[0],
-                         "ci95_high": (fig["ci95"] or [None, None])[1],
-                         "difference": d["difference"],
-                         "difference_ci95_low": (d["ci95"] or [None, None])[0],
-                         "difference_ci95_high": (d["ci95"] or [None, None])[1]})
+            rows.append(
+                {
+                    "scenario": scenario.name,
+                    "figure": name,
+                    "value": fig["value"],
+                    "ci95_low": (fig["ci95"] or [None, None])[0],
+                    "ci95_high": (fig["ci95"] or [None, None])[1],
+                    "difference": d["difference"],
+                    "difference_ci95_low": (d["ci95"] or [None, None])[0],
+                    "difference_ci95_high": (d["ci95"] or [None, None])[1],
+                }
+            )
     table = pd.DataFrame(rows)
     root = (args.outputs or DEFAULT_OUTPUTS) / "compare"
     folder = RunFolder(root, new_run_id(first.name))
     with folder as tmp:
         write_json(tmp / "comparison.json", out)
         write_table(tmp / "comparison.csv", table)
-        plot.exposure_distribution({s.name: a for s, a, _ in runs}, "seen_total_s",
-                                   tmp / "comparison_distribution.png",
-                                   "time in view of a camera per protester")
+        plot.exposure_distribution(
+            {s.name: a for s, a, _ in runs},
+            "seen_total_s",
+            tmp / "comparison_distribution.png",
+            "time in view of a camera per protester",
+        )
     if not args.quiet:
-        head = table[table["figure"].isin([f"{m}.median" for m in METRICS[:1] + ["camera_s"]]
-                                          + ["share_seen_at_all"])]
+        head = table[
+            table["figure"].isin(
+                [f"{m}.median" for m in METRICS[:1] + ["camera_s"]] + ["share_seen_at_all"]
+            )
+        ]
         for _, r in head.iterrows():
-            ci = (f"[{r.difference_ci95_low:.3g}, {r.difference_ci95_high:.3g}]"
-                  if r.difference_ci95_low is not None and pd.notna(r.difference_ci95_low)
-                  else "(n/a)")
-            print(f"{r.scenario:40s} {r.figure:24s} {r.value:12.4g}  diff {r.difference:+.4g} "
-                  f"{ci}")
+            ci = (
+                f"[{r.difference_ci95_low:.3g}, {r.difference_ci95_high:.3g}]"
+                if r.difference_ci95_low is not None and pd.notna(r.difference_ci95_low)
+                else "(n/a)"
+            )
+            print(f"{r.scenario:40s} {r.figure:24s} {r.value:12.4g}  diff {r.difference:+.4g} {ci}")
         print(f"results: {folder.final}")
     return 0
 
@@ -312,8 +385,10 @@ def matched_seed(scenario: Scenario, first: Scenario) -> Scenario:
         return scenario
     values = {k: dict(v) for k, v in scenario.values.items()}
     values[""]["seed"], values[""]["replications"] = first.seed, first.replications
-    note = (f"\n# compare: seed and replications matched to {first.name} "
-            f"({first.seed}, {first.replications})\n")
+    note = (
+        f"\n# compare: seed and replications matched to {first.name} "
+        f"({first.seed}, {first.replications})\n"
+    )
     return dataclasses.replace(scenario, values=values, text=scenario.text + note)
 
 
@@ -356,8 +431,13 @@ def rank_command(args: argparse.Namespace) -> int:
     no_crowd = dataclasses.replace(setup, scenario=_without_crowding(scenario))
     seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
     rep = run_replication(no_crowd, 0, seed, keep_plan=True)
-    exposure = ranking.agent_camera_seconds(setup.coverage, city.network.n_edges, rep.plan,
-                                            rep.stand_cameras, rep.agents["dwell_s"].to_numpy())
+    exposure = ranking.agent_camera_seconds(
+        setup.coverage,
+        city.network.n_edges,
+        rep.plan,
+        rep.stand_cameras,
+        rep.agents["dwell_s"].to_numpy(),
+    )
     contrib = ranking.marginal_contributions(setup.coverage, exposure)
     table = ranking.ranking_table(setup.coverage, contrib, args.top)
     curve = ranking.greedy_removal_curve(setup.coverage, exposure, args.top)
@@ -366,27 +446,48 @@ def rank_command(args: argparse.Namespace) -> int:
     with folder as tmp:
         write_table(tmp / "camera_ranking.csv", table)
         write_table(tmp / "removal_curve.csv", curve)
-        write_json(tmp / "ranking.json", {
-            "scenario": scenario.name, "scenario_text": scenario.text, "seed": scenario.seed,
-            "replication": 0, "crowding_in_scenario": crowding, "crowding_used": False,
-            "protesters": int(len(rep.agents)), "total_camera_s": contrib.total_camera_s,
-            "protesters_seen": contrib.seen_protesters, "data_files": city.provenance()})
-        plot.removal_curve(curve, tmp / "removal_curve.png",
-                           f"{scenario.name}: greedy removal of camera sites")
+        write_json(
+            tmp / "ranking.json",
+            {
+                "scenario": scenario.name,
+                "scenario_text": scenario.text,
+                "seed": scenario.seed,
+                "replication": 0,
+                "crowding_in_scenario": crowding,
+                "crowding_used": False,
+                "protesters": int(len(rep.agents)),
+                "total_camera_s": contrib.total_camera_s,
+                "protesters_seen": contrib.seen_protesters,
+                "data_files": city.provenance(),
+            },
+        )
+        plot.removal_curve(
+            curve, tmp / "removal_curve.png", f"{scenario.name}: greedy removal of camera sites"
+        )
         cams = setup.coverage.cameras
-        top_idx = np.argsort(-contrib.camera_s, kind="stable")[:args.top]
-        plot.network_map(city.network.edge_geom, np.zeros(city.network.n_edges),
-                         np.c_[cams.x, cams.y], setup.coverage.public,
-                         (setup.site.x, setup.site.y), tmp / "top_cameras_map.png",
-                         f"{scenario.name}: top {args.top} camera sites", "", highlight=top_idx)
+        top_idx = np.argsort(-contrib.camera_s, kind="stable")[: args.top]
+        plot.network_map(
+            city.network.edge_geom,
+            np.zeros(city.network.n_edges),
+            np.c_[cams.x, cams.y],
+            setup.coverage.public,
+            (setup.site.x, setup.site.y),
+            tmp / "top_cameras_map.png",
+            f"{scenario.name}: top {args.top} camera sites",
+            "",
+            highlight=top_idx,
+        )
     if not args.quiet:
         print(f"{'rank':>4s} {'camera site':38s} {'class':16s} {'share of camera-s':>17s}")
         for _, r in table.head(10).iterrows():
-            print(f"{r['rank']:4d} {r.camera_id:38s} {r['class']:16s} "
-                  f"{r.camera_s_share * 100:16.1f}%")
+            print(
+                f"{r['rank']:4d} {r.camera_id:38s} {r['class']:16s} {r.camera_s_share * 100:16.1f}%"
+            )
         if crowding:
-            print("note: ranked with crowding off (free walking speeds), as the ranking is "
-                  "computed from coverage tables and recorded routes")
+            print(
+                "note: ranked with crowding off (free walking speeds), as the ranking is "
+                "computed from coverage tables and recorded routes"
+            )
         print(f"results: {folder.final}")
     return 0
 

@@ -229,16 +229,18 @@ def edge_exposure(
     seen = lvl == SEEN
 
     def union(mask: np.ndarray) -> np.ndarray:
-        return union_length_per_edge(pieces.edge[mask], pieces.start_m[mask], pieces.end_m[mask],
-                                     n_edges)
+        return union_length_per_edge(
+            pieces.edge[mask], pieces.start_m[mask], pieces.end_m[mask], n_edges
+        )
 
     camera_m = np.bincount(
         pieces.edge[seen],
         weights=pieces.length_m[seen] * camera_count[pieces.camera[seen]],
         minlength=n_edges,
     )
-    pairs = np.unique(pieces.edge[seen].astype(np.int64) * (len(camera_count) + 1)
-                      + pieces.camera[seen])
+    pairs = np.unique(
+        pieces.edge[seen].astype(np.int64) * (len(camera_count) + 1) + pieces.camera[seen]
+    )
     pair_edge = pairs // (len(camera_count) + 1)
     pair_cam = (pairs % (len(camera_count) + 1)).astype(np.int32)
     indptr = np.concatenate(([0], np.cumsum(np.bincount(pair_edge, minlength=n_edges))))

@@ -43,16 +43,23 @@ class Coverage:
     visibility: str
     areas: np.ndarray | None  # sightline: visible area per camera and level, (n_cameras, 3)
 
-    def with_active(self, active: np.ndarray, n_edges: int, count: np.ndarray | None = None
-                    ) -> Coverage:
+    def with_active(
+        self, active: np.ndarray, n_edges: int, count: np.ndarray | None = None
+    ) -> Coverage:
         """The same coverage counting only ``active`` cameras (and optionally other counts)."""
         count = self.cameras.count if count is None else count
         edges = edge_exposure(self.pieces, n_edges, count, self.public, active)
         kept = self.pieces.subset(active[self.pieces.camera])
         ranges = np.where(active[:, None], self.level_range_m, 0.0)  # inactive: no reach
         return Coverage(
-            self.cameras.with_counts(count), ranges, self.public & active, kept,
-            edges, first_seen_per_edge(kept, n_edges), self.visibility, self.areas,
+            self.cameras.with_counts(count),
+            ranges,
+            self.public & active,
+            kept,
+            edges,
+            first_seen_per_edge(kept, n_edges),
+            self.visibility,
+            self.areas,
         )
 
 
@@ -84,7 +91,9 @@ def build_coverage(
     ranges = level_ranges_for(classes, cameras.cls)
     public = public_flags(classes, cameras.cls)
     key = _cache_key(network, cameras, ranges, visibility, open_space_key)
-    cache_file = cache_dir / f"coverage_v{COVERAGE_CACHE_VERSION}_{key}.pickle" if cache_dir else None
+    cache_file = (
+        cache_dir / f"coverage_v{COVERAGE_CACHE_VERSION}_{key}.pickle" if cache_dir else None
+    )
     if cache_file is not None and cache_file.is_file():
         with open(cache_file, "rb") as handle:
             pieces, areas = pickle.load(handle)
@@ -111,8 +120,16 @@ def build_coverage(
         if cache_file is not None:
             write_pickle_atomic(cache_file, (pieces, areas))
     edges = edge_exposure(pieces, network.n_edges, cameras.count, public)
-    return Coverage(cameras, ranges, public, pieces, edges,
-                    first_seen_per_edge(pieces, network.n_edges), visibility, areas)
+    return Coverage(
+        cameras,
+        ranges,
+        public,
+        pieces,
+        edges,
+        first_seen_per_edge(pieces, network.n_edges),
+        visibility,
+        areas,
+    )
 
 
 def sightline_areas(xy: np.ndarray, ranges: np.ndarray, open_space: shapely.Geometry) -> np.ndarray:

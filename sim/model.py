@@ -201,8 +201,13 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
     if until_s is not None:  # protesters still standing when the clock stopped
         standing = np.array([s == STATUS_AT_SITE for s in status]) & (dwell_arr == 0)
         dwell_arr[standing] = until_s - np.array(arrive)[standing]
-    stand = np.c_[plan.stand_seen, plan.stand_public, plan.stand_camera,
-                  plan.stand_recognition, plan.stand_identification].astype(float)
+    stand = np.c_[
+        plan.stand_seen,
+        plan.stand_public,
+        plan.stand_camera,
+        plan.stand_recognition,
+        plan.stand_identification,
+    ].astype(float)
     speeds = np.array(trav_speed)
     edges = np.array(trav_edge, np.int64)
     agents = np.array(trav_agent, np.int64)

@@ -73,8 +73,9 @@ class WalkNetwork:
         if self._edge_tree is None:
             object.__setattr__(self, "_edge_tree", shapely.STRtree(self.edge_geom))
         points = shapely.points(np.c_[np.atleast_1d(x), np.atleast_1d(y)])
-        (pt, edge), dist = self._edge_tree.query_nearest(points, return_distance=True,
-                                                         all_matches=False)
+        (pt, edge), dist = self._edge_tree.query_nearest(
+            points, return_distance=True, all_matches=False
+        )
         order = np.argsort(pt, kind="stable")
         edge, dist = edge[order], dist[order]
         along = shapely.line_locate_point(self.edge_geom[edge], points)

@@ -20,8 +20,19 @@ from sim import __version__
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUTS = REPO_ROOT / "outputs"
-PACKAGES = ("simpy", "networkx", "osmnx", "numpy", "shapely", "scipy", "pandas", "pyproj",
-            "matplotlib", "pyarrow", "geopandas")
+PACKAGES = (
+    "simpy",
+    "networkx",
+    "osmnx",
+    "numpy",
+    "shapely",
+    "scipy",
+    "pandas",
+    "pyproj",
+    "matplotlib",
+    "pyarrow",
+    "geopandas",
+)
 
 
 def new_run_id(label: str) -> str:
@@ -107,8 +118,11 @@ def package_versions() -> dict[str, str]:
 
 def machine_info() -> dict[str, Any]:
     """Platform facts for a manifest."""
-    return {"platform": platform.platform(), "cpus": os.cpu_count(),
-            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 def git_commit() -> str:

@@ -24,9 +24,13 @@ def edge_camera_metres(coverage: Coverage, n_edges: int) -> sparse.csr_matrix:
     )
 
 
-def agent_camera_seconds(coverage: Coverage, n_edges: int, plan: Plan,
-                         stand_cameras: list[np.ndarray], dwell_s: np.ndarray
-                         ) -> sparse.csr_matrix:
+def agent_camera_seconds(
+    coverage: Coverage,
+    n_edges: int,
+    plan: Plan,
+    stand_cameras: list[np.ndarray],
+    dwell_s: np.ndarray,
+) -> sparse.csr_matrix:
     """(n_agents, n_cameras): seconds each protester spends in view of each camera site.
 
     Walk legs give metres seen / free speed (crowding off); the dwell gives its duration for
@@ -38,29 +42,33 @@ def agent_camera_seconds(coverage: Coverage, n_edges: int, plan: Plan,
     # route incidence: (n_routes, n_edges)
     rows = np.repeat(np.arange(len(routes)), [len(r) for r in routes])
     cols = np.concatenate(routes) if routes else np.zeros(0, np.int64)
-    incidence = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)),
-                                  shape=(len(routes), n_edges))
+    incidence = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(routes), n_edges))
     route_cam = (incidence @ edge_camera_metres(coverage, n_edges)).tocsr()  # metres
     inv_v = 1.0 / plan.speed_mps
     legs = [(plan.out_route, inv_v), (plan.back_route, inv_v)]
     total = sparse.csr_matrix((n, len(coverage.cameras)))
     for route_of, weight in legs:
         ok = route_of >= 0
-        pick = sparse.csr_matrix((weight[ok], (np.flatnonzero(ok), route_of[ok])),
-                                 shape=(n, len(routes)))
+        pick = sparse.csr_matrix(
+            (weight[ok], (np.flatnonzero(ok), route_of[ok])), shape=(n, len(routes))
+        )
         total = total + pick @ route_cam
     if plan.march_route >= 0:
-        march = sparse.csr_matrix((np.full(n, 1.0 / plan.march_speed_mps),
-                                   (np.arange(n), np.full(n, plan.march_route))),
-                                  shape=(n, len(routes)))
+        march = sparse.csr_matrix(
+            (np.full(n, 1.0 / plan.march_speed_mps), (np.arange(n), np.full(n, plan.march_route))),
+            shape=(n, len(routes)),
+        )
         total = total + march @ route_cam
     dwell = np.nan_to_num(np.asarray(dwell_s, float))
     lengths = np.array([len(c) for c in stand_cameras])
     if lengths.sum():
         stand = sparse.csr_matrix(
-            (np.repeat(dwell, lengths), (np.repeat(np.arange(n), lengths),
-                                         np.concatenate(stand_cameras))),
-            shape=(n, len(coverage.cameras)))
+            (
+                np.repeat(dwell, lengths),
+                (np.repeat(np.arange(n), lengths), np.concatenate(stand_cameras)),
+            ),
+            shape=(n, len(coverage.cameras)),
+        )
         total = total + stand
     return total.tocsr()
 
@@ -92,8 +100,9 @@ def marginal_contributions(coverage: Coverage, exposure_s: sparse.csr_matrix) ->
     return Contributions(per_cam, seen_only, float(per_cam.sum()), int((per_agent > 0).sum()))
 
 
-def greedy_removal_curve(coverage: Coverage, exposure_s: sparse.csr_matrix, top_n: int
-                         ) -> pd.DataFrame:
+def greedy_removal_curve(
+    coverage: Coverage, exposure_s: sparse.csr_matrix, top_n: int
+) -> pd.DataFrame:
     """Exposure left after removing the 1, 2, ... ``top_n`` most contributing sites.
 
     Greedy by camera-seconds: since camera-seconds add up over sites, the greedy order is the
@@ -105,20 +114,32 @@ def greedy_removal_curve(coverage: Coverage, exposure_s: sparse.csr_matrix, top_
     nnz = (exposure_s > 0).astype(np.int32).tocsc()
     remaining = np.asarray(nnz.sum(axis=1)).ravel()
     left_cs = contrib.total_camera_s
-    rows = [{"removed": 0, "camera_id": "", "camera_s_left": left_cs,
-             "seen_protesters_left": int((remaining > 0).sum())}]
+    rows = [
+        {
+            "removed": 0,
+            "camera_id": "",
+            "camera_s_left": left_cs,
+            "seen_protesters_left": int((remaining > 0).sum()),
+        }
+    ]
     for k, cam in enumerate(order, 1):
         left_cs -= contrib.camera_s[cam]
-        agents = nnz.indices[nnz.indptr[cam]:nnz.indptr[cam + 1]]
+        agents = nnz.indices[nnz.indptr[cam] : nnz.indptr[cam + 1]]
         remaining[agents] -= 1
-        rows.append({"removed": k, "camera_id": str(coverage.cameras.camera_id[cam]),
-                     "camera_s_left": max(left_cs, 0.0),
-                     "seen_protesters_left": int((remaining > 0).sum())})
+        rows.append(
+            {
+                "removed": k,
+                "camera_id": str(coverage.cameras.camera_id[cam]),
+                "camera_s_left": max(left_cs, 0.0),
+                "seen_protesters_left": int((remaining > 0).sum()),
+            }
+        )
     curve = pd.DataFrame(rows)
     total = contrib.total_camera_s or 1.0
     curve["camera_s_left_share"] = curve["camera_s_left"] / total
     curve["seen_protesters_left_share"] = curve["seen_protesters_left"] / max(
-        contrib.seen_protesters, 1)
+        contrib.seen_protesters, 1
+    )
     return curve
 
 
@@ -126,33 +147,42 @@ def ranking_table(coverage: Coverage, contrib: Contributions, top_n: int) -> pd.
     """The ``top_n`` sites by marginal camera-seconds, with class, place and shares."""
     order = np.argsort(-contrib.camera_s, kind="stable")[:top_n]
     cams = coverage.cameras
-    return pd.DataFrame({
-        "rank": np.arange(1, len(order) + 1),
-        "camera_id": cams.camera_id[order],
-        "class": cams.cls[order],
-        "source": cams.source[order],
-        "count": cams.count[order],
-        "lat": cams.lat[order],
-        "lon": cams.lon[order],
-        "camera_s": contrib.camera_s[order],
-        "camera_s_share": contrib.camera_s[order] / (contrib.total_camera_s or 1.0),
-        "protesters_seen_only_by_site": contrib.seen_only_by[order],
-    })
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(order) + 1),
+            "camera_id": cams.camera_id[order],
+            "class": cams.cls[order],
+            "source": cams.source[order],
+            "count": cams.count[order],
+            "lat": cams.lat[order],
+            "lon": cams.lon[order],
+            "camera_s": contrib.camera_s[order],
+            "camera_s_share": contrib.camera_s[order] / (contrib.total_camera_s or 1.0),
+            "protesters_seen_only_by_site": contrib.seen_only_by[order],
+        }
+    )
 
 
-def expected_crowd_routes(network: WalkNetwork, origins: Exits, weights: np.ndarray, site: Site,
-                          protesters: int) -> tuple[list[np.ndarray], np.ndarray]:
+def expected_crowd_routes(
+    network: WalkNetwork, origins: Exits, weights: np.ndarray, site: Site, protesters: int
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Shortest route from each origin and the expected protesters on it (for ``top_k`` edits)."""
     from sim.routing import shortest_routes
 
     return shortest_routes(network, origins.node, site.node), weights * protesters
 
 
-def expected_contributions(coverage: Coverage, network: WalkNetwork, routes: list[np.ndarray],
-                           protesters: np.ndarray, speed_mps: float) -> np.ndarray:
+def expected_contributions(
+    coverage: Coverage,
+    network: WalkNetwork,
+    routes: list[np.ndarray],
+    protesters: np.ndarray,
+    speed_mps: float,
+) -> np.ndarray:
     """Camera-seconds each site adds to an expected crowd walking ``routes`` at one speed."""
     rows = np.repeat(np.arange(len(routes)), [len(r) for r in routes])
-    incidence = sparse.csr_matrix((np.ones(len(rows)), (rows, np.concatenate(routes))),
-                                  shape=(len(routes), network.n_edges))
+    incidence = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, np.concatenate(routes))), shape=(len(routes), network.n_edges)
+    )
     metres = incidence @ edge_camera_metres(coverage, network.n_edges)
     return (np.asarray(metres.T @ protesters).ravel() / speed_mps) * coverage.cameras.count

@@ -109,7 +109,9 @@ def lenient_coordinates(
     lat = pd.to_numeric(pd.Series(lat_text), errors="coerce").to_numpy(float)
     lon = pd.to_numeric(pd.Series(lon_text), errors="coerce").to_numpy(float)
     lat_raw, lon_raw = np.asarray(lat_text, dtype=object), np.asarray(lon_text, dtype=object)
-    blank = np.array([str(a).strip() == "" or str(b).strip() == "" for a, b in zip(lat_raw, lon_raw)])
+    blank = np.array(
+        [str(a).strip() == "" or str(b).strip() == "" for a, b in zip(lat_raw, lon_raw)]
+    )
     non_numeric = ~blank & ~(np.isfinite(lat) & np.isfinite(lon))
     finite = np.isfinite(lat) & np.isfinite(lon)
     outside = finite & ~in_nyc(np.where(finite, lat, 0), np.where(finite, lon, 0))

@@ -26,7 +26,7 @@ from sim.stats import summarise
 HEADLINE = [
     ("seen_total_s", "minutes in view of a camera (walk + site)", 60.0),
     ("seen_walk_s", "minutes in view while walking", 60.0),
-    ("share_surveilled_public", "share of the walk within reach of public cameras", 0.01),
+    ("share_surveilled_public", "% of the walk within reach of public cameras", 0.01),
     ("camera_s", "camera-minutes of footage per protester", 60.0),
     ("recognition_s", "minutes at face-recognition quality", 60.0),
     ("distinct_cameras", "distinct camera sites seen", 1.0),
@@ -58,8 +58,10 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
             "visibility": setup.coverage.visibility,
         },
         "site": setup.site.__dict__,
-        "origins": {"exits": len(setup.origins),
-                    "stations": sorted(set(setup.origins.station.tolist()))},
+        "origins": {
+            "exits": len(setup.origins),
+            "stations": sorted(set(setup.origins.station.tolist())),
+        },
         "undercount_shares": [r.undercount_share for r in result.replications],
         "events": [r.events for r in result.replications],
         "wall_time_s": round(result.wall_s, 3),
@@ -73,12 +75,19 @@ def cameras_table(result: RunResult) -> pd.DataFrame:
     """Every camera site the run used, with class, count and reach."""
     cams = result.setup.coverage.cameras
     ranges = result.setup.coverage.level_range_m
-    return pd.DataFrame({
-        "camera_id": cams.camera_id, "source": cams.source, "class": cams.cls,
-        "count": cams.count, "lat": cams.lat, "lon": cams.lon,
-        "seen_range_m": ranges[:, 0], "recognition_range_m": ranges[:, 1],
-        "identification_range_m": ranges[:, 2],
-    })
+    return pd.DataFrame(
+        {
+            "camera_id": cams.camera_id,
+            "source": cams.source,
+            "class": cams.cls,
+            "count": cams.count,
+            "lat": cams.lat,
+            "lon": cams.lon,
+            "seen_range_m": ranges[:, 0],
+            "recognition_range_m": ranges[:, 1],
+            "identification_range_m": ranges[:, 2],
+        }
+    )
 
 
 def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
@@ -93,10 +102,13 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
             write_table(tmp / "agents.csv", result.agents)
         write_table(tmp / "timeseries.csv", result.timeseries)
         write_table(tmp / "cameras.csv", cameras_table(result))
-        summary = {"scenario": s.name, "protesters_per_replication": s["crowd"]["protesters"],
-                   "replications": s.replications,
-                   "status": result.agents["status"].value_counts().to_dict(),
-                   "figures": summarise(result.agents, s.seed)}
+        summary = {
+            "scenario": s.name,
+            "protesters_per_replication": s["crowd"]["protesters"],
+            "replications": s.replications,
+            "status": result.agents["status"].value_counts().to_dict(),
+            "figures": summarise(result.agents, s.seed),
+        }
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", manifest(result, run_id))
         (tmp / "scenario.toml").write_text(s.text)
@@ -112,23 +124,43 @@ def write_figures(result: RunResult, folder: Path) -> None:
     s = setup.scenario
     net = setup.city.network
     cams = setup.coverage.cameras
-    plot.exposure_distribution({s.name: result.agents}, "seen_total_s",
-                               folder / "exposure_distribution.png",
-                               f"{s.name}: time in view of a camera per protester")
+    plot.exposure_distribution(
+        {s.name: result.agents},
+        "seen_total_s",
+        folder / "exposure_distribution.png",
+        f"{s.name}: time in view of a camera per protester",
+    )
     traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)
     xy = np.c_[cams.x, cams.y]
-    plot.network_map(net.edge_geom, traffic, xy, setup.coverage.public,
-                     (setup.site.x, setup.site.y), folder / "map_traffic.png",
-                     f"{s.name}: protester traffic per street (mean of replications)",
-                     "traversals per replication")
-    share = np.divide(setup.coverage.edges.seen_m, net.edge_length_m,
-                      out=np.zeros(net.n_edges), where=net.edge_length_m > 0)
-    plot.network_map(net.edge_geom, share * (traffic > 0), xy, setup.coverage.public,
-                     (setup.site.x, setup.site.y), folder / "map_exposure.png",
-                     f"{s.name}: share of each walked street in view of a camera",
-                     "share of edge length in view")
-    plot.crowd_over_time(result.timeseries, folder / "crowd_over_time.png",
-                         f"{s.name}: the crowd over time")
+    plot.network_map(
+        net.edge_geom,
+        traffic,
+        xy,
+        setup.coverage.public,
+        (setup.site.x, setup.site.y),
+        folder / "map_traffic.png",
+        f"{s.name}: protester traffic per street (mean of replications)",
+        "traversals per replication",
+    )
+    share = np.divide(
+        setup.coverage.edges.seen_m,
+        net.edge_length_m,
+        out=np.zeros(net.n_edges),
+        where=net.edge_length_m > 0,
+    )
+    plot.network_map(
+        net.edge_geom,
+        share * (traffic > 0),
+        xy,
+        setup.coverage.public,
+        (setup.site.x, setup.site.y),
+        folder / "map_exposure.png",
+        f"{s.name}: share of each walked street in view of a camera",
+        "share of edge length in view",
+    )
+    plot.crowd_over_time(
+        result.timeseries, folder / "crowd_over_time.png", f"{s.name}: the crowd over time"
+    )
 
 
 def summary_lines(result: RunResult, folder: Path) -> list[str]:
@@ -150,7 +182,9 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
     lines.append(f"{'share of protesters seen at all':52s} {seen['value'] * 100:8.1f}%")
     for source, report in result.setup.city.camera_reports.items():
         for reason, count in report.skipped.items():
-            lines.append(f"note: {source}: {count} record(s) left out ({reason}, e.g. "
-                         f"{report.examples[reason][0]}); see manifest.json")
+            lines.append(
+                f"note: {source}: {count} record(s) left out ({reason}, e.g. "
+                f"{report.examples[reason][0]}); see manifest.json"
+            )
     lines.append(f"results: {folder}")
     return lines

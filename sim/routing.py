@@ -123,8 +123,9 @@ def stochastic_routes(
     """
     samples: list[list[np.ndarray]] = [[] for _ in origins]
     for _ in range(n_samples):
-        factor = np.exp(perturbation_sd * rng.standard_normal(network.n_edges)
-                        - perturbation_sd**2 / 2)
+        factor = np.exp(
+            perturbation_sd * rng.standard_normal(network.n_edges) - perturbation_sd**2 / 2
+        )
         tree = shortest_tree(network, network.edge_length_m * factor, target, towards=True)
         for i, origin in enumerate(origins):
             samples[i].append(tree_route(network, tree, int(origin)))

@@ -66,29 +66,45 @@ def prepare(scenario: Scenario, city: City) -> Setup:
     """Resolve a scenario against the city: site, origins, edited cameras, coverage, routes."""
     s = scenario
     net = city.network
-    site = city.site(s["site"]["id"], s["site"]["radius_m"], s["site"]["lat"], s["site"]["lon"],
-                     s["site"]["name"], where=f"{s.path}: key 'site.id'")
+    site = city.site(
+        s["site"]["id"],
+        s["site"]["radius_m"],
+        s["site"]["lat"],
+        s["site"]["lon"],
+        s["site"]["name"],
+        where=f"{s.path}: key 'site.id'",
+    )
     walk_to_site = routing.walking_distances_to(net, site.node)
     origins, weights, walk_m = select_origins(scenario, city, site, walk_to_site)
     cameras = city.camera_layers(s.layers)
     coverage_args = _coverage_args(scenario, city)
     ranker = _ranker(scenario, city, site, origins, weights, coverage_args)
-    cameras, edit_log = apply_edits(cameras, s["cameras"]["edits"], (site.x, site.y), s.path,
-                                    ranker)
+    cameras, edit_log = apply_edits(
+        cameras, s["cameras"]["edits"], (site.x, site.y), s.path, ranker
+    )
     coverage = build_coverage(net, cameras, s.classes, **coverage_args)
     streets = streets_of(city, coverage)
     out_routes = None
     if s["routing"]["choice"] == "shortest":
         out_routes = [[r] for r in routing.shortest_routes(net, origins.node, site.node)]
     elif s["routing"]["choice"] == "least_exposed":
-        out_routes = [[r] for r in routing.least_exposed_routes(
-            net, origins.node, site.node, coverage.edges.seen_m,
-            s["routing"]["exposure_weight"], s["routing"]["max_detour"])]
+        out_routes = [
+            [r]
+            for r in routing.least_exposed_routes(
+                net,
+                origins.node,
+                site.node,
+                coverage.edges.seen_m,
+                s["routing"]["exposure_weight"],
+                s["routing"]["max_detour"],
+            )
+        ]
     march_site = march_route = None
     end_node = site.node
     if s["march"]["to_site"]:
-        march_site = city.site(s["march"]["to_site"], s["site"]["radius_m"],
-                               where=f"{s.path}: key 'march.to_site'")
+        march_site = city.site(
+            s["march"]["to_site"], s["site"]["radius_m"], where=f"{s.path}: key 'march.to_site'"
+        )
         tree = routing.shortest_tree(net, net.edge_length_m, site.node, towards=False)
         march_route = routing.tree_route(net, tree, march_site.node)
         end_node = march_site.node
@@ -102,8 +118,21 @@ def prepare(scenario: Scenario, city: City) -> Setup:
             back_routes = [route] * len(origins)
         else:
             back_routes = [routing.tree_route(net, tree, int(n)) for n in origins.node]
-    return Setup(scenario, city, site, origins, weights, walk_m, coverage, streets, edit_log,
-                 out_routes, back_routes, march_route, march_site)
+    return Setup(
+        scenario,
+        city,
+        site,
+        origins,
+        weights,
+        walk_m,
+        coverage,
+        streets,
+        edit_log,
+        out_routes,
+        back_routes,
+        march_route,
+        march_site,
+    )
 
 
 def _coverage_args(scenario: Scenario, city: City) -> dict[str, Any]:
@@ -122,38 +151,46 @@ def _ranker(scenario, city, site, origins, weights, coverage_args):
         from sim.ranking import expected_contributions, expected_crowd_routes
 
         coverage = build_coverage(city.network, cameras, scenario.classes, **coverage_args)
-        routes, crowd = expected_crowd_routes(city.network, origins, weights, site,
-                                              scenario["crowd"]["protesters"])
-        contrib = expected_contributions(coverage, city.network, routes, crowd,
-                                         scenario["walking"]["speed_mean_mps"])
+        routes, crowd = expected_crowd_routes(
+            city.network, origins, weights, site, scenario["crowd"]["protesters"]
+        )
+        contrib = expected_contributions(
+            coverage, city.network, routes, crowd, scenario["walking"]["speed_mean_mps"]
+        )
         order = candidates[np.argsort(-contrib[candidates], kind="stable")]
         return order[:k]
 
     return rank
 
 
-def select_origins(scenario: Scenario, city: City, site: Site, walk_to_site: np.ndarray
-                   ) -> tuple[Exits, np.ndarray, np.ndarray]:
+def select_origins(
+    scenario: Scenario, city: City, site: Site, walk_to_site: np.ndarray
+) -> tuple[Exits, np.ndarray, np.ndarray]:
     """The exits protesters start from, their weights (summing to 1) and walking distances."""
     o = scenario["origins"]
     exits = city.exits
     walk_m = walk_to_site[exits.node]
     if o["mode"] == "within":
-        dist = walk_m if o["distance"] == "walking" else np.hypot(exits.x - site.x,
-                                                                  exits.y - site.y)
+        dist = (
+            walk_m if o["distance"] == "walking" else np.hypot(exits.x - site.x, exits.y - site.y)
+        )
         idx = np.flatnonzero(dist <= o["max_distance_m"])
         if idx.size == 0:
-            raise ScenarioError(f"{scenario.path}: key 'origins.max_distance_m': no subway exit "
-                                f"within {o['max_distance_m']} m of site {site.site_id!r}")
+            raise ScenarioError(
+                f"{scenario.path}: key 'origins.max_distance_m': no subway exit "
+                f"within {o['max_distance_m']} m of site {site.site_id!r}"
+            )
     else:
         names = o["stations"] if o["mode"] == "stations" else o["entrances"]
         found = []
         for name in names:
             match = exits.matching_station(name)
             if match.size == 0:
-                raise ScenarioError(f"{scenario.path}: key 'origins.{o['mode']}': unknown "
-                                    f"{o['mode'][:-1]} {name!r} (see `run_sim.py data` for the "
-                                    "exits file)")
+                raise ScenarioError(
+                    f"{scenario.path}: key 'origins.{o['mode']}': unknown "
+                    f"{o['mode'][:-1]} {name!r} (see `run_sim.py data` for the "
+                    "exits file)"
+                )
             found.append(match)
         idx = np.unique(np.concatenate(found))
     idx = idx[np.isfinite(walk_m[idx])]
@@ -166,11 +203,17 @@ def select_origins(scenario: Scenario, city: City, site: Site, walk_to_site: np.
         given = {k.lower(): float(v) for k, v in o["given_weights"].items()}
         unknown = set(given) - {s.lower() for s in origins.station}
         if unknown:
-            raise ScenarioError(f"{scenario.path}: key 'origins.given_weights': unknown station "
-                                f"{sorted(unknown)[0]!r} among the origins")
+            raise ScenarioError(
+                f"{scenario.path}: key 'origins.given_weights': unknown station "
+                f"{sorted(unknown)[0]!r} among the origins"
+            )
         per_station = pd.Series(origins.station).str.lower().map(given).fillna(0.0).to_numpy()
-        exits_of = pd.Series(origins.station).str.lower().map(
-            pd.Series(origins.station).str.lower().value_counts()).to_numpy()
+        exits_of = (
+            pd.Series(origins.station)
+            .str.lower()
+            .map(pd.Series(origins.station).str.lower().value_counts())
+            .to_numpy()
+        )
         w = per_station / exits_of
     if w.sum() <= 0:
         raise ScenarioError(f"{scenario.path}: key 'origins.given_weights': all weights are zero")
@@ -181,9 +224,16 @@ def streets_of(city: City, coverage: Coverage) -> Streets:
     """Per-edge arrays the simulation reads."""
     e = coverage.edges
     net = city.network
-    return Streets(net.edge_length_m, walking_width_m(net.edge_highway), e.seen_m,
-                   e.seen_public_m, e.camera_m, e.recognition_m, e.identification_m,
-                   coverage.first_seen_m)
+    return Streets(
+        net.edge_length_m,
+        walking_width_m(net.edge_highway),
+        e.seen_m,
+        e.seen_public_m,
+        e.camera_m,
+        e.recognition_m,
+        e.identification_m,
+        coverage.first_seen_m,
+    )
 
 
 def departure_times(arrival: dict[str, Any], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -235,8 +285,9 @@ class Replication:
     stand_cameras: list[np.ndarray] | None = None
 
 
-def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence,
-                    keep_plan: bool = False) -> Replication:
+def run_replication(
+    setup: Setup, rep: int, seed: np.random.SeedSequence, keep_plan: bool = False
+) -> Replication:
     """Draw and simulate one replication; same setup and seed give identical results."""
     t0 = time.perf_counter()
     s = setup.scenario
@@ -254,8 +305,13 @@ def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence,
     if setup.out_routes is None:
         route_rng = _substream(seed, STREAM_ROUTES)
         per_origin = routing.stochastic_routes(
-            setup.city.network, setup.origins.node, setup.site.node, route_rng,
-            s["routing"]["perturbation_sd"], s["routing"]["routes_per_origin"])
+            setup.city.network,
+            setup.origins.node,
+            setup.site.node,
+            route_rng,
+            s["routing"]["perturbation_sd"],
+            s["routing"]["routes_per_origin"],
+        )
         choice = route_rng.integers(0, s["routing"]["routes_per_origin"], n)
     else:
         per_origin, choice = setup.out_routes, np.zeros(n, np.int64)
@@ -270,29 +326,50 @@ def run_replication(setup: Setup, rep: int, seed: np.random.SeedSequence,
     if setup.march_route is not None:
         march = len(pool)
         pool.append(setup.march_route)
-    march_start = (s["arrival"]["start_s"] + s["arrival"]["duration_s"] + s["dwell"]["duration_s"]
-                   if march >= 0 else float("nan"))
+    march_start = (
+        s["arrival"]["start_s"] + s["arrival"]["duration_s"] + s["dwell"]["duration_s"]
+        if march >= 0
+        else float("nan")
+    )
     plan = Plan(
-        depart_s=depart, speed_mps=speed, dwell_s=np.full(n, float(s["dwell"]["duration_s"])),
-        out_route=out_route, back_route=back_ids[origin], stand_seen=stand.seen,
-        stand_public=stand.seen_public, stand_camera=stand.camera,
-        stand_recognition=stand.recognition, stand_identification=stand.identification,
-        routes=pool, march_route=march, march_start_s=march_start,
-        march_speed_mps=s["march"]["speed_mps"], origin=origin,
+        depart_s=depart,
+        speed_mps=speed,
+        dwell_s=np.full(n, float(s["dwell"]["duration_s"])),
+        out_route=out_route,
+        back_route=back_ids[origin],
+        stand_seen=stand.seen,
+        stand_public=stand.seen_public,
+        stand_camera=stand.camera,
+        stand_recognition=stand.recognition,
+        stand_identification=stand.identification,
+        routes=pool,
+        march_route=march,
+        march_start_s=march_start,
+        march_speed_mps=s["march"]["speed_mps"],
+        origin=origin,
     )
     outcome = simulate(plan, streets, s["walking"]["crowding"])
     agents = agent_table(setup, coverage, plan, outcome, stand, rep, seed)
     series = timeseries(plan, outcome, streets, s["outputs"]["timeseries_step_s"], rep)
     traffic = np.bincount(outcome.trav_edge, minlength=setup.city.network.n_edges)
-    return Replication(agents, series, outcome.events, time.perf_counter() - t0, traffic, shares,
-                       plan if keep_plan else None, stand.cameras if keep_plan else None)
+    return Replication(
+        agents,
+        series,
+        outcome.events,
+        time.perf_counter() - t0,
+        traffic,
+        shares,
+        plan if keep_plan else None,
+        stand.cameras if keep_plan else None,
+    )
 
 
 def _substream(seed: np.random.SeedSequence, stream: int) -> np.random.Generator:
     """An independent generator for one kind of draw, so that switching an option on (route
     perturbation, undercount) leaves every other draw of the replication unchanged."""
     return np.random.default_rng(
-        np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, stream)))
+        np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, stream))
+    )
 
 
 def _route_pool(per_origin: list[list[np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -314,21 +391,60 @@ def undercount_coverage(setup: Setup, rng: np.random.Generator) -> tuple[Coverag
     n_edges = setup.city.network.n_edges
     cov = setup.coverage
     edges = edge_exposure(cov.pieces, n_edges, count, cov.public)
-    return Coverage(cams.with_counts(count), cov.level_range_m, cov.public, cov.pieces, edges,
-                    cov.first_seen_m, cov.visibility, cov.areas), shares
+    return Coverage(
+        cams.with_counts(count),
+        cov.level_range_m,
+        cov.public,
+        cov.pieces,
+        edges,
+        cov.first_seen_m,
+        cov.visibility,
+        cov.areas,
+    ), shares
 
 
 AGENT_COLUMNS = [
-    "replication", "seed", "agent_id", "origin_exit", "station", "site", "status", "reason",
-    "depart_s", "arrive_s", "leave_s", "end_s", "speed_mps", "route_m", "walk_m", "walk_s",
-    "dwell_s", "seen_walk_s", "seen_dwell_s", "seen_total_s", "seen_public_walk_s",
-    "share_surveilled", "share_surveilled_public", "camera_s", "recognition_s",
-    "identification_s", "distinct_cameras", "distinct_public_cameras", "first_exposure_s",
+    "replication",
+    "seed",
+    "agent_id",
+    "origin_exit",
+    "station",
+    "site",
+    "status",
+    "reason",
+    "depart_s",
+    "arrive_s",
+    "leave_s",
+    "end_s",
+    "speed_mps",
+    "route_m",
+    "walk_m",
+    "walk_s",
+    "dwell_s",
+    "seen_walk_s",
+    "seen_dwell_s",
+    "seen_total_s",
+    "seen_public_walk_s",
+    "share_surveilled",
+    "share_surveilled_public",
+    "camera_s",
+    "recognition_s",
+    "identification_s",
+    "distinct_cameras",
+    "distinct_public_cameras",
+    "first_exposure_s",
 ]
 
 
-def agent_table(setup: Setup, coverage: Coverage, plan: Plan, out: Outcome, stand,
-                rep: int, seed: np.random.SeedSequence) -> pd.DataFrame:
+def agent_table(
+    setup: Setup,
+    coverage: Coverage,
+    plan: Plan,
+    out: Outcome,
+    stand,
+    rep: int,
+    seed: np.random.SeedSequence,
+) -> pd.DataFrame:
     """One row per protester: origin, times, and every exposure metric."""
     n = len(plan.depart_s)
     walk, dwell = out.walk_exposure, out.dwell_exposure
@@ -339,41 +455,44 @@ def agent_table(setup: Setup, coverage: Coverage, plan: Plan, out: Outcome, stan
         share = np.where(out.walk_m > 0, out.seen_m / out.walk_m, 0.0)
         share_pub = np.where(out.walk_m > 0, out.seen_public_m / out.walk_m, 0.0)
     reason = np.where(out.status == STATUS_NO_ROUTE, "no walkable route from exit to site", "")
-    return pd.DataFrame({
-        "replication": np.full(n, rep),
-        "seed": np.full(n, seed.entropy, dtype=np.int64),
-        "agent_id": np.arange(n),
-        "origin_exit": setup.origins.exit_id[plan.origin],
-        "station": setup.origins.station[plan.origin],
-        "site": setup.site.site_id,
-        "status": out.status,
-        "reason": reason,
-        "depart_s": plan.depart_s,
-        "arrive_s": out.arrive_s,
-        "leave_s": out.leave_s,
-        "end_s": out.end_s,
-        "speed_mps": plan.speed_mps,
-        "route_m": route_m[plan.out_route],
-        "walk_m": out.walk_m,
-        "walk_s": out.walk_s,
-        "dwell_s": out.dwell_s,
-        "seen_walk_s": walk[:, idx["seen"]],
-        "seen_dwell_s": dwell[:, idx["seen"]],
-        "seen_total_s": walk[:, idx["seen"]] + dwell[:, idx["seen"]],
-        "seen_public_walk_s": walk[:, idx["seen_public"]],
-        "share_surveilled": share,
-        "share_surveilled_public": share_pub,
-        "camera_s": walk[:, idx["camera"]] + dwell[:, idx["camera"]],
-        "recognition_s": walk[:, idx["recognition"]] + dwell[:, idx["recognition"]],
-        "identification_s": walk[:, idx["identification"]] + dwell[:, idx["identification"]],
-        "distinct_cameras": distinct,
-        "distinct_public_cameras": distinct_pub,
-        "first_exposure_s": out.first_exposure_s,
-    })[AGENT_COLUMNS]
+    return pd.DataFrame(
+        {
+            "replication": np.full(n, rep),
+            "seed": np.full(n, seed.entropy, dtype=np.int64),
+            "agent_id": np.arange(n),
+            "origin_exit": setup.origins.exit_id[plan.origin],
+            "station": setup.origins.station[plan.origin],
+            "site": setup.site.site_id,
+            "status": out.status,
+            "reason": reason,
+            "depart_s": plan.depart_s,
+            "arrive_s": out.arrive_s,
+            "leave_s": out.leave_s,
+            "end_s": out.end_s,
+            "speed_mps": plan.speed_mps,
+            "route_m": route_m[plan.out_route],
+            "walk_m": out.walk_m,
+            "walk_s": out.walk_s,
+            "dwell_s": out.dwell_s,
+            "seen_walk_s": walk[:, idx["seen"]],
+            "seen_dwell_s": dwell[:, idx["seen"]],
+            "seen_total_s": walk[:, idx["seen"]] + dwell[:, idx["seen"]],
+            "seen_public_walk_s": walk[:, idx["seen_public"]],
+            "share_surveilled": share,
+            "share_surveilled_public": share_pub,
+            "camera_s": walk[:, idx["camera"]] + dwell[:, idx["camera"]],
+            "recognition_s": walk[:, idx["recognition"]] + dwell[:, idx["recognition"]],
+            "identification_s": walk[:, idx["identification"]] + dwell[:, idx["identification"]],
+            "distinct_cameras": distinct,
+            "distinct_public_cameras": distinct_pub,
+            "first_exposure_s": out.first_exposure_s,
+        }
+    )[AGENT_COLUMNS]
 
 
-def _distinct_cameras(coverage: Coverage, plan: Plan, out: Outcome, stand
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_cameras(
+    coverage: Coverage, plan: Plan, out: Outcome, stand
+) -> tuple[np.ndarray, np.ndarray]:
     """Distinct camera sites (all, public) seeing each protester along its walk or standing."""
     n = len(plan.depart_s)
     per_route = [coverage.edges.cameras_on(r) for r in plan.routes]
@@ -392,7 +511,7 @@ def _distinct_cameras(coverage: Coverage, plan: Plan, out: Outcome, stand
                 cache[key] = (len(cams), int(coverage.public[cams].sum()))
             all_n[i], pub_n[i] = cache[key]
         else:
-            edges = out.trav_edge[order[bounds[i]:bounds[i + 1]]]
+            edges = out.trav_edge[order[bounds[i] : bounds[i + 1]]]
             parts = [coverage.edges.cameras_on(edges)]
             if out.status[i] == "at_site":
                 parts.append(stand.cameras[i])
@@ -401,8 +520,7 @@ def _distinct_cameras(coverage: Coverage, plan: Plan, out: Outcome, stand
     return all_n, pub_n
 
 
-def timeseries(plan: Plan, out: Outcome, streets: Streets, step_s: float, rep: int
-               ) -> pd.DataFrame:
+def timeseries(plan: Plan, out: Outcome, streets: Streets, step_s: float, rep: int) -> pd.DataFrame:
     """The crowd over time at ``step_s``: protesters on the street, at the site, in view, and
     cumulative seen seconds and camera-seconds, integrated on a one-second grid."""
     dur = streets.length_m[out.trav_edge] / out.trav_speed_mps
@@ -418,10 +536,16 @@ def timeseries(plan: Plan, out: Outcome, streets: Streets, step_s: float, rep: i
         np.add.at(diff, np.floor(stop[ok]).astype(np.int64), -value[ok])
         return np.cumsum(diff)[:n_bins]
 
-    frac_seen = np.where(streets.length_m[out.trav_edge] > 0,
-                         streets.seen_m[out.trav_edge] / streets.length_m[out.trav_edge], 0.0)
-    cam_rate = np.where(streets.length_m[out.trav_edge] > 0,
-                        streets.camera_m[out.trav_edge] / streets.length_m[out.trav_edge], 0.0)
+    frac_seen = np.where(
+        streets.length_m[out.trav_edge] > 0,
+        streets.seen_m[out.trav_edge] / streets.length_m[out.trav_edge],
+        0.0,
+    )
+    cam_rate = np.where(
+        streets.length_m[out.trav_edge] > 0,
+        streets.camera_m[out.trav_edge] / streets.length_m[out.trav_edge],
+        0.0,
+    )
     ones = np.ones(len(t_in))
     arrive, leave = out.arrive_s, np.where(np.isfinite(out.leave_s), out.leave_s, horizon)
     on_street = rate(t_in, t_out, ones)
@@ -432,15 +556,17 @@ def timeseries(plan: Plan, out: Outcome, streets: Streets, step_s: float, rep: i
     cum_seen = np.concatenate(([0.0], np.cumsum(in_view)))
     cum_cam = np.concatenate(([0.0], np.cumsum(cam)))
     g = np.minimum(grid.astype(np.int64), n_bins - 1)
-    return pd.DataFrame({
-        "replication": rep,
-        "t_s": grid,
-        "on_street": on_street[g],
-        "at_site": at_site[g],
-        "in_view": in_view[g],
-        "cumulative_seen_s": cum_seen[g],
-        "cumulative_camera_s": cum_cam[g],
-    })
+    return pd.DataFrame(
+        {
+            "replication": rep,
+            "t_s": grid,
+            "on_street": on_street[g],
+            "at_site": at_site[g],
+            "in_view": in_view[g],
+            "cumulative_seen_s": cum_seen[g],
+            "cumulative_camera_s": cum_cam[g],
+        }
+    )
 
 
 @dataclass
@@ -488,5 +614,6 @@ def run_scenario(setup: Setup, workers: int = 1, progress=None) -> RunResult:
         _WORKER_SETUP = None
     agents = pd.concat([r.agents for r in reps], ignore_index=True)
     series = pd.concat([r.timeseries for r in reps], ignore_index=True)
-    return RunResult(setup, agents, series, reps, [sq.spawn_key[0] for sq in seeds],
-                     time.perf_counter() - t0)
+    return RunResult(
+        setup, agents, series, reps, [sq.spawn_key[0] for sq in seeds], time.perf_counter() - t0
+    )

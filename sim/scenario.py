@@ -16,12 +16,23 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = REPO_ROOT / "scenarios" / "washington_square.toml"
 
 KNOWN_SOURCES = ("banthescan_public", "banthescan_all", "amnesty_counts", "dot_cameras", "linknyc")
-CAMERA_CLASSES = ("public_street", "nypd_dome", "private_building", "dot_traffic", "linknyc",
-                  "unknown")
+CAMERA_CLASSES = (
+    "public_street",
+    "nypd_dome",
+    "private_building",
+    "dot_traffic",
+    "linknyc",
+    "unknown",
+)
 
 
-def _num(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
-         integer: bool = False):
+def _num(
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    integer: bool = False,
+):
     """A checker for a number in [lo, hi] (or (lo, hi] with ``lo_open``)."""
 
     def check(value: Any) -> str | None:
@@ -49,8 +60,13 @@ def _choice(*options: str):
 
 def _typed(kind: type, what: str):
     def check(value: Any) -> str | None:
-        return None if isinstance(value, kind) and not isinstance(value, bool) or (
-            kind is bool and isinstance(value, bool)) else what
+        return (
+            None
+            if isinstance(value, kind)
+            and not isinstance(value, bool)
+            or (kind is bool and isinstance(value, bool))
+            else what
+        )
 
     return check
 
@@ -129,7 +145,10 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
         "undercount": (False, _typed(bool, "true or false")),
     },
     "sweep": {
-        "parameter": ("", _typed(str, "a dotted key, e.g. 'cameras.classes.public_street.range_m'")),
+        "parameter": (
+            "",
+            _typed(str, "a dotted key, e.g. 'cameras.classes.public_street.range_m'"),
+        ),
         "values": ([], _typed(list, "a list of values for the parameter")),
     },
     "outputs": {
@@ -235,8 +254,10 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
         for key in keys[:-1]:
             node = node.setdefault(key, {})
             if not isinstance(node, dict):
-                raise ScenarioError(f"{path}: key 'sweep.parameter': {sweep['parameter']!r} "
-                                    "does not name a key inside a table")
+                raise ScenarioError(
+                    f"{path}: key 'sweep.parameter': {sweep['parameter']!r} "
+                    "does not name a key inside a table"
+                )
         node[keys[-1]] = value
         suffix = f"{keys[-1]}-{value}".replace(".", "p")
         variant["name"] = f"{base.name}__{suffix}"
@@ -245,8 +266,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     return variants
 
 
-def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str = ""
-                   ) -> Scenario:
+def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str = "") -> Scenario:
     """Validate a parsed TOML table against :data:`SCHEMA`."""
     if where:
         try:
@@ -269,8 +289,9 @@ def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str =
     if top["name"] is None:
         raise ScenarioError(f"{path}: missing key 'name' (a name for the scenario's outputs)")
     if not top["name"].replace("_", "").replace("-", "").isalnum():
-        raise ScenarioError(f"{path}: key 'name': bad value {top['name']!r} (allowed: letters, "
-                            "digits, _ and -)")
+        raise ScenarioError(
+            f"{path}: key 'name': bad value {top['name']!r} (allowed: letters, digits, _ and -)"
+        )
     site = values["site"]
     if not site["id"] and (site["lat"] is None or site["lon"] is None):
         raise ScenarioError(f"{path}: [site] needs 'id' (a protest site) or both 'lat' and 'lon'")
@@ -287,8 +308,10 @@ def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str =
         raise ScenarioError(f"{path}: key 'origins.entrances': empty (mode 'entrances' needs ids)")
     for station, weight in origins["given_weights"].items():
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise ScenarioError(f"{path}: key 'origins.given_weights.{station}': bad value "
-                                f"{weight!r} (allowed: a number >= 0)")
+            raise ScenarioError(
+                f"{path}: key 'origins.given_weights.{station}': bad value "
+                f"{weight!r} (allowed: a number >= 0)"
+            )
     layers = _layers(path, values["cameras"]["layers"])
     classes = resolve_classes(values["cameras"]["classes"], f"{path}: cameras.classes")
     from sim.camera_edits import validate_edits  # the edit schema lives with the edits
@@ -322,8 +345,10 @@ def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:
     if raw is None:
         raw = DEFAULT_LAYERS
     if not isinstance(raw, list) or not raw:
-        raise ScenarioError(f"{path}: key 'cameras.layers': bad value {raw!r} (allowed: an array "
-                            "of tables [[cameras.layers]] with a 'source')")
+        raise ScenarioError(
+            f"{path}: key 'cameras.layers': bad value {raw!r} (allowed: an array "
+            "of tables [[cameras.layers]] with a 'source')"
+        )
     layers = []
     for i, entry in enumerate(raw):
         where = f"cameras.layers[{i}]"
@@ -331,12 +356,15 @@ def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:
             raise ScenarioError(f"{path}: key {where!r} must be a table")
         values = _section(path, where, LAYER_KEYS, entry)
         if values["source"] is None:
-            raise ScenarioError(f"{path}: key '{where}.source' is missing (allowed: "
-                                f"{', '.join(KNOWN_SOURCES)})")
+            raise ScenarioError(
+                f"{path}: key '{where}.source' is missing (allowed: {', '.join(KNOWN_SOURCES)})"
+            )
         for cls in values["keep_classes"]:
             if cls not in CAMERA_CLASSES:
-                raise ScenarioError(f"{path}: key '{where}.keep_classes': unknown class {cls!r} "
-                                    f"(allowed: {', '.join(CAMERA_CLASSES)})")
+                raise ScenarioError(
+                    f"{path}: key '{where}.keep_classes': unknown class {cls!r} "
+                    f"(allowed: {', '.join(CAMERA_CLASSES)})"
+                )
         layers.append(
             CameraLayer(
                 values["source"],

@@ -75,5 +75,6 @@ def make_site(
             f"site {site_id!r} at ({lat}, {lon}) is {snap[0]:.0f} m from the walk network "
             f"(at most {MAX_SITE_SNAP_M:.0f} m allowed): is it outside the network's area?"
         )
-    return Site(site_id, name, lat, lon, float(x[0]), float(y[0]), radius_m, int(node[0]),
-                float(snap[0]))
+    return Site(
+        site_id, name, lat, lon, float(x[0]), float(y[0]), radius_m, int(node[0]), float(snap[0])
+    )

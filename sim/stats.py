@@ -83,11 +83,13 @@ def bootstrap_interval(
 
 
 def summarise(agents: pd.DataFrame, seed: int) -> dict[str, dict[str, object]]:
-    """Pooled figure and a bootstrap 95% interval across replications for every figure.
+    """Every figure with a bootstrap 95% interval across replications.
 
-    The point value is the figure over all protesters of all replications; the interval is
-    the percentile bootstrap of the mean of the per-replication figures (replications are the
-    independent units). The bootstrap generator is seeded from the scenario seed.
+    ``value`` is the mean over replications of the figure computed within each replication,
+    and ``ci95`` the percentile bootstrap interval of that mean (replications are the
+    independent units), so the value always lies in its interval; ``pooled`` is the figure
+    over all protesters of all replications together. The bootstrap generator is seeded from
+    the scenario seed.
     """
     pooled = crowd_figures(agents)
     per_rep = replication_figures(agents)
@@ -96,7 +98,8 @@ def summarise(agents: pd.DataFrame, seed: int) -> dict[str, dict[str, object]]:
     for name, value in pooled.items():
         interval = bootstrap_interval(per_rep[name].to_numpy(), rng)
         out[name] = {
-            "value": value,
+            "value": float(per_rep[name].mean()),
+            "pooled": value,
             "ci95": list(interval) if interval else None,
             "replications": len(per_rep),
         }

@@ -54,7 +54,7 @@ class Exits:
         return Exits(**{k: getattr(self, k)[mask] for k in self.__dataclass_fields__})
 
     def matching_station(self, name: str) -> np.ndarray:
-        """Indices of exits whose station name or GTFS stop id equals ``name`` (case-insensitive)."""
+        """Indices of exits whose station, GTFS stop id or exit id is ``name`` (any case)."""
         wanted = name.strip().lower()
         return np.array(
             [

@@ -29,11 +29,20 @@ def scenario_from(path: Path, protesters=300, replications=2, crowding=False, **
 
 
 def test_removing_every_camera_gives_zero_exposure(city):
-    s = scenario_from(DEFAULT_SCENARIO, cameras={"edits": [
-        {"action": "remove", "sources": ["banthescan_public", "banthescan_all"]}]})
+    s = scenario_from(
+        DEFAULT_SCENARIO,
+        cameras={
+            "edits": [{"action": "remove", "sources": ["banthescan_public", "banthescan_all"]}]
+        },
+    )
     agents = run_scenario(prepare(s, city)).agents
-    for col in ("seen_total_s", "camera_s", "recognition_s", "distinct_cameras",
-                "share_surveilled"):
+    for col in (
+        "seen_total_s",
+        "camera_s",
+        "recognition_s",
+        "distinct_cameras",
+        "share_surveilled",
+    ):
         assert (agents[col] == 0).all(), col
     assert agents["first_exposure_s"].isna().all()
 
@@ -42,8 +51,14 @@ def test_removing_cameras_never_increases_anyones_exposure(city):
     base = run_scenario(prepare(scenario_from(DEFAULT_SCENARIO), city)).agents
     cut = run_scenario(prepare(scenario_from(SCENARIOS / "wsp_no_public_500m.toml"), city)).agents
     assert (base["origin_exit"] == cut["origin_exit"]).all()  # same draws, same routes
-    for col in ("seen_total_s", "seen_walk_s", "camera_s", "recognition_s", "identification_s",
-                "distinct_cameras"):
+    for col in (
+        "seen_total_s",
+        "seen_walk_s",
+        "camera_s",
+        "recognition_s",
+        "identification_s",
+        "distinct_cameras",
+    ):
         assert (cut[col] <= base[col] + 1e-9).all(), col
     assert cut["seen_walk_s"].median() < base["seen_walk_s"].median()
 
@@ -83,8 +98,13 @@ def ranked(city):
     s = scenario_from(DEFAULT_SCENARIO, protesters=400, replications=1)
     setup = prepare(s, city)
     rep = run_replication(setup, 0, np.random.SeedSequence(5), keep_plan=True)
-    exposure = ranking.agent_camera_seconds(setup.coverage, city.network.n_edges, rep.plan,
-                                            rep.stand_cameras, rep.agents["dwell_s"].to_numpy())
+    exposure = ranking.agent_camera_seconds(
+        setup.coverage,
+        city.network.n_edges,
+        rep.plan,
+        rep.stand_cameras,
+        rep.agents["dwell_s"].to_numpy(),
+    )
     return setup, rep, exposure
 
 
@@ -109,8 +129,12 @@ def test_marginal_contribution_matches_a_rerun_without_that_camera(city, ranked)
     contrib = ranking.marginal_contributions(setup.coverage, exposure)
     top = int(np.argmax(contrib.camera_s))
     cam_id = str(setup.coverage.cameras.camera_id[top])
-    s = scenario_from(DEFAULT_SCENARIO, protesters=400, replications=1,
-                      cameras={"edits": [{"action": "remove", "ids": [cam_id]}]})
+    s = scenario_from(
+        DEFAULT_SCENARIO,
+        protesters=400,
+        replications=1,
+        cameras={"edits": [{"action": "remove", "ids": [cam_id]}]},
+    )
     without = run_replication(prepare(s, city), 0, np.random.SeedSequence(5)).agents
     lost = rep.agents["camera_s"].sum() - without["camera_s"].sum()
     assert lost == pytest.approx(contrib.camera_s[top], rel=1e-9)
@@ -137,9 +161,19 @@ def test_lambda_below_zero_is_rejected():
 
 def test_added_hypothetical_cameras_raise_exposure(city):
     base = run_scenario(prepare(scenario_from(DEFAULT_SCENARIO), city)).agents
-    s = scenario_from(DEFAULT_SCENARIO, cameras={"edits": [
-        {"action": "add", "points": [[40.7336, -74.0027], [40.7308, -74.0003]],
-         "class": "nypd_dome", "count": 2}]})
+    s = scenario_from(
+        DEFAULT_SCENARIO,
+        cameras={
+            "edits": [
+                {
+                    "action": "add",
+                    "points": [[40.7336, -74.0027], [40.7308, -74.0003]],
+                    "class": "nypd_dome",
+                    "count": 2,
+                }
+            ]
+        },
+    )
     more = run_scenario(prepare(s, city)).agents
     assert (more["camera_s"] >= base["camera_s"] - 1e-9).all()
     assert more["camera_s"].sum() > base["camera_s"].sum()

@@ -16,19 +16,25 @@ def _streets(length, seen, width=3.0, camera=None, first=None):
     seen = np.asarray(seen, float)
     camera = seen * 2 if camera is None else np.asarray(camera, float)
     first = np.where(seen > 0, 0.0, np.nan) if first is None else np.asarray(first, float)
-    return Streets(length, np.full(len(length), width), seen, seen, camera, seen / 2, seen / 4,
-                   first)
+    return Streets(
+        length, np.full(len(length), width), seen, seen, camera, seen / 2, seen / 4, first
+    )
 
 
 def _plan(n, routes, depart=None, speed=1.0, dwell=0.0, back=-1, stand_seen=False, origin=None):
     z = np.zeros(n)
     return Plan(
         depart_s=np.zeros(n) if depart is None else np.asarray(depart, float),
-        speed_mps=np.full(n, speed), dwell_s=np.full(n, dwell),
-        out_route=np.zeros(n, np.int64), back_route=np.full(n, back),
-        stand_seen=np.full(n, stand_seen), stand_public=np.full(n, stand_seen),
-        stand_camera=np.full(n, 3.0 if stand_seen else 0.0), stand_recognition=z,
-        stand_identification=z, routes=[np.asarray(r, np.int64) for r in routes],
+        speed_mps=np.full(n, speed),
+        dwell_s=np.full(n, dwell),
+        out_route=np.zeros(n, np.int64),
+        back_route=np.full(n, back),
+        stand_seen=np.full(n, stand_seen),
+        stand_public=np.full(n, stand_seen),
+        stand_camera=np.full(n, 3.0 if stand_seen else 0.0),
+        stand_recognition=z,
+        stand_identification=z,
+        routes=[np.asarray(r, np.int64) for r in routes],
         origin=origin,
     )
 

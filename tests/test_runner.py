@@ -39,16 +39,22 @@ def test_without_crowding_exposure_equals_the_analytic_route_sum(setup_no_crowd)
         cam = sum(e.camera_m[r].sum() for r in legs) / row.speed_mps
         assert row.seen_walk_s == pytest.approx(seen, rel=1e-9, abs=1e-9)
         assert row.camera_s >= cam * (1 - 1e-9)  # walk camera-seconds plus the dwell's
-        assert row.walk_m == pytest.approx(sum(setup.city.network.edge_length_m[r].sum()
-                                               for r in legs), rel=1e-12)
+        assert row.walk_m == pytest.approx(
+            sum(setup.city.network.edge_length_m[r].sum() for r in legs), rel=1e-12
+        )
 
 
 def test_every_spawned_protester_is_accounted_for(city):
     scenario = small(protesters=500, replications=2)
     result = run_scenario(prepare(scenario, city))
     assert len(result.agents) == 500 * 2
-    assert set(result.agents["status"]) <= {"done", "at_site", "walking", "not_departed",
-                                            "no_route"}
+    assert set(result.agents["status"]) <= {
+        "done",
+        "at_site",
+        "walking",
+        "not_departed",
+        "no_route",
+    }
     assert (result.agents.groupby("replication").size() == 500).all()
     assert (result.agents.loc[result.agents.status == "done", "arrive_s"].notna()).all()
 
@@ -83,11 +89,20 @@ def test_timeseries_integrates_to_the_agents_total_seen_seconds(setup_no_crowd):
 
 
 def test_undercount_scales_camera_seconds_but_not_time_in_view(city):
-    base = run_scenario(prepare(small(protesters=200, replications=2,
-                                      walking={"crowding": False}), city))
-    under = run_scenario(prepare(small(protesters=200, replications=2,
-                                       walking={"crowding": False},
-                                       uncertainty={"undercount": True}), city))
+    base = run_scenario(
+        prepare(small(protesters=200, replications=2, walking={"crowding": False}), city)
+    )
+    under = run_scenario(
+        prepare(
+            small(
+                protesters=200,
+                replications=2,
+                walking={"crowding": False},
+                uncertainty={"undercount": True},
+            ),
+            city,
+        )
+    )
     np.testing.assert_allclose(base.agents["seen_total_s"], under.agents["seen_total_s"])
     assert (under.agents["camera_s"] >= base.agents["camera_s"] - 1e-9).all()
     assert under.agents["camera_s"].sum() > 1.5 * base.agents["camera_s"].sum()

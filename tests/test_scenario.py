@@ -37,21 +37,32 @@ def test_defaults_fill_unset_keys():
     ("mutate", "expected"),
     [
         (lambda r: r.update(colour="red"), "unknown key 'colour'"),
-        (lambda r: r["crowd"].update(protesters="many"), "key 'crowd.protesters': bad value 'many'"),
+        (
+            lambda r: r["crowd"].update(protesters="many"),
+            "key 'crowd.protesters': bad value 'many'",
+        ),
         (lambda r: r["crowd"].update(protesters=0), "key 'crowd.protesters': bad value 0"),
         (lambda r: r["walking"].update(speed_mean_mps=-1.0), "walking.speed_mean_mps"),
         (lambda r: r["arrival"].update(shape="zigzag"), "one of 'uniform', 'ramp', 'poisson'"),
         (lambda r: r["walking"].update(pace=1), "unknown key 'walking.pace'"),
         (lambda r: r["routing"].update(exposure_weight=-1.0), "routing.exposure_weight"),
         (lambda r: r["cameras"]["layers"][0].update(source="cctv"), "cameras.layers[0].source"),
-        (lambda r: r["cameras"].update(classes={"robot": {"range_m": 5}}),
-         "unknown camera class 'robot'"),
-        (lambda r: r["cameras"].update(classes={"public_street": {"range_m": -5}}),
-         "public_street.range_m: bad value -5"),
-        (lambda r: r["cameras"].update(classes={"private_building": {"hfov_deg": 400}}),
-         "hfov_deg: bad value 400 (allowed: degrees in (0, 360])"),
-        (lambda r: r["cameras"].update(edits=[{"classes": ["robot"]}]),
-         "unknown camera class 'robot'"),
+        (
+            lambda r: r["cameras"].update(classes={"robot": {"range_m": 5}}),
+            "unknown camera class 'robot'",
+        ),
+        (
+            lambda r: r["cameras"].update(classes={"public_street": {"range_m": -5}}),
+            "public_street.range_m: bad value -5",
+        ),
+        (
+            lambda r: r["cameras"].update(classes={"private_building": {"hfov_deg": 400}}),
+            "hfov_deg: bad value 400 (allowed: degrees in (0, 360])",
+        ),
+        (
+            lambda r: r["cameras"].update(edits=[{"classes": ["robot"]}]),
+            "unknown camera class 'robot'",
+        ),
         (lambda r: r["cameras"].update(edits=[{"top_k": 0}]), "top_k': bad value 0"),
         (lambda r: r.update(site={"radius_m": 10.0}), "[site] needs 'id'"),
     ],
@@ -76,18 +87,24 @@ def test_invalid_toml_names_the_file(tmp_path):
 
 def test_sweep_expands_to_one_scenario_per_value(tmp_path):
     path = tmp_path / "sweep.toml"
-    path.write_text(DEFAULT_SCENARIO.read_text() + '\n[sweep]\nparameter = '
-                    '"cameras.classes.public_street.range_m"\nvalues = [15.0, 200.0]\n')
+    path.write_text(
+        DEFAULT_SCENARIO.read_text() + "\n[sweep]\nparameter = "
+        '"cameras.classes.public_street.range_m"\nvalues = [15.0, 200.0]\n'
+    )
     variants = load_scenarios(path)
-    assert [v.name for v in variants] == ["washington_square__range_m-15p0",
-                                          "washington_square__range_m-200p0"]
+    assert [v.name for v in variants] == [
+        "washington_square__range_m-15p0",
+        "washington_square__range_m-200p0",
+    ]
     assert variants[1].classes["public_street"].range_m == 200.0
     assert variants[0].classes["public_street"].level_ranges_m() == (15.0, 15.0, 7.5)
 
 
 def test_sweep_value_out_of_range_is_rejected(tmp_path):
     path = tmp_path / "sweep.toml"
-    path.write_text(DEFAULT_SCENARIO.read_text() + '\n[sweep]\nparameter = '
-                    '"cameras.classes.public_street.range_m"\nvalues = [-3.0]\n')
+    path.write_text(
+        DEFAULT_SCENARIO.read_text() + "\n[sweep]\nparameter = "
+        '"cameras.classes.public_street.range_m"\nvalues = [-3.0]\n'
+    )
     with pytest.raises(ScenarioError, match=r"range_m: bad value -3.0 .*\(sweep value -3.0\)"):
         load_scenarios(path)
