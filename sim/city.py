@@ -22,7 +22,7 @@ from sim.cameras import (
 )
 from sim.datasets import ResolvedFile
 from sim.errors import ScenarioError
-from sim.network import WalkNetwork, load_network
+from sim.network import WalkNetwork, load_network, load_overpass_network
 from sim.records import SkipReport
 from sim.scenario import CameraLayer
 from sim.sites import Site, SiteRecord, make_site, read_site_records
@@ -63,6 +63,12 @@ class City:
     ) -> Site:
         """A site by id from the sites file, or by coordinates."""
         if site_id and lat is None:
+            if not self.site_records:
+                raise ScenarioError(
+                    f"{where}: site {site_id!r} needs the protest-sites file "
+                    f"{self.data_dir / datasets.load_manifest()['protest_sites'].path}, which is "
+                    "missing; give the site by lat and lon instead"
+                )
             if site_id not in self.site_records:
                 raise ScenarioError(
                     f"{where}: unknown site {site_id!r} (known: {', '.join(self.site_records)})"
@@ -144,12 +150,23 @@ class City:
 
 
 def load_city(data_dir: Path, cache: Path | None = None) -> City:
-    """Load the network (cached), the subway exits and the protest sites from ``data_dir``."""
-    files = {
-        k: datasets.locate(k, data_dir) for k in ("osm_walk", "mta_entrances", "protest_sites")
-    }
-    osm = files["osm_walk"]
-    network = load_network(osm.path, osm.sha256, cache if cache is not None else cache_dir())
+    """Load the network (cached), the subway exits and the protest sites from ``data_dir``.
+
+    Without the OSM file, an online machine downloads the walk network from Overpass (osmnx
+    ``graph_from_place``). The protest-sites file is optional: without it, sites are given by
+    coordinates and a site id names the missing file.
+    """
+    cache = cache if cache is not None else cache_dir()
+    files = {"mta_entrances": datasets.locate("mta_entrances", data_dir)}
+    source = datasets.load_manifest()["osm_walk"]
+    if datasets.find_source("osm_walk", data_dir) is None and datasets.is_online():
+        network = load_overpass_network(source.place, cache)
+    else:
+        files["osm_walk"] = datasets.locate("osm_walk", data_dir)
+        network = load_network(files["osm_walk"].path, files["osm_walk"].sha256, cache)
     exits, _ = read_exits(files["mta_entrances"].path, network)
-    sites = read_site_records(files["protest_sites"].path)
+    sites: dict[str, SiteRecord] = {}
+    if datasets.find_source("protest_sites", data_dir) is not None:
+        files["protest_sites"] = datasets.locate("protest_sites", data_dir)
+        sites = read_site_records(files["protest_sites"].path)
     return City(data_dir, network, exits, sites, files)

@@ -147,7 +147,7 @@ def locate(key: str, data_dir: Path, *, online: bool | None = None) -> ResolvedF
         raise DataError(f"unknown data source {key!r}; known: {', '.join(sorted(manifest))}")
     source = manifest[key]
     found = find_source(key, data_dir)
-    if found is None and source.download == "http" and _is_online(online):
+    if found is None and source.download == "http" and is_online(online):
         found = download(source, data_dir)
     if found is None:
         raise DataError(
@@ -158,7 +158,8 @@ def locate(key: str, data_dir: Path, *, online: bool | None = None) -> ResolvedF
     return ResolvedFile(source, found, sha256_of(found), found.stat().st_size)
 
 
-def _is_online(online: bool | None) -> bool:
+def is_online(online: bool | None = None) -> bool:
+    """Whether downloads can be tried: ``online`` if given, never with $PROTEST_SIM_OFFLINE."""
     if online is not None:
         return online
     if os.environ.get("PROTEST_SIM_OFFLINE"):

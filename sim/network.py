@@ -209,6 +209,21 @@ def load_network(osm_path: Path, source_sha256: str, cache_dir: Path | None) -> 
     return network
 
 
+def load_overpass_network(place: str, cache_dir: Path | None) -> WalkNetwork:
+    """The walk network of ``place`` downloaded from Overpass, cached by place name."""
+    cache_file = None
+    if cache_dir is not None:
+        slug = "".join(c if c.isalnum() else "_" for c in place)[:60]
+        cache_file = cache_dir / f"network_{NETWORK_TYPE}_v{NETWORK_CACHE_VERSION}_{slug}.pickle"
+        if cache_file.is_file():
+            with open(cache_file, "rb") as handle:
+                return pickle.load(handle)
+    network = build_from_overpass(place)
+    if cache_file is not None:
+        write_pickle_atomic(cache_file, network)
+    return network
+
+
 def write_pickle_atomic(path: Path, obj: object) -> None:
     """Pickle ``obj`` to ``path`` through a temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)

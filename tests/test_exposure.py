@@ -183,3 +183,42 @@ def test_amnesty_preset_walks_from_christopher_st_to_washington_square_are_95_pe
         assert score.share_surveilled_public >= 0.95
         assert score.seen_public_m == pytest.approx(score.seen_m)  # the preset is all public
         assert len(score.public_cameras) == len(score.cameras) > 0
+
+
+@pytest.mark.realdata
+def test_sightline_on_real_footprints_sees_less_than_radius_near_foley_square(city):
+    site = city.site("foley_sq")
+    cams = city.camera_layers((CameraLayer("banthescan_public", "public_street"),))
+    near = np.hypot(cams.x - site.x, cams.y - site.y) < 400
+    cams = cams.subset(near)
+    build_open_space, _ = city.open_space(use_buildings=True)
+    radius = build_coverage(city.network, cams, AMNESTY_PRESET, "radius")
+    sight = build_coverage(
+        city.network, cams, AMNESTY_PRESET, "sightline", open_space=build_open_space
+    )
+    assert len(cams) > 10
+    assert (sight.edges.seen_m <= radius.edges.seen_m + 1e-6).all()
+    # buildings block much of what a 120 m disk would reach, but streets stay in view
+    assert (
+        0.2 * radius.edges.seen_m.sum()
+        < sight.edges.seen_m.sum()
+        < 0.9 * (radius.edges.seen_m.sum())
+    )
+
+
+@pytest.mark.realdata
+def test_without_the_sites_file_sites_come_by_coordinates(data_dir, tmp_path):
+    from sim.city import load_city
+    from sim.errors import ScenarioError
+
+    for rel in (
+        "osm/manhattan_walk_2019-10-26.osm.bz2",
+        "transit/MTA_Subway_Entrances_and_Exits_2024.csv",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).symlink_to(data_dir / rel)
+    city = load_city(tmp_path)
+    with pytest.raises(ScenarioError, match="protest_sites_nyc.csv, which is missing"):
+        city.site("washington_sq_park")
+    site = city.site(lat=40.730965, lon=-73.997646, radius_m=50.0, name="WSP")
+    assert site.snap_m < 30
