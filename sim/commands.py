@@ -214,7 +214,7 @@ def route_command(args: argparse.Namespace) -> int:
         )
         route_edges = np.array([0])
         geoms = line
-        score = score_route(_single_edge_network(line), line_cov, route_edges, args.speed)
+        score = score_route(shapely.length(line), line_cov, route_edges, args.speed)
         label, pieces_for_map = str(args.path), pieces
         active_cov = line_cov
     else:
@@ -228,7 +228,7 @@ def route_command(args: argparse.Namespace) -> int:
                 "same street corner: nothing to walk"
             )
         geoms = net.edge_geom
-        score = score_route(net, coverage, route_edges, args.speed)
+        score = score_route(net.edge_length_m, coverage, route_edges, args.speed)
         label = f"{a_name} -> {b_name}"
         pieces_for_map = coverage.pieces
         active_cov = coverage
@@ -264,13 +264,6 @@ def route_command(args: argparse.Namespace) -> int:
         )
     _print_route(result, folder.final)
     return 0
-
-
-def _single_edge_network(line: np.ndarray):
-    """A stand-in network of one edge (a drawn path) for :func:`score_route`."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(edge_length_m=shapely.length(line))
 
 
 def _print_route(result: dict, folder: Path | None) -> None:

@@ -43,25 +43,6 @@ class Coverage:
     visibility: str
     areas: np.ndarray | None  # sightline: visible area per camera and level, (n_cameras, 3)
 
-    def with_active(
-        self, active: np.ndarray, n_edges: int, count: np.ndarray | None = None
-    ) -> Coverage:
-        """The same coverage counting only ``active`` cameras (and optionally other counts)."""
-        count = self.cameras.count if count is None else count
-        edges = edge_exposure(self.pieces, n_edges, count, self.public, active)
-        kept = self.pieces.subset(active[self.pieces.camera])
-        ranges = np.where(active[:, None], self.level_range_m, 0.0)  # inactive: no reach
-        return Coverage(
-            self.cameras.with_counts(count),
-            ranges,
-            self.public & active,
-            kept,
-            edges,
-            first_seen_per_edge(kept, n_edges),
-            self.visibility,
-            self.areas,
-        )
-
 
 def first_seen_per_edge(pieces: CoveragePieces, n_edges: int) -> np.ndarray:
     """Metres from each edge's start to its first stretch in view; NaN where none."""
@@ -238,14 +219,18 @@ class RouteScore:
 
 
 def score_route(
-    network: WalkNetwork, coverage: Coverage, edges: np.ndarray, speed_mps: float
+    edge_length_m: np.ndarray, coverage: Coverage, edges: np.ndarray, speed_mps: float
 ) -> RouteScore:
-    """Exposure of walking ``edges`` (in order) at ``speed_mps``: sums of per-edge coverage."""
+    """Exposure of walking ``edges`` (in order) at ``speed_mps``: sums of per-edge coverage.
+
+    ``edge_length_m`` and ``coverage`` describe the same edges (a network's, or a drawn path
+    taken as one edge).
+    """
     e = coverage.edges
     cams = e.cameras_on(edges)
     return RouteScore(
-        length_m=float(network.edge_length_m[edges].sum()),
-        walk_s=float(network.edge_length_m[edges].sum() / speed_mps),
+        length_m=float(edge_length_m[edges].sum()),
+        walk_s=float(edge_length_m[edges].sum() / speed_mps),
         seen_m=float(e.seen_m[edges].sum()),
         seen_public_m=float(e.seen_public_m[edges].sum()),
         camera_s=float(e.camera_m[edges].sum() / speed_mps),

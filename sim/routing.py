@@ -57,8 +57,6 @@ def tree_route(network: WalkNetwork, tree: Tree, node: int) -> np.ndarray:
     nodes = tree_path_nodes(tree, node)
     if len(nodes) < 2:
         return np.zeros(0, np.int64)
-    if tree.towards:
-        return network.edges_between(nodes, tree.pair_edge)
     return network.edges_between(nodes, tree.pair_edge)
 
 

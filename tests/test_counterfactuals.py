@@ -70,12 +70,16 @@ def test_least_exposed_routes_never_see_more_and_respect_the_detour_cap(city):
     shortest = routing.shortest_routes(net, setup.origins.node, setup.site.node)
     cap = s["routing"]["max_detour"]
     for short, (least,) in zip(shortest, setup.out_routes):
-        a = score_route(net, setup.coverage, short, 1.34)
-        b = score_route(net, setup.coverage, least, 1.34)
+        a = score_route(net.edge_length_m, setup.coverage, short, 1.34)
+        b = score_route(net.edge_length_m, setup.coverage, least, 1.34)
         assert b.seen_m <= a.seen_m + 1e-6
         assert b.length_m <= (1 + cap) * a.length_m + 1e-6
-    gains = [score_route(net, setup.coverage, r, 1.34).seen_m for (r,) in setup.out_routes]
-    assert sum(gains) < sum(score_route(net, setup.coverage, r, 1.34).seen_m for r in shortest)
+    gains = [
+        score_route(net.edge_length_m, setup.coverage, r, 1.34).seen_m for (r,) in setup.out_routes
+    ]
+    assert sum(gains) < sum(
+        score_route(net.edge_length_m, setup.coverage, r, 1.34).seen_m for r in shortest
+    )
 
 
 def test_stochastic_routes_spread_protesters_over_several_paths(city):

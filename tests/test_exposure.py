@@ -124,7 +124,7 @@ def test_sightline_without_open_space_is_refused(corner, one_camera):
 
 def test_score_route_walks_both_edges_of_the_corner(corner, one_camera):
     coverage = build_coverage(corner, one_camera, CLASSES)
-    score = score_route(corner, coverage, np.array([0, 1]), speed_mps=2.0)
+    score = score_route(corner.edge_length_m, coverage, np.array([0, 1]), speed_mps=2.0)
     assert score.length_m == pytest.approx(400.0)
     assert score.walk_s == pytest.approx(200.0)
     assert score.seen_m == pytest.approx(400.0)
@@ -178,7 +178,7 @@ def test_amnesty_preset_walks_from_christopher_st_to_washington_square_are_95_pe
     assert len(exits) >= 3
     routes = routing.shortest_routes(city.network, city.exits.node[exits], site.node)
     for route in routes:
-        score = score_route(city.network, amnesty, route, speed_mps=1.34)
+        score = score_route(city.network.edge_length_m, amnesty, route, speed_mps=1.34)
         assert 300.0 < score.length_m < 1000.0  # about 0.5 km across the Village
         assert score.share_surveilled_public >= 0.95
         assert score.seen_public_m == pytest.approx(score.seen_m)  # the preset is all public
