@@ -83,7 +83,13 @@ class Outcome:
     events: int
 
 
-def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None = None) -> Outcome:
+def simulate(
+    plan: Plan,
+    streets: Streets,
+    crowding: bool,
+    until_s: float | None = None,
+    edge_events: bool | None = None,
+) -> Outcome:
     """Run one replication of the protest.
 
     A spawner process starts each protester at its departure time; each protester walks its
@@ -91,21 +97,40 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
     speed and, with ``crowding``, by Weidmann's relation at the edge's current density. Exposure
     accrues per traversal from the precomputed per-edge coverage: seconds = covered metres /
     speed. At the site it stands at its point for its dwell time.
+
+    Without crowding nothing a walker meets depends on anyone else, so by default
+    (``edge_events=None``) each leg is one timeout and accrues its route's precomputed totals;
+    the per-edge traversals are then reconstructed exactly from the route's cumulative lengths.
+    Results equal the edge-by-edge walk (tested); ``edge_events=True`` forces it. A clock that
+    stops early (``until_s``) always walks edge by edge, so partial walks are exact.
     """
+    if edge_events is None:
+        edge_events = crowding or until_s is not None
+    if crowding and not edge_events:
+        raise ValueError("crowding needs edge events: speeds change as walkers enter edges")
     env = simpy.Environment()
     n = len(plan.depart_s)
-    length = streets.length_m.tolist()
-    area = (streets.length_m * streets.width_m).tolist()
-    cov = [
-        streets.seen_m.tolist(),
-        streets.seen_public_m.tolist(),
-        streets.camera_m.tolist(),
-        streets.recognition_m.tolist(),
-        streets.identification_m.tolist(),
+    occupancy = [0] * len(streets.length_m)
+    per_edge = np.c_[
+        streets.length_m,
+        streets.length_m * streets.width_m,
+        streets.seen_m,
+        streets.seen_public_m,
+        streets.camera_m,
+        streets.recognition_m,
+        streets.identification_m,
+        streets.first_seen_m,
     ]
-    first_seen = streets.first_seen_m.tolist()
-    occupancy = [0] * len(length)
-    routes = [r.tolist() for r in plan.routes]
+    # each route's edges as tuples (edge, length, area, coverage..., first seen), read in the
+    # hot loop without indexing
+    edge_rows = (
+        [[(e, *row) for e, row in zip(r.tolist(), per_edge[r].tolist())] for r in plan.routes]
+        if edge_events
+        else []
+    )
+    totals, first_on_route, cum_before = _route_totals(plan.routes, streets)
+    totals_l, first_l = totals.tolist(), first_on_route.tolist()
+    legs: list[tuple[int, int, float, float]] = []  # one-timeout legs: agent, route, start, speed
 
     status = [STATUS_WAITING] * n
     arrive = [np.nan] * n
@@ -120,29 +145,47 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
     trav_edge: list[int] = []
     trav_start: list[float] = []
     trav_speed: list[float] = []
-    seen_c, pub_c, cam_c, rec_c, idn_c = cov
 
-    def walk(i: int, route: list[int], free_speed: float):
+    def walk_leg(i: int, r: int, speed: float):
+        """A whole leg as one timeout (no crowding): the route's totals over the speed."""
+        t = totals_l[r]
         acc = acc_walk[i]
-        for e in route:
+        now = env.now
+        if first_exp[i] != first_exp[i] and first_l[r] == first_l[r]:
+            first_exp[i] = now + first_l[r] / speed
+        acc[0] += t[0] / speed
+        acc[1] += t[1] / speed
+        acc[2] += t[2] / speed
+        acc[3] += t[3] / speed
+        acc[4] += t[4] / speed
+        walk_m[i] += t[5]
+        dt = t[5] / speed
+        walk_s[i] += dt
+        legs.append((i, r, now, speed))
+        yield env.timeout(dt)
+
+    def walk_edges(i: int, r: int, free_speed: float):
+        """A leg edge by edge: a timeout per edge, speed set on entering it."""
+        acc = acc_walk[i]
+        for e, e_len, e_area, seen, pub, cam, rec, idn, first in edge_rows[r]:
             speed = free_speed
             if crowding:
                 occupancy[e] += 1
-                speed = free_speed * weidmann_factor(occupancy[e] / area[e])
+                speed = free_speed * weidmann_factor(occupancy[e] / e_area)
             now = env.now
-            if first_exp[i] != first_exp[i] and first_seen[e] == first_seen[e]:
-                first_exp[i] = now + first_seen[e] / speed
-            acc[0] += seen_c[e] / speed
-            acc[1] += pub_c[e] / speed
-            acc[2] += cam_c[e] / speed
-            acc[3] += rec_c[e] / speed
-            acc[4] += idn_c[e] / speed
-            walk_m[i] += length[e]
+            if first_exp[i] != first_exp[i] and first == first:
+                first_exp[i] = now + first / speed
+            acc[0] += seen / speed
+            acc[1] += pub / speed
+            acc[2] += cam / speed
+            acc[3] += rec / speed
+            acc[4] += idn / speed
+            walk_m[i] += e_len
             trav_agent.append(i)
             trav_edge.append(e)
             trav_start.append(now)
             trav_speed.append(speed)
-            dt = length[e] / speed
+            dt = e_len / speed
             walk_s[i] += dt
             yield env.timeout(dt)
             if crowding:
@@ -158,10 +201,12 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
         if plan.stand_seen[i] and first_exp[i] != first_exp[i]:
             first_exp[i] = arrive[i]
 
+    walk = walk_edges if edge_events else walk_leg
+
     def protester(i: int):
         status[i] = STATUS_WALKING
         out = plan.out_route[i]
-        yield from walk(i, routes[out], float(plan.speed_mps[i]))
+        yield from walk(i, out, float(plan.speed_mps[i]))
         arrive[i] = env.now
         status[i] = STATUS_AT_SITE
         if plan.march_route >= 0:
@@ -169,14 +214,14 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
             yield from stay(i, wait)
             leave[i] = env.now
             status[i] = STATUS_WALKING
-            yield from walk(i, routes[plan.march_route], plan.march_speed_mps)
+            yield from walk(i, plan.march_route, plan.march_speed_mps)
         else:
             yield from stay(i, float(plan.dwell_s[i]))
             leave[i] = env.now
         back = plan.back_route[i]
         if back >= 0:
             status[i] = STATUS_WALKING
-            yield from walk(i, routes[back], float(plan.speed_mps[i]))
+            yield from walk(i, back, float(plan.speed_mps[i]))
         status[i] = STATUS_DONE
         end[i] = env.now
 
@@ -208,9 +253,13 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
         plan.stand_recognition,
         plan.stand_identification,
     ].astype(float)
-    speeds = np.array(trav_speed)
-    edges = np.array(trav_edge, np.int64)
-    agents = np.array(trav_agent, np.int64)
+    if edge_events:
+        speeds = np.array(trav_speed)
+        edges = np.array(trav_edge, np.int64)
+        agents = np.array(trav_agent, np.int64)
+        starts = np.array(trav_start)
+    else:
+        agents, edges, starts, speeds = _expand_legs(legs, plan.routes, cum_before)
     seen_m = np.bincount(agents, weights=streets.seen_m[edges], minlength=n)
     seen_pub_m = np.bincount(agents, weights=streets.seen_public_m[edges], minlength=n)
     return Outcome(
@@ -228,7 +277,53 @@ def simulate(plan: Plan, streets: Streets, crowding: bool, until_s: float | None
         seen_public_m=seen_pub_m,
         trav_agent=agents,
         trav_edge=edges,
-        trav_start_s=np.array(trav_start),
+        trav_start_s=starts,
         trav_speed_mps=speeds,
-        events=len(edges) + 2 * n,
+        events=len(edges) + 2 * n if edge_events else len(legs) + 2 * n,
+    )
+
+
+def _route_totals(
+    routes: list[np.ndarray], streets: Streets
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Per route: exposure totals (ACC order, then length), metres to its first stretch in
+    view (NaN if none), and each edge's distance from the route's start."""
+    columns = (
+        streets.seen_m,
+        streets.seen_public_m,
+        streets.camera_m,
+        streets.recognition_m,
+        streets.identification_m,
+        streets.length_m,
+    )
+    totals = np.array([[c[r].sum() for c in columns] for r in routes]).reshape(len(routes), 6)
+    first = np.full(len(routes), np.nan)
+    cum_before = []
+    for k, r in enumerate(routes):
+        before = np.concatenate(([0.0], np.cumsum(streets.length_m[r])[:-1])) if len(r) else r
+        cum_before.append(before)
+        seen = np.flatnonzero(np.isfinite(streets.first_seen_m[r]))
+        if seen.size:
+            first[k] = before[seen[0]] + streets.first_seen_m[r[seen[0]]]
+    return totals, first, cum_before
+
+
+def _expand_legs(legs, routes: list[np.ndarray], cum_before: list[np.ndarray]):
+    """Per-edge traversals (agent, edge, start, speed) of one-timeout legs, vectorised."""
+    if not legs:
+        empty = np.zeros(0)
+        return empty.astype(np.int64), empty.astype(np.int64), empty, empty
+    agent, route, start, speed = (np.array(col) for col in zip(*legs))
+    route = route.astype(np.int64)
+    flat_edges = np.concatenate(routes)
+    flat_before = np.concatenate(cum_before)
+    offsets = np.concatenate(([0], np.cumsum([len(r) for r in routes])))
+    counts = offsets[route + 1] - offsets[route]
+    idx = np.repeat(offsets[route] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    speeds = np.repeat(speed, counts)
+    return (
+        np.repeat(agent.astype(np.int64), counts),
+        flat_edges[idx],
+        np.repeat(start, counts) + flat_before[idx] / speeds,
+        speeds,
     )

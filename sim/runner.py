@@ -530,11 +530,10 @@ def timeseries(plan: Plan, out: Outcome, streets: Streets, step_s: float, rep: i
     n_bins = int(np.ceil(horizon)) + 1
 
     def rate(start, stop, value):
-        diff = np.zeros(n_bins + 1)
         ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
-        np.add.at(diff, np.floor(start[ok]).astype(np.int64), value[ok])
-        np.add.at(diff, np.floor(stop[ok]).astype(np.int64), -value[ok])
-        return np.cumsum(diff)[:n_bins]
+        up = np.bincount(np.floor(start[ok]).astype(np.int64), value[ok], n_bins + 1)
+        down = np.bincount(np.floor(stop[ok]).astype(np.int64), value[ok], n_bins + 1)
+        return np.cumsum(up - down)[:n_bins]
 
     frac_seen = np.where(
         streets.length_m[out.trav_edge] > 0,

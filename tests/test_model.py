@@ -53,7 +53,7 @@ def test_walk_time_and_exposure_are_length_and_coverage_over_speed():
 def test_traversals_are_logged_in_event_order():
     streets = _streets([10.0, 10.0], [0.0, 0.0])
     plan = _plan(2, [[0, 1]], depart=[0.0, 5.0], speed=1.0)
-    out = simulate(plan, streets, crowding=False)
+    out = simulate(plan, streets, crowding=False, edge_events=True)
     log = list(zip(out.trav_agent.tolist(), out.trav_edge.tolist(), out.trav_start_s.tolist()))
     assert log == [(0, 0, 0.0), (1, 0, 5.0), (0, 1, 10.0), (1, 1, 15.0)]
 
@@ -98,3 +98,32 @@ def test_one_spawner_per_origin_keeps_departure_times():
     plan = _plan(4, [[0]], depart=[3.0, 1.0, 2.0, 0.0], origin=np.array([1, 0, 1, 0]))
     out = simulate(plan, streets, crowding=False)
     assert np.allclose(out.arrive_s, np.array([3.0, 1.0, 2.0, 0.0]) + 10.0)
+
+
+def test_one_timeout_legs_give_exactly_what_edge_by_edge_walking_gives():
+    rng = np.random.default_rng(0)
+    n_edges = 30
+    length = rng.uniform(5, 80, n_edges)
+    seen = length * rng.uniform(0, 1, n_edges) * (rng.random(n_edges) > 0.4)
+    first = np.where(seen > 0, (length - seen) * rng.random(n_edges), np.nan)
+    streets = _streets(length, seen, first=first)
+    routes = [rng.permutation(n_edges)[:12] for _ in range(4)]
+    n = 50
+    plan = _plan(n, routes, depart=rng.uniform(0, 300, n), dwell=120.0, back=1, stand_seen=True)
+    plan = Plan(
+        **{
+            **plan.__dict__,
+            "out_route": rng.integers(0, 4, n),
+            "speed_mps": rng.uniform(0.8, 1.8, n),
+        }
+    )
+    edge = simulate(plan, streets, crowding=False, edge_events=True)
+    legs = simulate(plan, streets, crowding=False)
+    np.testing.assert_allclose(legs.walk_exposure, edge.walk_exposure, rtol=1e-12)
+    np.testing.assert_allclose(legs.first_exposure_s, edge.first_exposure_s, rtol=1e-12)
+    np.testing.assert_allclose(legs.end_s, edge.end_s, rtol=1e-12)
+    order_a = np.lexsort((edge.trav_start_s, edge.trav_agent))
+    order_b = np.lexsort((legs.trav_start_s, legs.trav_agent))
+    np.testing.assert_array_equal(edge.trav_edge[order_a], legs.trav_edge[order_b])
+    np.testing.assert_allclose(edge.trav_start_s[order_a], legs.trav_start_s[order_b], rtol=1e-12)
+    assert legs.events < edge.events
