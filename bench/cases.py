@@ -21,6 +21,7 @@ from sim.city import load_city
 from sim.exposure import build_coverage
 from sim.model import simulate
 from sim.network import build_from_osm_xml
+from sim.scenario import CameraLayer
 
 BIG_PROTESTERS = {False: 100_000, True: 20_000}  # by quick
 SCALING_SIZES = {False: (1_000, 10_000, 100_000), True: (1_000, 5_000, 20_000)}
@@ -178,6 +179,83 @@ def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.where(both_zero, 0.0, np.abs(a - b) / scale), initial=0.0))
 
 
+ALL_LAYERS = (
+    CameraLayer("banthescan_all"),  # every Ban the Scan site, public and private-only
+    CameraLayer("dot_cameras"),
+    CameraLayer("linknyc"),
+)
+
+
+def coverage_all_layers(quick: bool) -> list[dict]:
+    """Coverage of every Manhattan camera layer, radius and sightline, cold and cached."""
+    city = load_city(DATA_DIR)
+    cams = city.camera_layers(ALL_LAYERS)
+    classes = scenario_variant().classes
+    rows = []
+    for visibility in ("radius", "sightline"):
+        open_space, key = city.open_space(True) if visibility == "sightline" else (None, "")
+
+        def build(cache: Path | None, visibility=visibility, open_space=open_space, key=key):
+            return build_coverage(city.network, cams, classes, visibility=visibility,
+                                  open_space=open_space, open_space_key=key, cache_dir=cache)
+
+        reps = 1 if visibility == "sightline" else _reps(quick, 3, 2)
+        cold = repeat(lambda: build(None), reps,
+                      warmup=None if visibility == "sightline" else lambda: build(None))
+        with tempfile.TemporaryDirectory(prefix="bench_coverage_") as tmp:
+            cached = repeat(lambda: build(Path(tmp)), _reps(quick, 5, 3),
+                            warmup=lambda: build(Path(tmp)))
+        extra = {"cameras": len(cams), "edges": city.network.n_edges,
+                 "pieces": len(cold.last.pieces.edge)}
+        rows += [
+            cold.row("exposure", f"coverage, all layers, {visibility}: cold",
+                     role=f"coverage_{visibility}_cold", **extra),
+            cached.row("exposure", f"coverage, all layers, {visibility}: cached",
+                       role=f"coverage_{visibility}_cached", **extra),
+        ]
+    return rows
+
+
+def route_scoring(quick: bool) -> list[dict]:
+    """Score every default-scenario origin's shortest route to the site, coverage cached."""
+    from sim.exposure import score_route
+    from sim.routing import shortest_routes
+
+    city = load_city(DATA_DIR)
+    setup = runner.prepare(scenario_variant(), city)
+
+    def score_all():
+        routes = shortest_routes(city.network, setup.origins.node, setup.site.node)
+        return [score_route(city.network.edge_length_m, setup.coverage, r, 1.34) for r in routes]
+
+    t = repeat(score_all, _reps(quick, 5, 3), warmup=score_all)
+    n = len(t.last)
+    return [t.row("exposure", f"route: shortest route + score, {n} routes", role="route_score",
+                  routes=n, per_route_s=t.times_s[0] / n)]
+
+
+def rank_cameras(quick: bool) -> list[dict]:
+    """rank-cameras on the default scenario: every site within 2 km of Washington Square Park."""
+    from sim.ranking import agent_camera_seconds, greedy_removal_curve, marginal_contributions
+
+    city = load_city(DATA_DIR)
+    setup = runner.prepare(scenario_variant(crowding=False), city)
+    cams = setup.coverage.cameras
+    within = int((np.hypot(cams.x - setup.site.x, cams.y - setup.site.y) <= 2000).sum())
+    seed = np.random.SeedSequence(setup.scenario.seed).spawn(1)[0]
+
+    def rank():
+        rep = runner.run_replication(setup, 0, seed, keep_plan=True)
+        exposure = agent_camera_seconds(setup.coverage, city.network.n_edges, rep.plan,
+                                        rep.stand_cameras, rep.agents["dwell_s"].to_numpy())
+        marginal_contributions(setup.coverage, exposure)
+        return greedy_removal_curve(setup.coverage, exposure, within)
+
+    t = repeat(rank, _reps(quick, 3, 2), warmup=rank)
+    return [t.row("exposure", f"rank-cameras: default scenario, {within} sites within 2 km",
+                  role="rank_cameras", cameras=within)]
+
+
 def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]:
     """Every case of the mode, in the order they run."""
     default_n = scenario_variant()["crowd"]["protesters"]
@@ -198,5 +276,6 @@ def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]
                                          "role": "scaling"}))
     if not quick:
         cases.append((default_all_replications, {}))
-    cases += [(naive_vs_model, {}), (lower_bound_vs_model, {})]
+    cases += [(naive_vs_model, {}), (lower_bound_vs_model, {}), (coverage_all_layers, {}),
+              (route_scoring, {}), (rank_cameras, {})]
     return cases
