@@ -24,8 +24,10 @@ Edges (files, data, scenario, output):
     scenario       the TOML schema and its validation
     runner         set-up, replications, tidy tables
     outputs        run folders, manifests, atomic writes
+    report         a run's tables, summary, manifest and figures
     plot           figures (matplotlib, Agg)
-    cli            the command line (run_sim.py)
+    commands       the commands: run, data, route, compare, rank-cameras
+    cli            the command line (run_sim.py): parsing, logging, errors to exit code 2
 """
 
 __version__ = "0.1.0"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
 
 from sim.errors import ProtestSimError
@@ -125,5 +124,4 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    t0 = time.perf_counter()
     sys.exit(main())

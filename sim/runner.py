@@ -19,7 +19,7 @@ from sim.city import City, cache_dir
 from sim.coverage import edge_exposure
 from sim.crowding import walking_width_m
 from sim.errors import ScenarioError
-from sim.exposure import Coverage, build_coverage, point_exposure
+from sim.exposure import Coverage, PointExposure, build_coverage, point_exposure
 from sim.model import ACC, STATUS_NO_ROUTE, Outcome, Plan, Streets, simulate
 from sim.scenario import Scenario
 from sim.sites import Site
@@ -291,12 +291,38 @@ def run_replication(
     """Draw and simulate one replication; same setup and seed give identical results."""
     t0 = time.perf_counter()
     s = setup.scenario
-    rng = np.random.default_rng(seed)
-    n = s["crowd"]["protesters"]
     coverage, streets, shares = setup.coverage, setup.streets, {}
     if s["uncertainty"]["undercount"]:
         coverage, shares = undercount_coverage(setup, _substream(seed, STREAM_UNDERCOUNT))
         streets = streets_of(setup.city, coverage)
+    plan, stand = draw_plan(setup, seed, coverage)
+    outcome = simulate(plan, streets, s["walking"]["crowding"])
+    agents = agent_table(setup, coverage, plan, outcome, stand, rep, seed)
+    series = timeseries(plan, outcome, streets, s["outputs"]["timeseries_step_s"], rep)
+    traffic = np.bincount(outcome.trav_edge, minlength=setup.city.network.n_edges)
+    return Replication(
+        agents,
+        series,
+        outcome.events,
+        time.perf_counter() - t0,
+        traffic,
+        shares,
+        plan if keep_plan else None,
+        stand.cameras if keep_plan else None,
+    )
+
+
+def draw_plan(
+    setup: Setup, seed: np.random.SeedSequence, coverage: Coverage | None = None
+) -> tuple[Plan, PointExposure]:
+    """Draw a replication's protesters: origins, departures, speeds, standing points, routes.
+
+    ``coverage`` (default: the setup's) gives each standing point's exposure.
+    """
+    s = setup.scenario
+    rng = np.random.default_rng(seed)
+    n = s["crowd"]["protesters"]
+    coverage = setup.coverage if coverage is None else coverage
     origin = rng.choice(len(setup.origins), size=n, p=setup.origin_weight)
     depart = departure_times(s["arrival"], n, rng)
     speed = walking_speeds(s["walking"], n, rng)
@@ -348,20 +374,7 @@ def run_replication(
         march_speed_mps=s["march"]["speed_mps"],
         origin=origin,
     )
-    outcome = simulate(plan, streets, s["walking"]["crowding"])
-    agents = agent_table(setup, coverage, plan, outcome, stand, rep, seed)
-    series = timeseries(plan, outcome, streets, s["outputs"]["timeseries_step_s"], rep)
-    traffic = np.bincount(outcome.trav_edge, minlength=setup.city.network.n_edges)
-    return Replication(
-        agents,
-        series,
-        outcome.events,
-        time.perf_counter() - t0,
-        traffic,
-        shares,
-        plan if keep_plan else None,
-        stand.cameras if keep_plan else None,
-    )
+    return plan, stand
 
 
 def _substream(seed: np.random.SeedSequence, stream: int) -> np.random.Generator:
