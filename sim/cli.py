@@ -97,16 +97,28 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+GLOBAL_FLAGS = {"-v", "-vv", "-vvv", "--verbose", "-q", "--quiet"}
+GLOBAL_OPTIONS = {"--data-dir", "--outputs"}  # take a value
+
+
 def _insert_run(argv: list[str]) -> list[str]:
-    """``run_sim.py [options] [SCENARIO]`` means ``run_sim.py [options] run [SCENARIO]``."""
-    out, i = [], 0
-    while i < len(argv) and argv[i].startswith("-"):
-        out.append(argv[i])
-        if argv[i] in ("--data-dir", "--outputs") and i + 1 < len(argv):
-            out.append(argv[i + 1])
-            i += 1
+    """``run_sim.py [options] [SCENARIO] [run options]`` means ``... run [SCENARIO] ...``:
+    global options stay in front, everything else follows the ``run`` command."""
+    front, rest, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in GLOBAL_OPTIONS:
+            front.append(arg)
+            if "=" not in arg and i + 1 < len(argv):
+                front.append(argv[i + 1])
+                i += 1
+        else:
+            rest.append(arg)
         i += 1
-    return out + ["run"] + argv[i:]
+    return [*front, "run", *rest]
 
 
 def _dispatch(args: argparse.Namespace) -> int:

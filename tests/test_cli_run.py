@@ -149,3 +149,24 @@ def test_compare_reuses_runs_and_a_scenario_against_itself_differs_by_zero(
     table = pd.read_csv(next((out / "compare").iterdir()) / "comparison.csv")
     assert (table["difference"].dropna() == 0).all()
     assert len(table) > 50
+
+
+def test_run_options_may_come_without_the_run_command():
+    from sim.cli import _insert_run
+
+    assert _insert_run([]) == ["run"]
+    assert _insert_run(["--no-progress", "-q", "s.toml", "--data-dir", "d"]) == [
+        "-q",
+        "--data-dir",
+        "d",
+        "run",
+        "--no-progress",
+        "s.toml",
+    ]
+    assert _insert_run(["--outputs=o", "s.toml", "--workers", "2"]) == [
+        "--outputs=o",
+        "run",
+        "s.toml",
+        "--workers",
+        "2",
+    ]
