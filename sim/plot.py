@@ -121,7 +121,10 @@ def network_map(
 
 def crowd_over_time(series: pd.DataFrame, path: Path, title: str) -> None:
     """Protesters on the street, at the site and in view, and cumulative camera exposure."""
-    mean = series.groupby("t_s").mean(numeric_only=True)
+    # replications end at different times: carry each one's last state to the common end
+    columns = ["on_street", "at_site", "in_view", "cumulative_seen_s", "cumulative_camera_s"]
+    wide = series.pivot_table(index="t_s", columns="replication", values=columns).ffill()
+    mean = wide.T.groupby(level=0).mean().T
     minutes = mean.index.to_numpy(float) / 60.0
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     ax1.plot(minutes, mean["on_street"], label="on the street")
