@@ -81,8 +81,13 @@ def data_status_command(args: argparse.Namespace) -> int:
 _LATLON = re.compile(r"^\s*(-?\d+(\.\d+)?)\s*,\s*(-?\d+(\.\d+)?)\s*$")
 
 
-def resolve_place(city: City, text: str, flag: str) -> tuple[int, str, tuple[float, float]]:
-    """A network node for a station name, GTFS stop id, exit id, site id or 'lat,lon'."""
+def resolve_place(
+    city: City, text: str, flag: str, toward: tuple[float, float] | None = None
+) -> tuple[int, str, tuple[float, float]]:
+    """A network node for a station name, GTFS stop id, exit id, site id or 'lat,lon'.
+
+    A station has several exits: the one nearest ``toward`` (metres) is used.
+    """
     match = _LATLON.match(text)
     if match:
         lat, lon = float(match.group(1)), float(match.group(3))
@@ -102,6 +107,9 @@ def resolve_place(city: City, text: str, flag: str) -> tuple[int, str, tuple[flo
     exits = city.exits.matching_station(text)
     if exits.size:
         i = int(exits[0])
+        if toward is not None:
+            gap = np.hypot(city.exits.x[exits] - toward[0], city.exits.y[exits] - toward[1])
+            i = int(exits[np.argmin(gap)])
         return (
             int(city.exits.node[i]),
             f"{city.exits.station[i]} ({city.exits.exit_id[i]})",
@@ -218,8 +226,10 @@ def route_command(args: argparse.Namespace) -> int:
         label, pieces_for_map = str(args.path), pieces
         active_cov = line_cov
     else:
-        a, a_name, _ = resolve_place(city, args.origin, "--from")
-        b, b_name, _ = resolve_place(city, args.destination, "--to")
+        # a station's exit is the one facing the other end
+        _, _, b_xy = resolve_place(city, args.destination, "--to")
+        a, a_name, a_xy = resolve_place(city, args.origin, "--from", toward=b_xy)
+        b, b_name, _ = resolve_place(city, args.destination, "--to", toward=a_xy)
         tree = routing.shortest_tree(net, net.edge_length_m, b, towards=True)
         route_edges = routing.tree_route(net, tree, a)
         if route_edges.size == 0:
