@@ -132,6 +132,7 @@ def simulate(
     totals_l, first_l = totals.tolist(), first_on_route.tolist()
     legs: list[tuple[int, int, float, float]] = []  # one-timeout legs: agent, route, start, speed
 
+    stand_seen = plan.stand_seen.tolist()
     status = [STATUS_WAITING] * n
     arrive = [np.nan] * n
     leave = [np.nan] * n
@@ -192,14 +193,16 @@ def simulate(
                 occupancy[e] -= 1
 
     def stay(i: int, seconds: float):
-        if seconds > 0:
-            start = env.now
-            try:
-                yield env.timeout(seconds)
-            finally:
-                dwell_done[i] = env.now - start
-        if plan.stand_seen[i] and first_exp[i] != first_exp[i]:
-            first_exp[i] = arrive[i]
+        """Stand at the site; exposure there is the standing point's, times the time stood."""
+        if seconds <= 0:
+            return
+        if stand_seen[i] and first_exp[i] != first_exp[i]:
+            first_exp[i] = env.now
+        start = env.now
+        try:
+            yield env.timeout(seconds)
+        finally:
+            dwell_done[i] = env.now - start
 
     walk = walk_edges if edge_events else walk_leg
 

@@ -127,3 +127,12 @@ def test_one_timeout_legs_give_exactly_what_edge_by_edge_walking_gives():
     np.testing.assert_array_equal(edge.trav_edge[order_a], legs.trav_edge[order_b])
     np.testing.assert_allclose(edge.trav_start_s[order_a], legs.trav_start_s[order_b], rtol=1e-12)
     assert legs.events < edge.events
+
+
+def test_first_exposure_at_the_site_is_the_arrival_and_none_without_a_dwell():
+    streets = _streets([40.0], [0.0])
+    stays = simulate(_plan(1, [[0]], dwell=60.0, stand_seen=True), streets, crowding=False)
+    assert stays.first_exposure_s[0] == pytest.approx(40.0)
+    passes = simulate(_plan(1, [[0]], dwell=0.0, stand_seen=True), streets, crowding=False)
+    assert np.isnan(passes.first_exposure_s[0])
+    assert passes.dwell_exposure[0, 0] == 0.0
