@@ -108,3 +108,37 @@ def test_undercount_scales_camera_seconds_but_not_time_in_view(city):
     assert under.agents["camera_s"].sum() > 1.5 * base.agents["camera_s"].sum()
     shares = under.replications[0].undercount_share
     assert 0.23 <= shares["public_street"] <= 1.0 and 0.24 <= shares["private_building"] <= 0.46
+
+
+SCENARIOS = DEFAULT_SCENARIO.parent
+
+
+def _variant(name, protesters=300, replications=1, **sections):
+    raw = tomllib.loads((SCENARIOS / name).read_text())
+    raw["crowd"]["protesters"], raw["replications"] = protesters, replications
+    for section, values in sections.items():
+        raw.setdefault(section, {}).update(values)
+    return parse_scenario(raw, SCENARIOS / name)
+
+
+def test_the_march_leaves_together_and_walks_to_the_second_site(city):
+    s = _variant("wsp_march_union_sq.toml", walking={"crowding": False})
+    setup = prepare(s, city)
+    agents = run_scenario(setup).agents
+    start = s["arrival"]["start_s"] + s["arrival"]["duration_s"] + s["dwell"]["duration_s"]
+    assert np.allclose(agents["leave_s"], start)
+    march_m = city.network.edge_length_m[setup.march_route].sum()
+    assert 700 < march_m < 1200  # Washington Square to Union Square, about 900 m
+    assert (agents["walk_m"] > agents["route_m"] + march_m - 1e-6).all()
+    assert (agents["dwell_s"] == start - agents["arrive_s"]).all()
+
+
+def test_train_waves_distance_weights_and_dispersal_to_the_nearest_exit(city):
+    s = _variant("union_square.toml", protesters=2000)
+    setup = prepare(s, city)
+    rep = run_replication(setup, 0, np.random.SeedSequence(11), keep_plan=True)
+    after_train = np.mod(rep.plan.depart_s - s["arrival"]["start_s"], 300.0)
+    assert (after_train <= 60.0 + 1e-9).all()  # within the egress minute after a train
+    near = setup.origin_walk_m < np.median(setup.origin_walk_m)
+    assert setup.origin_weight[near].sum() > setup.origin_weight[~near].sum()
+    assert len({tuple(r) for r in setup.back_routes}) == 1  # everyone leaves by one exit
