@@ -22,7 +22,8 @@ Edges (files, data, scenario, output):
     transit, sites subway exits and assembly sites
     city           the loaded city for one data directory
     scenario       the TOML schema and its validation
-    runner         set-up, replications, tidy tables
+    runner         set-up shared by replications, the draws of each, running them
+    tables         tidy tables: one row per protester, the crowd over time
     outputs        run folders, manifests, atomic writes
     report         a run's tables, summary, manifest and figures
     plot           figures (matplotlib, Agg)
