@@ -73,15 +73,19 @@ def least_exposed_routes(
     exposed_m: np.ndarray,
     exposure_weight: float,
     max_detour: float,
+    towards: bool = True,
 ) -> list[np.ndarray]:
     """Least exposed route per origin: edge weight = length + lambda * exposure seconds.
+
+    Routes run from each of ``origins`` to ``target`` (``towards=False``: from ``target`` to
+    each of them, as a crowd dispersing).
 
     Exposure seconds are ``exposed_m / REFERENCE_SPEED_MPS``. Since the chosen route minimises
     length + lambda * exposure and the shortest route has the least length, its exposure is
     never above the shortest route's. A route longer than ``(1 + max_detour)`` times the
     shortest is replaced by the route for half the lambda, down to the shortest route itself.
     """
-    base = shortest_tree(network, network.edge_length_m, target, towards=True)
+    base = shortest_tree(network, network.edge_length_m, target, towards=towards)
     shortest_len = base.dist[origins]
     routes: list[np.ndarray | None] = [None] * len(origins)
     lam = exposure_weight
@@ -89,7 +93,7 @@ def least_exposed_routes(
         if lam <= 0:
             break
         weight = network.edge_length_m + lam * exposed_m / REFERENCE_SPEED_MPS
-        tree = shortest_tree(network, weight, target, towards=True)
+        tree = shortest_tree(network, weight, target, towards=towards)
         for i, origin in enumerate(origins):
             if routes[i] is not None:
                 continue

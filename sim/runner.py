@@ -111,14 +111,7 @@ def prepare(scenario: Scenario, city: City) -> Setup:
         end_node = march_site.node
     back_routes: list[np.ndarray | None] = [None] * len(origins)
     if s["dwell"]["disperse"]:
-        tree = routing.shortest_tree(net, net.edge_length_m, end_node, towards=False)
-        if s["dwell"]["disperse_to"] == "nearest":
-            exits = city.exits
-            nearest = exits.node[np.argmin(tree.dist[exits.node])]
-            route = routing.tree_route(net, tree, int(nearest))
-            back_routes = [route] * len(origins)
-        else:
-            back_routes = [routing.tree_route(net, tree, int(n)) for n in origins.node]
+        back_routes = dispersal_routes(scenario, city, end_node, origins, coverage)
     return Setup(
         scenario,
         city,
@@ -134,6 +127,30 @@ def prepare(scenario: Scenario, city: City) -> Setup:
         march_route,
         march_site,
     )
+
+
+def dispersal_routes(
+    scenario: Scenario, city: City, start: int, origins: Exits, coverage: Coverage
+) -> list[np.ndarray]:
+    """Routes back to an exit after the rally (or march): to each origin's exit, or all to the
+    exit nearest ``start``. With ``least_exposed`` routing they avoid cameras as on the way in;
+    otherwise (``shortest``, ``stochastic``) they are shortest."""
+    net = city.network
+    tree = routing.shortest_tree(net, net.edge_length_m, start, towards=False)
+    targets = origins.node
+    if scenario["dwell"]["disperse_to"] == "nearest":
+        targets = np.full(len(origins), city.exits.node[np.argmin(tree.dist[city.exits.node])])
+    if scenario["routing"]["choice"] == "least_exposed":
+        return routing.least_exposed_routes(
+            net,
+            targets,
+            start,
+            coverage.edges.seen_m,
+            scenario["routing"]["exposure_weight"],
+            scenario["routing"]["max_detour"],
+            towards=False,
+        )
+    return [routing.tree_route(net, tree, int(t)) for t in targets]
 
 
 def _coverage_args(scenario: Scenario, city: City) -> dict[str, Any]:

@@ -181,3 +181,17 @@ def test_added_hypothetical_cameras_raise_exposure(city):
     more = run_scenario(prepare(s, city)).agents
     assert (more["camera_s"] >= base["camera_s"] - 1e-9).all()
     assert more["camera_s"].sum() > base["camera_s"].sum()
+
+
+def test_least_exposed_crowds_also_disperse_by_less_watched_streets(city):
+    s = scenario_from(SCENARIOS / "wsp_least_exposed.toml")
+    setup = prepare(s, city)
+    net = city.network
+    tree = routing.shortest_tree(net, net.edge_length_m, setup.site.node, towards=False)
+    for origin, back in zip(setup.origins.node, setup.back_routes):
+        shortest = routing.tree_route(net, tree, int(origin))
+        assert net.edge_u[back[0]] == setup.site.node and net.edge_v[back[-1]] == origin
+        a = score_route(net.edge_length_m, setup.coverage, shortest, 1.34)
+        b = score_route(net.edge_length_m, setup.coverage, back, 1.34)
+        assert b.seen_m <= a.seen_m + 1e-6
+        assert b.length_m <= (1 + s["routing"]["max_detour"]) * a.length_m + 1e-6
