@@ -300,12 +300,20 @@ def _print_route(result: dict, folder: Path | None) -> None:
 # -------------------------------------------------------------------------------- compare
 
 
+COMPARE_HEADLINE = [
+    "seen_total_s.median",
+    "seen_walk_s.median",
+    "camera_s.median",
+    "share_seen_at_all",
+]
+
+
 def compare_command(args: argparse.Namespace) -> int:
     """Run (or reuse) each scenario with the first one's seed and replications, and compare."""
     import pandas as pd
 
     from sim import plot
-    from sim.stats import METRICS, paired_difference, summarise
+    from sim.stats import comparison
 
     scenarios = [v for path in args.scenarios for v in load_scenarios(path)]
     first = scenarios[0]
@@ -318,42 +326,10 @@ def compare_command(args: argparse.Namespace) -> int:
             result, folder = run_and_write(scenario, city, args)
             agents = result.agents
         runs.append((scenario, agents, folder))
-    base = runs[0][1]
-    rows, out = (
-        [],
-        {
-            "base": first.name,
-            "seed": first.seed,
-            "replications": first.replications,
-            "scenarios": [],
-        },
-    )
-    for scenario, agents, folder in runs:
-        summary = summarise(agents, first.seed)
-        diff = paired_difference(base, agents, first.seed)
-        out["scenarios"].append(
-            {
-                "name": scenario.name,
-                "run": str(folder),
-                "figures": summary,
-                "difference_from_base": diff,
-            }
-        )
-        for name, fig in summary.items():
-            d = diff[name]
-            rows.append(
-                {
-                    "scenario": scenario.name,
-                    "figure": name,
-                    "value": fig["value"],
-                    "ci95_low": (fig["ci95"] or [None, None])[0],
-                    "ci95_high": (fig["ci95"] or [None, None])[1],
-                    "difference": d["difference"],
-                    "difference_ci95_low": (d["ci95"] or [None, None])[0],
-                    "difference_ci95_high": (d["ci95"] or [None, None])[1],
-                }
-            )
-    table = pd.DataFrame(rows)
+    out, table = comparison([(s.name, a) for s, a, _ in runs], first.seed)
+    out.update(base=first.name, seed=first.seed, replications=first.replications)
+    for entry, (_, _, run_folder) in zip(out["scenarios"], runs):
+        entry["run"] = str(run_folder)
     root = (args.outputs or DEFAULT_OUTPUTS) / "compare"
     folder = RunFolder(root, new_run_id(first.name))
     with folder as tmp:
@@ -366,16 +342,12 @@ def compare_command(args: argparse.Namespace) -> int:
             "time in view of a camera per protester",
         )
     if not args.quiet:
-        head = table[
-            table["figure"].isin(
-                [f"{m}.median" for m in METRICS[:1] + ["camera_s"]] + ["share_seen_at_all"]
-            )
-        ]
-        for _, r in head.iterrows():
+        head = table[table["figure"].isin(COMPARE_HEADLINE)]
+        for r in head.itertuples():
             ci = (
                 f"[{r.difference_ci95_low:.3g}, {r.difference_ci95_high:.3g}]"
-                if r.difference_ci95_low is not None and pd.notna(r.difference_ci95_low)
-                else "(n/a)"
+                if pd.notna(r.difference_ci95_low)
+                else "(one replication)"
             )
             print(f"{r.scenario:40s} {r.figure:24s} {r.value:12.4g}  diff {r.difference:+.4g} {ci}")
         print(f"results: {folder.final}")

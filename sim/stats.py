@@ -127,3 +127,36 @@ def paired_difference(
             "replications": len(common),
         }
     return out
+
+
+def comparison(
+    runs: list[tuple[str, pd.DataFrame]], seed: int
+) -> tuple[dict[str, object], pd.DataFrame]:
+    """Every run's figures and their paired differences from the first run.
+
+    Returns the nested record (for ``comparison.json``) and a tidy table with one row per run
+    and figure: value, 95% interval, difference from the first and its 95% interval.
+    """
+    base = runs[0][1]
+    record: dict[str, object] = {"scenarios": []}
+    rows = []
+    for name, agents in runs:
+        figures = summarise(agents, seed)
+        diff = paired_difference(base, agents, seed)
+        record["scenarios"].append({"name": name, "figures": figures, "difference_from_base": diff})
+        for figure, fig in figures.items():
+            lo, hi = fig["ci95"] or (None, None)
+            dlo, dhi = diff[figure]["ci95"] or (None, None)
+            rows.append(
+                {
+                    "scenario": name,
+                    "figure": figure,
+                    "value": fig["value"],
+                    "ci95_low": lo,
+                    "ci95_high": hi,
+                    "difference": diff[figure]["difference"],
+                    "difference_ci95_low": dlo,
+                    "difference_ci95_high": dhi,
+                }
+            )
+    return record, pd.DataFrame(rows)
