@@ -17,7 +17,14 @@ from sim.datasets import data_status, resolve_data_dir
 from sim.errors import InputError
 from sim.exposure import Coverage, build_coverage
 from sim.geo import in_nyc, lonlat_to_xy
-from sim.outputs import DEFAULT_OUTPUTS, RunFolder, new_run_id, write_json, write_table
+from sim.outputs import (
+    DEFAULT_OUTPUTS,
+    RunFolder,
+    new_run_id,
+    provenance,
+    write_json,
+    write_table,
+)
 from sim.scenario import (
     DEFAULT_SCENARIO,
     CameraLayer,
@@ -254,7 +261,7 @@ def route_command(args: argparse.Namespace) -> int:
     root = (args.outputs or DEFAULT_OUTPUTS) / "routes"
     folder = RunFolder(root, new_run_id("route"))
     with folder as tmp:
-        write_json(tmp / "route.json", result)
+        write_json(tmp / "route.json", {**result, **provenance(city.provenance())})
         seen = pieces_for_map.subset(
             (pieces_for_map.level == SEEN) & np.isin(pieces_for_map.edge, route_edges)
         )
@@ -333,7 +340,7 @@ def compare_command(args: argparse.Namespace) -> int:
     root = (args.outputs or DEFAULT_OUTPUTS) / "compare"
     folder = RunFolder(root, new_run_id(first.name))
     with folder as tmp:
-        write_json(tmp / "comparison.json", out)
+        write_json(tmp / "comparison.json", {**out, **provenance(city.provenance())})
         write_table(tmp / "comparison.csv", table)
         plot.exposure_distribution(
             {s.name: a for s, a, _ in runs},
@@ -433,7 +440,7 @@ def rank_command(args: argparse.Namespace) -> int:
                 "protesters": int(len(rep.agents)),
                 "total_camera_s": contrib.total_camera_s,
                 "protesters_seen": contrib.seen_protesters,
-                "data_files": city.provenance(),
+                **provenance(city.provenance()),
             },
         )
         plot.removal_curve(

@@ -135,3 +135,14 @@ def git_commit() -> str:
         return ref
     except OSError:
         return ""
+
+
+def provenance(data_files: list[dict[str, object]]) -> dict[str, object]:
+    """What every written result records of where it came from, beside its own inputs."""
+    return {
+        "data_files": data_files,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "machine": machine_info(),
+        "command": " ".join(["run_sim.py", *sys.argv[1:]]),
+    }

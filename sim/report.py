@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,8 @@ from sim import plot
 from sim.outputs import (
     DEFAULT_OUTPUTS,
     RunFolder,
-    git_commit,
-    machine_info,
     new_run_id,
-    package_versions,
+    provenance,
     write_json,
     write_table,
 )
@@ -39,7 +36,6 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
     s = setup.scenario
     return {
         "run_id": run_id,
-        "command": " ".join(["run_sim.py", *sys.argv[1:]]),
         "scenario_file": str(s.path),
         "scenario_text": s.text,
         "scenario_resolved": s.resolved(),
@@ -48,7 +44,6 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
             {"replication": k, "seed_sequence": {"entropy": s.seed, "spawn_key": [k]}}
             for k in range(s.replications)
         ],
-        "data_files": setup.city.provenance(),
         "camera_records": {k: v.as_dict() for k, v in setup.city.camera_reports.items()},
         "camera_edits": setup.edit_log,
         "cameras": {
@@ -65,9 +60,7 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
         "undercount_shares": [r.undercount_share for r in result.replications],
         "events": [r.events for r in result.replications],
         "wall_time_s": round(result.wall_s, 3),
-        "versions": package_versions(),
-        "git_commit": git_commit(),
-        "machine": machine_info(),
+        **provenance(setup.city.provenance()),
     }
 
 
