@@ -183,8 +183,8 @@ def route_coverage(args: argparse.Namespace, city: City) -> Coverage:
 
 def route_command(args: argparse.Namespace) -> int:
     from sim import plot, routing
-    from sim.coverage import SEEN, polygon_pieces, radius_pieces
-    from sim.exposure import score_route
+    from sim.coverage import SEEN
+    from sim.exposure import coverage_of_lines, score_route
 
     if args.path is None and (args.origin is None or args.destination is None):
         raise InputError("route: give --from and --to, or --path FILE")
@@ -205,32 +205,11 @@ def route_command(args: argparse.Namespace) -> int:
     coverage = route_coverage(args, city)
     if pts is not None:
         line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
-        if coverage.areas is None:
-            pieces = radius_pieces(
-                line, np.c_[coverage.cameras.x, coverage.cameras.y], coverage.level_range_m
-            )
-        else:
-            n = len(coverage.cameras)
-            pieces = polygon_pieces(
-                line, coverage.areas.ravel(), np.repeat(np.arange(n), 3), np.tile(np.arange(3), n)
-            )
-        from sim.coverage import edge_exposure
-
-        edges = edge_exposure(pieces, 1, coverage.cameras.count, coverage.public)
-        line_cov = Coverage(
-            coverage.cameras,
-            coverage.level_range_m,
-            coverage.public,
-            pieces,
-            edges,
-            np.zeros(1),
-            coverage.visibility,
-            coverage.areas,
-        )
+        line_cov = coverage_of_lines(coverage, line)
         route_edges = np.array([0])
         geoms = line
         score = score_route(shapely.length(line), line_cov, route_edges, args.speed)
-        label, pieces_for_map = str(args.path), pieces
+        label, pieces_for_map = str(args.path), line_cov.pieces
         active_cov = line_cov
     else:
         # a station's exit is the one facing the other end

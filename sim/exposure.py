@@ -113,6 +113,37 @@ def build_coverage(
     )
 
 
+def coverage_of_lines(coverage: Coverage, lines: np.ndarray) -> Coverage:
+    """The same cameras' coverage of other lines (a route drawn elsewhere, taken as edges).
+
+    Exact like the network's: disk chords under ``radius``, the cameras' cached visible areas
+    under ``sightline``.
+    """
+    n = len(coverage.cameras)
+    if coverage.areas is None:
+        xy = np.c_[coverage.cameras.x, coverage.cameras.y]
+        pieces = radius_pieces(lines, xy, coverage.level_range_m)
+    else:
+        levels = len(LEVELS)
+        pieces = polygon_pieces(
+            lines,
+            coverage.areas.ravel(),
+            np.repeat(np.arange(n), levels),
+            np.tile(np.arange(levels), n),
+        )
+    edges = edge_exposure(pieces, len(lines), coverage.cameras.count, coverage.public)
+    return Coverage(
+        coverage.cameras,
+        coverage.level_range_m,
+        coverage.public,
+        pieces,
+        edges,
+        first_seen_per_edge(pieces, len(lines)),
+        coverage.visibility,
+        coverage.areas,
+    )
+
+
 def sightline_areas(xy: np.ndarray, ranges: np.ndarray, open_space: shapely.Geometry) -> np.ndarray:
     """Visible area of each camera at each level: its isovist clipped to that level's reach."""
     from sim.visibility import isovists

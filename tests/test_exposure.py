@@ -222,3 +222,22 @@ def test_without_the_sites_file_sites_come_by_coordinates(data_dir, tmp_path):
         city.site("washington_sq_park")
     site = city.site(lat=40.730965, lon=-73.997646, radius_m=50.0, name="WSP")
     assert site.snap_m < 30
+
+
+@pytest.mark.realdata
+def test_a_route_drawn_as_one_line_scores_like_its_network_edges(city, amnesty):
+    from sim.exposure import coverage_of_lines
+
+    net = city.network
+    site = city.site("washington_sq_park")
+    start = city.exits.matching_station("Christopher St-Stonewall")[0]
+    route = routing.shortest_routes(net, city.exits.node[[start]], site.node)[0]
+    coords = np.concatenate([np.asarray(g.coords) for g in net.edge_geom[route]])
+    line = np.array([shapely.LineString(coords)], dtype=object)
+    drawn = coverage_of_lines(amnesty, line)
+    a = score_route(shapely.length(line), drawn, np.array([0]), 1.34)
+    b = score_route(net.edge_length_m, amnesty, route, 1.34)
+    assert a.length_m == pytest.approx(b.length_m, rel=1e-9)
+    assert a.seen_public_m == pytest.approx(b.seen_public_m, rel=1e-6)
+    assert a.camera_s == pytest.approx(b.camera_s, rel=1e-6)
+    assert set(a.cameras) == set(b.cameras)
