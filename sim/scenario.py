@@ -59,14 +59,12 @@ def _choice(*options: str):
 
 
 def _typed(kind: type, what: str):
+    """A checker for a value of ``kind`` (a bool is never taken for a number or a string)."""
+
     def check(value: Any) -> str | None:
-        return (
-            None
-            if isinstance(value, kind)
-            and not isinstance(value, bool)
-            or (kind is bool and isinstance(value, bool))
-            else what
-        )
+        if isinstance(value, bool) and kind is not bool:
+            return what
+        return None if isinstance(value, kind) else what
 
     return check
 

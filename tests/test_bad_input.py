@@ -116,67 +116,26 @@ def test_non_numeric_latitude_in_the_sites_csv(capsys, tmp_path, data_dir):
     )
 
 
-def test_route_path_with_one_point(capsys, tmp_path, data_dir):
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("# one point only\n40.7309,-73.9976\n", ("at least two points", "found 1")),
+        # Washington Square, then Staten Island
+        (
+            "40.7309,-73.9976\n40.58,-74.15\n",
+            ("point 2", "(40.58, -74.15)", "from the walk network"),
+        ),
+        ("40.7309,-73.9976\nfountain\n", ("line 2", "'fountain'")),
+    ],
+    ids=["one-point", "outside-the-network", "not-lat-lon"],
+)
+def test_bad_route_path_files(capsys, tmp_path, data_dir, text, fragments):
     path = tmp_path / "walk.txt"
-    path.write_text("# one point only\n40.7309,-73.9976\n")
-    _fails(
-        capsys,
-        [
-            "--data-dir",
-            str(data_dir),
-            "--outputs",
-            str(tmp_path / "out"),
-            "route",
-            "--path",
-            str(path),
-        ],
-        str(path),
-        "at least two points",
-        "found 1",
-    )
-    assert not (tmp_path / "out").exists()
-
-
-def test_route_path_outside_the_network(capsys, tmp_path, data_dir):
-    path = tmp_path / "walk.txt"
-    path.write_text("40.7309,-73.9976\n40.58,-74.15\n")  # Washington Square, then Staten Island
-    _fails(
-        capsys,
-        [
-            "--data-dir",
-            str(data_dir),
-            "--outputs",
-            str(tmp_path / "out"),
-            "route",
-            "--path",
-            str(path),
-        ],
-        str(path),
-        "point 2",
-        "(40.58, -74.15)",
-        "from the walk network",
-    )
-    assert not (tmp_path / "out").exists()
-
-
-def test_route_path_line_that_is_not_lat_lon(capsys, tmp_path, data_dir):
-    path = tmp_path / "walk.txt"
-    path.write_text("40.7309,-73.9976\nfountain\n")
-    _fails(
-        capsys,
-        [
-            "--data-dir",
-            str(data_dir),
-            "--outputs",
-            str(tmp_path / "out"),
-            "route",
-            "--path",
-            str(path),
-        ],
-        str(path),
-        "line 2",
-        "'fountain'",
-    )
+    path.write_text(text)
+    out = tmp_path / "out"
+    argv = ["--data-dir", str(data_dir), "--outputs", str(out), "route", "--path", str(path)]
+    _fails(capsys, argv, str(path), *fragments)
+    assert not out.exists()
 
 
 def test_route_from_an_unknown_place(capsys, tmp_path, data_dir):

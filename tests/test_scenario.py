@@ -65,6 +65,8 @@ def test_defaults_fill_unset_keys():
         ),
         (lambda r: r["cameras"].update(edits=[{"top_k": 0}]), "top_k': bad value 0"),
         (lambda r: r.update(site={"radius_m": 10.0}), "[site] needs 'id'"),
+        (lambda r: r["walking"].update(crowding="yes"), "walking.crowding': bad value 'yes'"),
+        (lambda r: r["site"].update(id=7), "key 'site.id': bad value 7"),
     ],
 )
 def test_bad_values_are_one_line_errors_naming_file_key_and_value(mutate, expected):
