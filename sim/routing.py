@@ -132,8 +132,3 @@ def stochastic_routes(
         for i, origin in enumerate(origins):
             samples[i].append(tree_route(network, tree, int(origin)))
     return samples
-
-
-def walking_distances_to(network: WalkNetwork, target: int) -> np.ndarray:
-    """Shortest walking distance (metres) from every node to ``target``."""
-    return shortest_tree(network, network.edge_length_m, target, towards=True).dist

@@ -75,7 +75,8 @@ def prepare(scenario: Scenario, city: City) -> Setup:
         s["site"]["name"],
         where=f"{s.path}: key 'site.id'",
     )
-    walk_to_site = routing.walking_distances_to(net, site.node)
+    to_site = routing.shortest_tree(net, net.edge_length_m, site.node, towards=True)
+    walk_to_site = to_site.dist
     origins, weights, walk_m = select_origins(scenario, city, site, walk_to_site)
     cameras = city.camera_layers(s.layers)
     coverage_args = _coverage_args(scenario, city)
@@ -87,7 +88,7 @@ def prepare(scenario: Scenario, city: City) -> Setup:
     streets = streets_of(city, coverage)
     out_routes = None
     if s["routing"]["choice"] == "shortest":
-        out_routes = [[r] for r in routing.shortest_routes(net, origins.node, site.node)]
+        out_routes = [[routing.tree_route(net, to_site, int(o))] for o in origins.node]
     elif s["routing"]["choice"] == "least_exposed":
         out_routes = [
             [r]
