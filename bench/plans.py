@@ -16,7 +16,7 @@ from sim.scenario import DEFAULT_SCENARIO, Scenario, parse_scenario
 # the data bundle: $PROTEST_SIM_DATA, else ../shared/data beside the repository
 DATA_DIR = Path(
     os.environ.get("PROTEST_SIM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
+).resolve()
 
 
 def scenario_variant(protesters: int | None = None, crowding: bool | None = None,
