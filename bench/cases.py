@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 from harness import repeat
-from plans import DATA_DIR, draw_plan, scenario_variant, subset_plan
+from plans import DATA_DIR, draw_plan, inputs_of, prepared, scenario_variant, source, subset_plan
 
-from sim import datasets, runner
-from sim.city import load_city
+from sim import cache, datasets, runner
 from sim.exposure import build_coverage
+from sim.inputs import DataSource, load_inputs
 from sim.model import simulate
 from sim.network import build_from_osm_xml
 from sim.scenario import CameraLayer
@@ -49,13 +49,14 @@ def network_cold(quick: bool) -> list[dict]:
 
 def coverage_cold_warm(quick: bool) -> list[dict]:
     """Coverage of the default scenario's cameras: built (no cache), then read from a warm cache."""
-    city = load_city(DATA_DIR)
     scenario = scenario_variant()
-    cams = city.camera_layers(scenario.layers)
+    city = inputs_of(scenario)
+    cams = city.cameras
 
-    def build(cache: Path | None):
-        return build_coverage(city.network, cams, scenario.classes, visibility="radius",
-                              cache_dir=cache)
+    def build(folder: Path | None):
+        store = (lambda kind, key, fn: cache.cached(kind, key, fn, folder)) if folder else None
+        return build_coverage(city.network, cams, scenario.cameras.classes, visibility="radius",
+                              store=store)
 
     cold = repeat(lambda: build(None), _reps(quick, 5, 3), warmup=lambda: build(None))
     with tempfile.TemporaryDirectory(prefix="bench_coverage_") as tmp:
@@ -68,17 +69,21 @@ def coverage_cold_warm(quick: bool) -> list[dict]:
 
 
 def city_cached(quick: bool) -> list[dict]:
-    """Load the city (network from a warm cache, exits, sites)."""
-    t = repeat(lambda: load_city(DATA_DIR), _reps(quick, 5, 3), warmup=lambda: load_city(DATA_DIR))
+    """Load the default scenario's inputs (network from a warm cache, exits, sites, cameras)."""
+    scenario = scenario_variant()
+
+    def load():
+        return inputs_of(scenario, DataSource(DATA_DIR))
+
+    t = repeat(load, _reps(quick, 5, 3), warmup=load)
     return [t.row("city", "city: load with warm cache", role="city_cached",
                   edges=t.last.network.n_edges)]
 
 
 def scenario_run(quick: bool, protesters: int, crowding: bool, role: str) -> list[dict]:
     """One replication of the default scenario with ``protesters`` and crowding on or off."""
-    city = load_city(DATA_DIR)
     scenario = scenario_variant(protesters=protesters, crowding=crowding)
-    setup = runner.prepare(scenario, city)
+    setup = prepared(scenario)
     seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
     warm = replace(setup, scenario=scenario_variant(min(protesters, WARMUP_PROTESTERS), crowding))
     big = protesters > FEWER_REPS_ABOVE
@@ -97,21 +102,21 @@ def default_all_replications(quick: bool) -> list[dict]:
     scenario = scenario_variant()
 
     def run():
-        setup = runner.prepare(scenario, load_city(DATA_DIR))
+        setup = prepared(scenario, DataSource(DATA_DIR))
         return runner.run_scenario(setup, workers=1)
 
     t = repeat(run, _reps(quick, 3, 1), warmup=run)
     result = t.last
-    n = scenario["crowd"]["protesters"] * scenario.replications
+    n = scenario.crowd.protesters * scenario.replications
     return [t.row("scenario", f"scenario: default, all {scenario.replications} reps "
                   "(load+prepare+run)", role="default_all", protesters=n,
                   events=sum(r.events for r in result.replications))]
 
 
 def _default_plan(crowding: bool = False):
-    city = load_city(DATA_DIR)
     scenario = scenario_variant(crowding=crowding)
-    setup = runner.prepare(scenario, city)
+    setup = prepared(scenario)
+    city = setup.inputs
     seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
     return city, setup, seed, draw_plan(setup, seed)
 
@@ -188,16 +193,18 @@ ALL_LAYERS = (
 
 def coverage_all_layers(quick: bool) -> list[dict]:
     """Coverage of every Manhattan camera layer, radius and sightline, cold and cached."""
-    city = load_city(DATA_DIR)
-    cams = city.camera_layers(ALL_LAYERS)
-    classes = scenario_variant().classes
+    data = source()
+    city = load_inputs(data, ALL_LAYERS)
+    cams = city.cameras
+    classes = scenario_variant().cameras.classes
     rows = []
     for visibility in ("radius", "sightline"):
-        open_space, key = city.open_space(True) if visibility == "sightline" else (None, "")
+        open_space, key = data.open_space(True)[:2] if visibility == "sightline" else (None, "")
 
-        def build(cache: Path | None, visibility=visibility, open_space=open_space, key=key):
+        def build(folder: Path | None, visibility=visibility, open_space=open_space, key=key):
+            store = (lambda kind, k, fn: cache.cached(kind, k, fn, folder)) if folder else None
             return build_coverage(city.network, cams, classes, visibility=visibility,
-                                  open_space=open_space, open_space_key=key, cache_dir=cache)
+                                  open_space=open_space, open_space_key=key, store=store)
 
         reps = 1 if visibility == "sightline" else _reps(quick, 3, 2)
         cold = repeat(lambda: build(None), reps,
@@ -221,8 +228,8 @@ def route_scoring(quick: bool) -> list[dict]:
     from sim.exposure import score_route
     from sim.routing import shortest_routes
 
-    city = load_city(DATA_DIR)
-    setup = runner.prepare(scenario_variant(), city)
+    setup = prepared(scenario_variant())
+    city = setup.inputs
 
     def score_all():
         routes = shortest_routes(city.network, setup.origins.node, setup.site.node)
@@ -238,8 +245,8 @@ def rank_cameras(quick: bool) -> list[dict]:
     """rank-cameras on the default scenario: every site within 2 km of Washington Square Park."""
     from sim.ranking import agent_camera_seconds, greedy_removal_curve, marginal_contributions
 
-    city = load_city(DATA_DIR)
-    setup = runner.prepare(scenario_variant(crowding=False), city)
+    setup = prepared(scenario_variant(crowding=False))
+    city = setup.inputs
     cams = setup.coverage.cameras
     within = int((np.hypot(cams.x - setup.site.x, cams.y - setup.site.y) <= 2000).sum())
     seed = np.random.SeedSequence(setup.scenario.seed).spawn(1)[0]
@@ -258,7 +265,7 @@ def rank_cameras(quick: bool) -> list[dict]:
 
 def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]:
     """Every case of the mode, in the order they run."""
-    default_n = scenario_variant()["crowd"]["protesters"]
+    default_n = scenario_variant().crowd.protesters
     big = BIG_PROTESTERS[quick]
     cases: list[tuple[Callable[..., list[dict]], dict[str, Any]]] = [
         (network_cold, {}),

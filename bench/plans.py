@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 
-from sim import runner
+from sim import draws
+from sim.inputs import DataSource, Inputs, scenario_inputs
 from sim.model import Plan
-from sim.scenario import DEFAULT_SCENARIO, Scenario, parse_scenario
+from sim.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, override
+from sim.setup import Setup, prepare
 
 # the data bundle: $PROTEST_SIM_DATA, else ../shared/data beside the repository
 DATA_DIR = Path(
@@ -22,22 +23,34 @@ DATA_DIR = Path(
 def scenario_variant(protesters: int | None = None, crowding: bool | None = None,
                      replications: int | None = None, path: Path = DEFAULT_SCENARIO) -> Scenario:
     """The default scenario with some keys changed (None: as in the file)."""
-    text = path.read_text()
-    raw = tomllib.loads(text)
-    if protesters is not None:
-        raw.setdefault("crowd", {})["protesters"] = protesters
-    if crowding is not None:
-        raw.setdefault("walking", {})["crowding"] = crowding
-    if replications is not None:
-        raw["replications"] = replications
-    return parse_scenario(raw, path, text)
+    changes = {"crowd.protesters": protesters, "walking.crowding": crowding,
+               "replications": replications}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    scenario = load_scenario(path)
+    return override(scenario, changes) if changes else scenario
 
 
-def draw_plan(setup: runner.Setup, seed: np.random.SeedSequence) -> Plan:
+def source() -> DataSource:
+    """The bundle as a data source (network and coverage from the project's cache)."""
+    return DataSource(DATA_DIR)
+
+
+def inputs_of(scenario: Scenario, data: DataSource | None = None) -> Inputs:
+    """A scenario's inputs from the bundle."""
+    return scenario_inputs(scenario, data or source())
+
+
+def prepared(scenario: Scenario, data: DataSource | None = None) -> Setup:
+    """A scenario's set-up on the bundle, as the run command prepares it."""
+    data = data or source()
+    return prepare(scenario, inputs_of(scenario, data), data.store)
+
+
+def draw_plan(setup: Setup, seed: np.random.SeedSequence) -> Plan:
     """The Plan :func:`sim.runner.run_replication` draws for ``seed``."""
-    if setup.scenario["uncertainty"]["undercount"]:
+    if setup.scenario.uncertainty.undercount:
         raise NotImplementedError("benchmarks draw plans without [uncertainty] undercount")
-    return runner.draw_plan(setup, seed)[0]
+    return draws.draw_plan(setup, seed)[0]
 
 
 def subset_plan(plan: Plan, idx: np.ndarray) -> Plan:

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from sim.cameras import CameraSites, make_sites
+from sim.camera_model import CAMERA_CLASSES
+from sim.cameras import CAMERA_SOURCES, CameraSites, make_sites
 from sim.errors import ScenarioError
 from sim.geo import in_nyc, lonlat_to_xy
 
@@ -29,8 +30,6 @@ EDIT_KEYS = {
 
 def validate_edits(edits: list[Any], path: Path) -> None:
     """Check the shape of every ``[[cameras.edits]]`` table; names file, key and value."""
-    from sim.scenario import CAMERA_CLASSES, KNOWN_SOURCES
-
     for i, edit in enumerate(edits):
         where = f"{path}: key 'cameras.edits[{i}]"
         if not isinstance(edit, dict):
@@ -49,10 +48,10 @@ def validate_edits(edits: list[Any], path: Path) -> None:
                     f"{where}': unknown camera class {cls!r} (allowed: {', '.join(CAMERA_CLASSES)})"
                 )
         for src in edit.get("sources", []):
-            if src not in KNOWN_SOURCES:
+            if src not in CAMERA_SOURCES:
                 raise ScenarioError(
                     f"{where}.sources': unknown source {src!r} (allowed: "
-                    f"{', '.join(KNOWN_SOURCES)})"
+                    f"{', '.join(CAMERA_SOURCES)})"
                 )
         for key in ("within_m_of_site", "within_m_of_line", "count"):
             value = edit.get(key)

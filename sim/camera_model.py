@@ -124,6 +124,9 @@ DEFAULT_CLASSES: dict[str, CameraParams] = {
     ),
 }
 
+# Every camera class a scenario may name, in the order of the defaults table.
+CAMERA_CLASSES = tuple(DEFAULT_CLASSES)
+
 # Amnesty parity preset: public sites, omnidirectional, fixed 120 m radius.
 AMNESTY_PRESET = {"public_street": CameraParams(public=True, range_m=AMNESTY_RANGE_M)}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,3 +257,36 @@ def within_box(
         & (sites.y >= miny - pad_m)
         & (sites.y <= maxy + pad_m)
     )
+
+
+@dataclass(frozen=True)
+class CameraSource:
+    """A camera source a scenario layer may name: how to read it, and what it holds."""
+
+    read: Callable[[Path, tuple[str, ...]], tuple[CameraSites, SkipReport]]
+    holds: str
+
+
+# Every camera source, by the data manifest key of its file (``data/sources.toml``).
+CAMERA_SOURCES: dict[str, CameraSource] = {
+    "banthescan_public": CameraSource(
+        lambda path, boroughs: read_point_json(path, "banthescan_public"),
+        "Ban the Scan public street-furniture camera sites",
+    ),
+    "banthescan_all": CameraSource(
+        lambda path, boroughs: read_point_json(path, "banthescan_all"),
+        "Ban the Scan camera sites, public (type 1) and private-only (type 0)",
+    ),
+    "amnesty_counts": CameraSource(
+        lambda path, boroughs: read_amnesty_counts(path, list(boroughs) or None),
+        "Amnesty per-intersection camera counts, by attachment where known",
+    ),
+    "dot_cameras": CameraSource(
+        lambda path, boroughs: read_point_csv(path, "dot_cameras", "dot_traffic"),
+        "NYC DOT traffic cameras",
+    ),
+    "linknyc": CameraSource(
+        lambda path, boroughs: read_point_csv(path, "linknyc", "linknyc"),
+        "LinkNYC kiosks",
+    ),
+}

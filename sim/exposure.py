@@ -1,18 +1,17 @@
-"""Exposure: camera coverage of the network (built once, cached), of points, and of routes."""
+"""Exposure: camera coverage of the network, of points and of routes."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from sim.cache import pack_wkb, unpack_wkb
 from sim.camera_model import LEVELS, CameraParams, level_ranges_for, public_flags
 from sim.cameras import CameraSites
 from sim.coverage import (
@@ -23,11 +22,11 @@ from sim.coverage import (
     polygon_pieces,
     radius_pieces,
 )
-from sim.network import WalkNetwork, write_pickle_atomic
+from sim.network import WalkNetwork
 
 log = logging.getLogger(__name__)
 
-COVERAGE_CACHE_VERSION = 1
+COVERAGE_CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,11 @@ def first_seen_per_edge(pieces: CoveragePieces, n_edges: int) -> np.ndarray:
     return out
 
 
+# A store of built arrays: ``store(kind, key, build)`` returns ``build()`` or a cached copy
+# (``sim.cache.cached`` at the edge; ``None``: always build).
+Store = Callable[[str, Mapping[str, object], Callable[[], dict[str, np.ndarray]]], dict]
+
+
 def build_coverage(
     network: WalkNetwork,
     cameras: CameraSites,
@@ -60,46 +64,37 @@ def build_coverage(
     visibility: str = "radius",
     open_space: shapely.Geometry | Callable[[], shapely.Geometry] | None = None,
     open_space_key: str = "",
-    cache_dir: Path | None = None,
+    store: Store | None = None,
 ) -> Coverage:
     """Coverage of every edge of ``network`` by ``cameras`` under a visibility model.
 
     ``radius``: a camera sees every point within its reach. ``sightline``: it sees a point only
     along a straight line through ``open_space`` (isovists clipped to each level's reach;
-    a callable is only called when the cache misses, since building open space takes seconds).
-    Results are cached under ``cache_dir`` keyed by network, cameras, reach and model.
+    a callable is only called when the pieces must be built). ``store`` may return the pieces
+    built before for the same network, cameras, reach and model (see :data:`Store`).
     """
     ranges = level_ranges_for(classes, cameras.cls)
     public = public_flags(classes, cameras.cls)
-    key = _cache_key(network, cameras, ranges, visibility, open_space_key)
-    cache_file = (
-        cache_dir / f"coverage_v{COVERAGE_CACHE_VERSION}_{key}.pickle" if cache_dir else None
-    )
-    if cache_file is not None and cache_file.is_file():
-        with open(cache_file, "rb") as handle:
-            pieces, areas = pickle.load(handle)
-    else:
-        xy = np.c_[cameras.x, cameras.y]
-        areas = None
-        if visibility == "radius":
-            pieces = radius_pieces(network.edge_geom, xy, ranges)
-        elif visibility == "sightline":
-            if open_space is None:
-                raise ValueError("sightline visibility needs an open_space geometry")
-            if callable(open_space):
-                open_space = open_space()
-            areas = sightline_areas(xy, ranges, open_space)
-            n = len(cameras)
-            pieces = polygon_pieces(
-                network.edge_geom,
-                areas.ravel(),
-                np.repeat(np.arange(n), len(LEVELS)),
-                np.tile(np.arange(len(LEVELS)), n),
-            )
-        else:
-            raise ValueError(f"unknown visibility model {visibility!r}")
-        if cache_file is not None:
-            write_pickle_atomic(cache_file, (pieces, areas))
+    if visibility not in ("radius", "sightline"):
+        raise ValueError(f"unknown visibility model {visibility!r}")
+    if visibility == "sightline" and open_space is None:
+        raise ValueError("sightline visibility needs an open_space geometry")
+
+    def build() -> dict[str, np.ndarray]:
+        space = open_space() if callable(open_space) else open_space
+        pieces, areas = coverage_pieces(network, cameras, ranges, visibility, space)
+        return _pieces_arrays(pieces, areas)
+
+    key = {
+        "network": network.source_sha256,
+        "cameras": _digest(np.c_[cameras.x, cameras.y]),
+        "ranges": _digest(ranges),
+        "visibility": visibility,
+        "open_space": open_space_key,
+        "version": COVERAGE_CACHE_VERSION,
+    }
+    arrays = store("coverage", key, build) if store is not None else build()
+    pieces, areas = _pieces_from_arrays(arrays, ranges.shape)
     edges = edge_exposure(pieces, network.n_edges, cameras.count, public)
     return Coverage(
         cameras,
@@ -111,6 +106,50 @@ def build_coverage(
         visibility,
         areas,
     )
+
+
+def coverage_pieces(
+    network: WalkNetwork,
+    cameras: CameraSites,
+    ranges: np.ndarray,
+    visibility: str,
+    open_space: shapely.Geometry | None,
+) -> tuple[CoveragePieces, np.ndarray | None]:
+    """The pieces of every edge each camera sees at each level, and (sightline) the areas."""
+    xy = np.c_[cameras.x, cameras.y]
+    if visibility == "radius":
+        return radius_pieces(network.edge_geom, xy, ranges), None
+    areas = sightline_areas(xy, ranges, open_space)
+    n = len(cameras)
+    pieces = polygon_pieces(
+        network.edge_geom,
+        areas.ravel(),
+        np.repeat(np.arange(n), len(LEVELS)),
+        np.tile(np.arange(len(LEVELS)), n),
+    )
+    return pieces, areas
+
+
+def _pieces_arrays(pieces: CoveragePieces, areas: np.ndarray | None) -> dict[str, np.ndarray]:
+    out = {f"pieces_{k}": getattr(pieces, k) for k in CoveragePieces.__dataclass_fields__}
+    if areas is not None:
+        packed = pack_wkb(areas.ravel())
+        out.update(areas_wkb=packed["wkb"], areas_offsets=packed["offsets"])
+    return out
+
+
+def _pieces_from_arrays(
+    arrays: Mapping[str, np.ndarray], shape: tuple[int, ...]
+) -> tuple[CoveragePieces, np.ndarray | None]:
+    pieces = CoveragePieces(*(arrays[f"pieces_{k}"] for k in CoveragePieces.__dataclass_fields__))
+    areas = None
+    if "areas_wkb" in arrays:
+        areas = unpack_wkb(arrays["areas_wkb"], arrays["areas_offsets"]).reshape(shape)
+    return pieces, areas
+
+
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array, dtype=float).tobytes()).hexdigest()[:24]
 
 
 def coverage_of_lines(coverage: Coverage, lines: np.ndarray) -> Coverage:
@@ -154,15 +193,6 @@ def sightline_areas(xy: np.ndarray, ranges: np.ndarray, open_space: shapely.Geom
         disks = shapely.buffer(shapely.points(xy), ranges[:, level], quad_segs=32)
         out[:, level] = shapely.intersection(iso, disks) if len(xy) else disks
     return out
-
-
-def _cache_key(network, cameras, ranges, visibility, open_space_key) -> str:
-    digest = hashlib.sha256()
-    digest.update(network.source_sha256.encode())
-    digest.update(np.ascontiguousarray(np.c_[cameras.x, cameras.y]).tobytes())
-    digest.update(np.ascontiguousarray(ranges).tobytes())
-    digest.update(f"{visibility}|{open_space_key}".encode())
-    return digest.hexdigest()[:20]
 
 
 @dataclass(frozen=True)

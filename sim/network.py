@@ -1,10 +1,8 @@
-"""The walk network: built from OpenStreetMap with osmnx, projected, flattened to arrays, cached."""
+"""The walk network: built from OpenStreetMap with osmnx, projected and flattened to arrays."""
 
 from __future__ import annotations
 
 import logging
-import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +18,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_TYPE = "walk"
 # Bump when the arrays below change meaning, so that stale caches are rebuilt.
-NETWORK_CACHE_VERSION = 2
+NETWORK_CACHE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -194,43 +192,40 @@ def _finish(graph, source_sha256: str) -> WalkNetwork:
     return network_from_graph(graph, source_sha256)
 
 
-def load_network(osm_path: Path, source_sha256: str, cache_dir: Path | None) -> WalkNetwork:
-    """The walk network of ``osm_path``, from the cache when it was built before."""
-    cache_file = None
-    if cache_dir is not None:
-        key = f"network_{NETWORK_TYPE}_v{NETWORK_CACHE_VERSION}_{source_sha256[:16]}.pickle"
-        cache_file = cache_dir / key
-        if cache_file.is_file():
-            with open(cache_file, "rb") as handle:
-                return pickle.load(handle)
-    network = build_from_osm_xml(osm_path, source_sha256)
-    if cache_file is not None:
-        write_pickle_atomic(cache_file, network)
-    return network
+def network_arrays(network: WalkNetwork) -> dict[str, np.ndarray]:
+    """The network as plain arrays (for the cache: no Python objects, nothing that can run)."""
+    from sim.cache import pack_wkb
+
+    geom = pack_wkb(network.edge_geom)
+    return {
+        "node_osmid": network.node_osmid,
+        "node_x": network.node_x,
+        "node_y": network.node_y,
+        "edge_u": network.edge_u,
+        "edge_v": network.edge_v,
+        "edge_length_m": network.edge_length_m,
+        "edge_highway": network.edge_highway.astype(str),
+        "edge_wkb": geom["wkb"],
+        "edge_wkb_offsets": geom["offsets"],
+        "source_sha256": np.array(network.source_sha256),
+    }
 
 
-def load_overpass_network(place: str, cache_dir: Path | None) -> WalkNetwork:
-    """The walk network of ``place`` downloaded from Overpass, cached by place name."""
-    cache_file = None
-    if cache_dir is not None:
-        slug = "".join(c if c.isalnum() else "_" for c in place)[:60]
-        cache_file = cache_dir / f"network_{NETWORK_TYPE}_v{NETWORK_CACHE_VERSION}_{slug}.pickle"
-        if cache_file.is_file():
-            with open(cache_file, "rb") as handle:
-                return pickle.load(handle)
-    network = build_from_overpass(place)
-    if cache_file is not None:
-        write_pickle_atomic(cache_file, network)
-    return network
+def network_from_arrays(arrays: dict[str, np.ndarray]) -> WalkNetwork:
+    """The network of :func:`network_arrays`."""
+    from sim.cache import unpack_wkb
 
-
-def write_pickle_atomic(path: Path, obj: object) -> None:
-    """Pickle ``obj`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    with open(tmp, "wb") as handle:
-        pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    return WalkNetwork(
+        node_osmid=arrays["node_osmid"],
+        node_x=arrays["node_x"],
+        node_y=arrays["node_y"],
+        edge_u=arrays["edge_u"],
+        edge_v=arrays["edge_v"],
+        edge_length_m=arrays["edge_length_m"],
+        edge_highway=arrays["edge_highway"].astype(object),
+        edge_geom=unpack_wkb(arrays["edge_wkb"], arrays["edge_wkb_offsets"]),
+        source_sha256=str(arrays["source_sha256"]),
+    )
 
 
 def snap_points(

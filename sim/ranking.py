@@ -186,3 +186,35 @@ def expected_contributions(
     )
     metres = incidence @ edge_camera_metres(coverage, network.n_edges)
     return (np.asarray(metres.T @ protesters).ravel() / speed_mps) * coverage.cameras.count
+
+
+@dataclass(frozen=True)
+class CameraRanking:
+    """Each camera site's contribution to one replication's crowd, and the removal curve."""
+
+    contributions: Contributions
+    table: pd.DataFrame
+    curve: pd.DataFrame
+    top: np.ndarray  # indices of the top sites, by marginal camera-seconds
+
+
+def rank_cameras(
+    coverage: Coverage,
+    n_edges: int,
+    plan: Plan,
+    stand_cameras: list[np.ndarray],
+    dwell_s: np.ndarray,
+    top: int,
+) -> CameraRanking:
+    """Rank camera sites by marginal contribution to a replication's recorded walks and stays.
+
+    Exact for a replication without crowding (removing a camera changes no one's route or speed).
+    """
+    exposure = agent_camera_seconds(coverage, n_edges, plan, stand_cameras, dwell_s)
+    contrib = marginal_contributions(coverage, exposure)
+    return CameraRanking(
+        contrib,
+        ranking_table(coverage, contrib, top),
+        greedy_removal_curve(coverage, exposure, top),
+        np.argsort(-contrib.camera_s, kind="stable")[:top],
+    )

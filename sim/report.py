@@ -38,13 +38,14 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
         "run_id": run_id,
         "scenario_file": str(s.path),
         "scenario_text": s.text,
+        "scenario_fingerprint": s.fingerprint,
         "scenario_resolved": s.resolved(),
         "seed": s.seed,
         "replication_seeds": [
             {"replication": k, "seed_sequence": {"entropy": s.seed, "spawn_key": [k]}}
             for k in range(s.replications)
         ],
-        "camera_records": {k: v.as_dict() for k, v in setup.city.camera_reports.items()},
+        "camera_records": {k: v.as_dict() for k, v in setup.inputs.camera_reports.items()},
         "camera_edits": setup.edit_log,
         "cameras": {
             "sites": len(setup.coverage.cameras),
@@ -60,7 +61,7 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
         "undercount_shares": [r.undercount_share for r in result.replications],
         "events": [r.events for r in result.replications],
         "wall_time_s": round(result.wall_s, 3),
-        **provenance(setup.city.provenance()),
+        **provenance(setup.inputs.provenance()),
     }
 
 
@@ -91,13 +92,13 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
     folder = RunFolder(root, run_id)
     with folder as tmp:
         write_table(tmp / "agents.parquet", result.agents)
-        if s["outputs"]["agents_csv"]:
+        if s.outputs.agents_csv:
             write_table(tmp / "agents.csv", result.agents)
         write_table(tmp / "timeseries.csv", result.timeseries)
         write_table(tmp / "cameras.csv", cameras_table(result))
         summary = {
             "scenario": s.name,
-            "protesters_per_replication": s["crowd"]["protesters"],
+            "protesters_per_replication": s.crowd.protesters,
             "replications": s.replications,
             "status": result.agents["status"].value_counts().to_dict(),
             "figures": summarise(result.agents, s.seed),
@@ -105,7 +106,7 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", manifest(result, run_id))
         (tmp / "scenario.toml").write_text(s.text)
-        if s["outputs"]["figures"]:
+        if s.outputs.figures:
             write_figures(result, tmp)
     assert folder.final is not None
     return folder.final
@@ -115,7 +116,7 @@ def write_figures(result: RunResult, folder: Path) -> None:
     """Distribution, maps and time-series figures of one run."""
     setup = result.setup
     s = setup.scenario
-    net = setup.city.network
+    net = setup.inputs.network
     cams = setup.coverage.cameras
     plot.exposure_distribution(
         {s.name: result.agents},
@@ -161,7 +162,7 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
     summary = summarise(result.agents, result.setup.scenario.seed)
     s = result.setup.scenario
     lines = [
-        f"scenario {s.name}: {s['crowd']['protesters']} protesters x {s.replications} "
+        f"scenario {s.name}: {s.crowd.protesters} protesters x {s.replications} "
         f"replications to {result.setup.site.name} from {len(result.setup.origins)} exits, "
         f"{len(result.setup.coverage.cameras)} camera sites ({result.wall_s:.1f} s)",
         f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
@@ -173,7 +174,7 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
         lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {ci_text:>24s}")
     seen = summary["share_seen_at_all"]
     lines.append(f"{'share of protesters seen at all':52s} {seen['value'] * 100:8.1f}%")
-    for source, report in result.setup.city.camera_reports.items():
+    for source, report in result.setup.inputs.camera_reports.items():
         for reason, count in report.skipped.items():
             lines.append(
                 f"note: {source}: {count} record(s) left out ({reason}, e.g. "
@@ -181,3 +182,82 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
             )
     lines.append(f"results: {folder}")
     return lines
+
+
+# ------------------------------------------------------------------ route, comparison, ranking
+
+
+def write_route(
+    result: dict[str, Any],
+    data_files: list[dict[str, object]],
+    route_lines: list[np.ndarray],
+    covered: list[np.ndarray],
+    cameras_xy: np.ndarray,
+    public: np.ndarray,
+    outputs_root: Path | None,
+) -> Path:
+    """A scored route's folder ``outputs/routes/<id>/``: route.json and route.png."""
+    folder = RunFolder((outputs_root or DEFAULT_OUTPUTS) / "routes", new_run_id("route"))
+    with folder as tmp:
+        write_json(tmp / "route.json", {**result, **provenance(data_files)})
+        plot.route_map(route_lines, covered, cameras_xy, public, tmp / "route.png", result["route"])
+    assert folder.final is not None
+    return folder.final
+
+
+def write_comparison(
+    out: dict[str, Any],
+    table: pd.DataFrame,
+    agents: dict[str, pd.DataFrame],
+    data_files: list[dict[str, object]],
+    name: str,
+    outputs_root: Path | None,
+) -> Path:
+    """A comparison's folder ``outputs/compare/<id>/``: JSON, CSV table and figure."""
+    folder = RunFolder((outputs_root or DEFAULT_OUTPUTS) / "compare", new_run_id(name))
+    with folder as tmp:
+        write_json(tmp / "comparison.json", {**out, **provenance(data_files)})
+        write_table(tmp / "comparison.csv", table)
+        plot.exposure_distribution(
+            agents,
+            "seen_total_s",
+            tmp / "comparison_distribution.png",
+            "time in view of a camera per protester",
+        )
+    assert folder.final is not None
+    return folder.final
+
+
+def write_ranking(
+    setup: Any,
+    ranking: Any,
+    meta: dict[str, Any],
+    top: int,
+    outputs_root: Path | None,
+) -> Path:
+    """A camera ranking's folder ``outputs/<scenario>/rank-cameras/<id>/``."""
+    s = setup.scenario
+    root = (outputs_root or DEFAULT_OUTPUTS) / s.name / "rank-cameras"
+    folder = RunFolder(root, new_run_id(f"top{top}"))
+    net = setup.inputs.network
+    with folder as tmp:
+        write_table(tmp / "camera_ranking.csv", ranking.table)
+        write_table(tmp / "removal_curve.csv", ranking.curve)
+        write_json(tmp / "ranking.json", {**meta, **provenance(setup.inputs.provenance())})
+        plot.removal_curve(
+            ranking.curve, tmp / "removal_curve.png", f"{s.name}: greedy removal of camera sites"
+        )
+        cams = setup.coverage.cameras
+        plot.network_map(
+            net.edge_geom,
+            np.zeros(net.n_edges),
+            np.c_[cams.x, cams.y],
+            setup.coverage.public,
+            (setup.site.x, setup.site.y),
+            tmp / "top_cameras_map.png",
+            f"{s.name}: top {top} camera sites",
+            "",
+            highlight=ranking.top,
+        )
+    assert folder.final is not None
+    return folder.final

@@ -1,29 +1,39 @@
-"""Scenario files: the TOML schema, its defaults and units, and validation into a frozen object."""
+"""Scenario files: typed sections with defaults and units, ``base =`` inheritance, validation.
+
+A scenario is a TOML file. Each ``[section]`` becomes a frozen dataclass below whose fields are
+the section's keys (units in the names), each with its default and the check of its values;
+``scenarios/README.md`` documents every key. A file may start with ``base = "other.toml"``
+(a path relative to the file) and give only what differs: tables are merged key by key, any
+other value (numbers, strings, arrays, arrays of tables) replaces the base's.
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
+import json
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.camera_model import CameraParams, resolve_classes
+from sim.camera_edits import validate_edits
+from sim.camera_model import CAMERA_CLASSES, CameraParams, resolve_classes
+from sim.cameras import CAMERA_SOURCES
 from sim.errors import ScenarioError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = REPO_ROOT / "scenarios" / "washington_square.toml"
+KNOWN_SOURCES = tuple(CAMERA_SOURCES)
+MAX_BASE_DEPTH = 8
+# Borough names as Amnesty's counts file spells them (column BoroName).
+BOROUGHS = ("Manhattan", "Brooklyn", "Queens", "Bronx", "Staten Island")
 
-KNOWN_SOURCES = ("banthescan_public", "banthescan_all", "amnesty_counts", "dot_cameras", "linknyc")
-CAMERA_CLASSES = (
-    "public_street",
-    "nypd_dome",
-    "private_building",
-    "dot_traffic",
-    "linknyc",
-    "unknown",
-)
+
+# ------------------------------------------------------------------------------ value checks
 
 
 def _num(
@@ -70,108 +80,107 @@ def _typed(kind: type, what: str):
 
 
 def _str_list(value: Any) -> str | None:
-    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     return None if ok else "a list of strings"
 
 
-# section -> key -> (default, checker). Units are in the key names; scenarios/README.md
-# documents every key.
-SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
-    "": {
-        "name": (None, _typed(str, "a name (letters, digits, _ and -)")),
-        "description": ("", _typed(str, "a string")),
-        "seed": (1, _num(0, integer=True)),
-        "replications": (5, _num(1, 1000, integer=True)),
-    },
-    "site": {
-        "id": ("", _typed(str, "a site id of sites/protest_sites_nyc.csv")),
-        "name": ("", _typed(str, "a string")),
-        "lat": (None, _num(40.49, 40.92)),
-        "lon": (None, _num(-74.27, -73.69)),
-        "radius_m": (80.0, _num(1, 2000)),
-    },
-    "origins": {
-        "mode": ("within", _choice("within", "stations", "entrances")),
-        "max_distance_m": (1500.0, _num(0, 20000, lo_open=True)),
-        "distance": ("walking", _choice("walking", "straight")),
-        "stations": ([], _str_list),
-        "entrances": ([], _str_list),
-        "weights": ("equal", _choice("equal", "distance", "given")),
-        "distance_decay_m": (750.0, _num(0, lo_open=True)),
-        "given_weights": ({}, _typed(dict, "a table of station name = weight")),
-    },
-    "crowd": {
-        "protesters": (1000, _num(1, 10_000_000, integer=True)),
-    },
-    "arrival": {
-        "start_s": (0.0, _num(0)),
-        "duration_s": (3600.0, _num(0)),
-        "shape": ("uniform", _choice("uniform", "ramp", "poisson")),
-        "train_headway_s": (0.0, _num(0)),
-    },
-    "walking": {
-        "speed_mean_mps": (1.34, _num(0.1, 3.0)),
-        "speed_sd_mps": (0.26, _num(0, 1.5)),
-        "speed_min_mps": (0.5, _num(0.05, 3.0)),
-        "speed_max_mps": (2.5, _num(0.1, 5.0)),
-        "crowding": (True, _typed(bool, "true or false")),
-    },
-    "dwell": {
-        "duration_s": (3600.0, _num(0)),
-        "disperse": (True, _typed(bool, "true or false")),
-        "disperse_to": ("origin", _choice("origin", "nearest")),
-    },
-    "march": {
-        "to_site": ("", _typed(str, "a site id of sites/protest_sites_nyc.csv, or empty")),
-        "speed_mps": (1.0, _num(0.1, 3.0)),
-    },
-    "routing": {
-        "choice": ("shortest", _choice("shortest", "least_exposed", "stochastic")),
-        "exposure_weight": (5.0, _num(0)),
-        "max_detour": (0.5, _num(0)),
-        "perturbation_sd": (0.25, _num(0, 5)),
-        "routes_per_origin": (16, _num(1, 1000, integer=True)),
-    },
-    "cameras": {
-        "visibility": ("radius", _choice("radius", "sightline")),
-        "buildings": (True, _typed(bool, "true or false")),
-        "layers": (None, None),
-        "classes": ({}, _typed(dict, "a table of class = {parameters}")),
-        "edits": ([], _typed(list, "an array of tables [[cameras.edits]]")),
-    },
-    "uncertainty": {
-        "undercount": (False, _typed(bool, "true or false")),
-    },
-    "sweep": {
-        "parameter": (
-            "",
-            _typed(str, "a dotted key, e.g. 'cameras.classes.public_street.range_m'"),
-        ),
-        "values": ([], _typed(list, "a list of values for the parameter")),
-    },
-    "outputs": {
-        "timeseries_step_s": (30.0, _num(1, 3600)),
-        "figures": (True, _typed(bool, "true or false")),
-        "agents_csv": (True, _typed(bool, "true or false")),
-    },
-}
+_BOOL = _typed(bool, "true or false")
 
-LAYER_KEYS: dict[str, tuple[Any, Any]] = {
-    "source": (None, _choice(*KNOWN_SOURCES)),
-    "class": ("", _choice("", *CAMERA_CLASSES)),
-    "keep_classes": ([], _str_list),
-    "boroughs": ([], _str_list),
-    "counts_from": ("", _choice("", "amnesty_counts")),
-}
 
-DEFAULT_LAYERS = [
-    {"source": "banthescan_public", "class": "public_street"},
-]
+def key(default: Any, check: Any = None) -> Any:
+    """A scenario key: its default and the check of its values (None: checked elsewhere)."""
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata={"check": check})
+    return field(default=default, metadata={"check": check})
+
+
+# ---------------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """``[site]``: the assembly site, by id in the sites file or by coordinates."""
+
+    id: str = key("", _typed(str, "a site id of sites/protest_sites_nyc.csv"))
+    name: str = key("", _typed(str, "a string"))
+    lat: float | None = key(None, _num(40.49, 40.92))
+    lon: float | None = key(None, _num(-74.27, -73.69))
+    radius_m: float = key(80.0, _num(1, 2000))
+
+
+@dataclass(frozen=True)
+class Origins:
+    """``[origins]``: which subway exits protesters start from, and how they split over them."""
+
+    mode: str = key("within", _choice("within", "stations", "entrances"))
+    max_distance_m: float = key(1500.0, _num(0, 20000, lo_open=True))
+    distance: str = key("walking", _choice("walking", "straight"))
+    stations: tuple[str, ...] = key((), _str_list)
+    entrances: tuple[str, ...] = key((), _str_list)
+    weights: str = key("equal", _choice("equal", "distance", "given"))
+    distance_decay_m: float = key(750.0, _num(0, lo_open=True))
+    given_weights: dict[str, float] = key({}, _typed(dict, "a table of station name = weight"))
+
+
+@dataclass(frozen=True)
+class Crowd:
+    """``[crowd]``: how many protesters."""
+
+    protesters: int = key(1000, _num(1, 10_000_000, integer=True))
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """``[arrival]``: when protesters leave their exits."""
+
+    start_s: float = key(0.0, _num(0))
+    duration_s: float = key(3600.0, _num(0))
+    shape: str = key("uniform", _choice("uniform", "ramp", "poisson"))
+    train_headway_s: float = key(0.0, _num(0))
+
+
+@dataclass(frozen=True)
+class Walking:
+    """``[walking]``: free walking speeds and crowding."""
+
+    speed_mean_mps: float = key(1.34, _num(0.1, 3.0))
+    speed_sd_mps: float = key(0.26, _num(0, 1.5))
+    speed_min_mps: float = key(0.5, _num(0.05, 3.0))
+    speed_max_mps: float = key(2.5, _num(0.1, 5.0))
+    crowding: bool = key(True, _BOOL)
+
+
+@dataclass(frozen=True)
+class Dwell:
+    """``[dwell]``: the time at the site, and the walk back."""
+
+    duration_s: float = key(3600.0, _num(0))
+    disperse: bool = key(True, _BOOL)
+    disperse_to: str = key("origin", _choice("origin", "nearest"))
+
+
+@dataclass(frozen=True)
+class March:
+    """``[march]``: an optional march from the site to another."""
+
+    to_site: str = key("", _typed(str, "a site id of sites/protest_sites_nyc.csv, or empty"))
+    speed_mps: float = key(1.0, _num(0.1, 3.0))
+
+
+@dataclass(frozen=True)
+class Routing:
+    """``[routing]``: route choice."""
+
+    choice: str = key("shortest", _choice("shortest", "least_exposed", "stochastic"))
+    exposure_weight: float = key(5.0, _num(0))
+    max_detour: float = key(0.5, _num(0))
+    perturbation_sd: float = key(0.25, _num(0, 5))
+    routes_per_origin: int = key(16, _num(1, 1000, integer=True))
 
 
 @dataclass(frozen=True)
 class CameraLayer:
-    """One camera layer of a scenario: a source, with optional class and filters."""
+    """One ``[[cameras.layers]]`` table: a source, with optional class and filters."""
 
     source: str
     cls: str = ""
@@ -180,53 +189,187 @@ class CameraLayer:
     counts_from: str = ""
 
 
+LAYER_KEYS: dict[str, tuple[Any, Any]] = {
+    "source": (None, _choice(*KNOWN_SOURCES)),
+    "class": ("", _choice("", *CAMERA_CLASSES)),
+    "keep_classes": ([], _str_list),
+    "boroughs": ([], _str_list),
+    "counts_from": ("", _choice("", "amnesty_counts")),
+}
+DEFAULT_LAYERS = [{"source": "banthescan_public", "class": "public_street"}]
+
+
+@dataclass(frozen=True)
+class Cameras:
+    """``[cameras]``: layers, class reach overrides, edits and the visibility model."""
+
+    visibility: str = key("radius", _choice("radius", "sightline"))
+    buildings: bool = key(True, _BOOL)
+    layers: tuple[CameraLayer, ...] = key(None)  # built by _layers
+    classes: dict[str, CameraParams] = key({}, _typed(dict, "a table of class = {parameters}"))
+    edits: tuple[dict[str, Any], ...] = key(
+        [], _typed(list, "an array of tables [[cameras.edits]]")
+    )
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """``[uncertainty]``: draws of the data's own uncertainty."""
+
+    undercount: bool = key(False, _BOOL)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """``[sweep]``: one run per value of one dotted key."""
+
+    parameter: str = key(
+        "", _typed(str, "a dotted key, e.g. 'cameras.classes.public_street.range_m'")
+    )
+    values: tuple[Any, ...] = key([], _typed(list, "a list of values for the parameter"))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """``[outputs]``: what a run writes."""
+
+    timeseries_step_s: float = key(30.0, _num(1, 3600))
+    figures: bool = key(True, _BOOL)
+    agents_csv: bool = key(True, _BOOL)
+
+
+SECTIONS: dict[str, type] = {
+    "site": SiteSpec,
+    "origins": Origins,
+    "crowd": Crowd,
+    "arrival": Arrival,
+    "walking": Walking,
+    "dwell": Dwell,
+    "march": March,
+    "routing": Routing,
+    "cameras": Cameras,
+    "uncertainty": Uncertainty,
+    "sweep": Sweep,
+    "outputs": Outputs,
+}
+TOP_LEVEL: dict[str, tuple[Any, Any]] = {
+    "name": (None, _typed(str, "a name (letters, digits, _ and -)")),
+    "description": ("", _typed(str, "a string")),
+    "seed": (1, _num(0, integer=True)),
+    "replications": (5, _num(1, 1000, integer=True)),
+}
+
+
 @dataclass(frozen=True)
 class Scenario:
-    """A validated scenario; ``values`` holds every key with its default filled in."""
+    """A validated scenario: every section typed, every key with its default filled in.
+
+    ``raw`` is the TOML table after ``base =`` merging and any overrides, from which the
+    scenario was validated; ``text`` is the file's own text followed by its bases' texts and a
+    line per override, as the manifest records it.
+    """
 
     path: Path
     text: str
-    values: dict[str, dict[str, Any]]
-    layers: tuple[CameraLayer, ...]
-    classes: dict[str, CameraParams] = field(hash=False)
-
-    @property
-    def name(self) -> str:
-        return self.values[""]["name"]
-
-    @property
-    def seed(self) -> int:
-        return self.values[""]["seed"]
-
-    @property
-    def replications(self) -> int:
-        return self.values[""]["replications"]
-
-    def __getitem__(self, section: str) -> dict[str, Any]:
-        return self.values[section]
+    raw: dict[str, Any] = field(hash=False, compare=False, repr=False)
+    name: str
+    description: str
+    seed: int
+    replications: int
+    site: SiteSpec
+    origins: Origins
+    crowd: Crowd
+    arrival: Arrival
+    walking: Walking
+    dwell: Dwell
+    march: March
+    routing: Routing
+    cameras: Cameras
+    uncertainty: Uncertainty
+    sweep: Sweep
+    outputs: Outputs
 
     def resolved(self) -> dict[str, Any]:
         """Every key and value after defaults (for the manifest)."""
-        out = dict(self.values[""])
-        out.update({k: v for k, v in self.values.items() if k})
-        out["cameras"] = dict(out["cameras"])
-        out["cameras"]["layers"] = [layer.__dict__ for layer in self.layers]
-        out["cameras"]["classes"] = {k: v.__dict__ for k, v in self.classes.items()}
+        out: dict[str, Any] = {k: getattr(self, k) for k in TOP_LEVEL}
+        for name in SECTIONS:
+            section = getattr(self, name)
+            values = {f.name: getattr(section, f.name) for f in dataclasses.fields(section)}
+            out[name] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        out["cameras"]["layers"] = [dataclasses.asdict(layer) for layer in self.cameras.layers]
+        out["cameras"]["classes"] = {
+            k: dataclasses.asdict(v) for k, v in self.cameras.classes.items()
+        }
+        out["cameras"]["edits"] = [dict(e) for e in self.cameras.edits]
         return out
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the resolved values: equal exactly when two scenarios run the same."""
+        text = json.dumps(self.resolved(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------------- loading
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; every problem is a one-line :class:`ScenarioError`."""
     path = Path(path)
+    raw, text = _read_with_bases(path, ())
+    return parse_scenario(raw, path, text)
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
-        text = path.read_text()
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
     try:
-        raw = tomllib.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: not a UTF-8 text file (byte {exc.start}: {data[exc.start]:#04x}); "
+            "a scenario is a TOML text file"
+        ) from None
+    try:
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
-    return parse_scenario(raw, path, text)
+
+
+def _read_with_bases(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
+    """The file's table merged over its bases (``base = "..."``), and the texts of all."""
+    raw, text = _read_toml(path)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw, text
+    if not isinstance(base, str) or not base:
+        raise ScenarioError(
+            f"{path}: key 'base': bad value {base!r} (allowed: a scenario file path, relative "
+            "to this file)"
+        )
+    base_path = (path.parent / base).resolve()
+    if base_path in chain or base_path == path.resolve() or len(chain) >= MAX_BASE_DEPTH:
+        raise ScenarioError(f"{path}: key 'base': {base!r} makes a cycle of base files")
+    if not base_path.is_file():
+        raise ScenarioError(f"{path}: key 'base': {base!r} not found (looked for {base_path})")
+    base_raw, base_text = _read_with_bases(base_path, (*chain, path.resolve()))
+    merged = merge_tables(base_raw, raw)
+    return merged, f"{text}\n# ---- base: {base} ----\n{base_text}"
+
+
+def merge_tables(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` laid on ``base``: tables merge key by key; other values replace."""
+    out = copy.deepcopy(dict(base))
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge_tables(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
 
 
 def load_scenarios(path: str | Path) -> list[Scenario]:
@@ -237,112 +380,162 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     on, each validated like any scenario.
     """
     base = load_scenario(path)
-    sweep = base["sweep"]
-    if not sweep["parameter"]:
+    sweep = base.sweep
+    if not sweep.parameter:
+        if sweep.values:
+            raise ScenarioError(
+                f"{path}: key 'sweep.values' is given without 'sweep.parameter' (allowed: both, "
+                "or neither)"
+            )
         return [base]
-    if not sweep["values"]:
+    if not sweep.values:
         raise ScenarioError(f"{path}: key 'sweep.values': empty (allowed: a non-empty list)")
-    raw = tomllib.loads(base.text)
-    raw.pop("sweep")
-    keys = sweep["parameter"].split(".")
+    keys = sweep.parameter.split(".")
     variants = []
-    for value in sweep["values"]:
-        variant = copy.deepcopy(raw)
-        node = variant
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-            if not isinstance(node, dict):
-                raise ScenarioError(
-                    f"{path}: key 'sweep.parameter': {sweep['parameter']!r} "
-                    "does not name a key inside a table"
-                )
-        node[keys[-1]] = value
+    for value in sweep.values:
         suffix = f"{keys[-1]}-{value}".replace(".", "p")
-        variant["name"] = f"{base.name}__{suffix}"
-        text = f"{base.text}\n# sweep variant: {sweep['parameter']} = {value!r}\n"
-        variants.append(parse_scenario(variant, Path(path), text, where=f"sweep value {value!r}"))
+        variants.append(
+            override(
+                base,
+                {sweep.parameter: value, "name": f"{base.name}__{suffix}"},
+                note=f"sweep variant: {sweep.parameter} = {value!r}",
+                drop=("sweep",),
+                where=f"sweep value {value!r}",
+            )
+        )
     return variants
 
 
+def override(
+    scenario: Scenario,
+    changes: Mapping[str, Any],
+    note: str = "",
+    drop: tuple[str, ...] = (),
+    where: str = "",
+) -> Scenario:
+    """``scenario`` with some keys changed (dotted names), validated like a file.
+
+    The scenario's text gains a comment line saying what changed (``note``, else the changes),
+    so that the manifest of a run says exactly what ran. ``drop`` removes whole tables.
+    """
+    raw = copy.deepcopy(scenario.raw)
+    for name in drop:
+        raw.pop(name, None)
+    for dotted, value in changes.items():
+        keys = dotted.split(".")
+        node = raw
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(
+                    f"{scenario.path}: key {dotted!r} does not name a key inside a table"
+                )
+        node[keys[-1]] = copy.deepcopy(value)
+    what = note or ", ".join(f"{k} = {v!r}" for k, v in changes.items())
+    text = f"{scenario.text}\n# override: {what}\n"
+    return parse_scenario(raw, scenario.path, text, where=where or note)
+
+
+# -------------------------------------------------------------------------------- validation
+
+
 def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str = "") -> Scenario:
-    """Validate a parsed TOML table against :data:`SCHEMA`."""
+    """Validate a parsed TOML table into a :class:`Scenario`."""
     if where:
         try:
             return parse_scenario(raw, path, text)
         except ScenarioError as exc:
             raise ScenarioError(f"{exc} ({where})") from None
-    values: dict[str, dict[str, Any]] = {}
-    for key, value in raw.items():
-        if key not in SCHEMA[""] and key not in SCHEMA:
+    raw = dict(raw)
+    raw.pop("base", None)
+    for k, value in raw.items():
+        if k not in TOP_LEVEL and k not in SECTIONS:
             raise ScenarioError(
-                f"{path}: unknown key {key!r} (allowed: "
-                f"{', '.join([*SCHEMA[''], *(s for s in SCHEMA if s)])})"
+                f"{path}: unknown key {k!r} (allowed: {', '.join(['base', *TOP_LEVEL, *SECTIONS])})"
             )
-        if key in SCHEMA and key and not isinstance(value, dict):
-            raise ScenarioError(f"{path}: key {key!r} must be a table [{key}]")
-    for section, spec in SCHEMA.items():
-        given = raw if section == "" else raw.get(section, {})
-        values[section] = _section(path, section, spec, given)
-    top = values[""]
+        if k in SECTIONS and not isinstance(value, dict):
+            raise ScenarioError(f"{path}: key {k!r} must be a table [{k}]")
+    top = _checked(path, "", TOP_LEVEL, {k: v for k, v in raw.items() if k in TOP_LEVEL})
     if top["name"] is None:
         raise ScenarioError(f"{path}: missing key 'name' (a name for the scenario's outputs)")
     if not top["name"].replace("_", "").replace("-", "").isalnum():
         raise ScenarioError(
             f"{path}: key 'name': bad value {top['name']!r} (allowed: letters, digits, _ and -)"
         )
-    site = values["site"]
-    if not site["id"] and (site["lat"] is None or site["lon"] is None):
+    sections: dict[str, Any] = {}
+    for name, cls in SECTIONS.items():
+        spec = {
+            f.name: (None, f.metadata["check"]) for f in dataclasses.fields(cls)
+        }  # defaults come from the dataclass
+        values = _checked(path, name, spec, raw.get(name, {}), defaults=False)
+        if name == "cameras":
+            values["layers"] = _layers(path, values.get("layers"))
+            values["classes"] = resolve_classes(
+                values.get("classes", {}), f"{path}: cameras.classes"
+            )
+            edits = values.get("edits", [])
+            validate_edits(edits, path)
+            values["edits"] = tuple(edits)
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        sections[name] = cls(**values)
+    _check_across(path, sections)
+    return Scenario(path=path, text=text, raw=raw, **top, **sections)
+
+
+def _checked(
+    path: Path,
+    section: str,
+    spec: Mapping[str, tuple[Any, Any]],
+    given: Mapping[str, Any],
+    defaults: bool = True,
+) -> dict[str, Any]:
+    out = {}
+    for k, value in given.items():
+        full = f"{section}.{k}" if section else k
+        if k not in spec:
+            raise ScenarioError(
+                f"{path}: unknown key {full!r} (allowed in [{section or 'top level'}]: "
+                f"{', '.join(spec)})"
+            )
+        check = spec[k][1]
+        problem = check(value) if check else None
+        if problem:
+            raise ScenarioError(f"{path}: key {full!r}: bad value {value!r} (allowed: {problem})")
+        out[k] = value
+    if defaults:
+        for k, (default, _) in spec.items():
+            out.setdefault(k, default)
+    return out
+
+
+def _check_across(path: Path, s: Mapping[str, Any]) -> None:
+    """Checks that involve more than one key."""
+    site = s["site"]
+    if not site.id and (site.lat is None or site.lon is None):
         raise ScenarioError(f"{path}: [site] needs 'id' (a protest site) or both 'lat' and 'lon'")
-    walking = values["walking"]
-    if walking["speed_min_mps"] >= walking["speed_max_mps"]:
+    walking = s["walking"]
+    if walking.speed_min_mps >= walking.speed_max_mps:
         raise ScenarioError(
-            f"{path}: key 'walking.speed_min_mps': bad value {walking['speed_min_mps']!r} "
-            f"(allowed: below walking.speed_max_mps = {walking['speed_max_mps']})"
+            f"{path}: key 'walking.speed_min_mps': bad value {walking.speed_min_mps!r} "
+            f"(allowed: below walking.speed_max_mps = {walking.speed_max_mps})"
         )
-    origins = values["origins"]
-    if origins["mode"] == "stations" and not origins["stations"]:
+    origins = s["origins"]
+    if origins.mode == "stations" and not origins.stations:
         raise ScenarioError(f"{path}: key 'origins.stations': empty (mode 'stations' needs names)")
-    if origins["mode"] == "entrances" and not origins["entrances"]:
+    if origins.mode == "entrances" and not origins.entrances:
         raise ScenarioError(f"{path}: key 'origins.entrances': empty (mode 'entrances' needs ids)")
-    for station, weight in origins["given_weights"].items():
+    for station, weight in origins.given_weights.items():
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise ScenarioError(
                 f"{path}: key 'origins.given_weights.{station}': bad value "
                 f"{weight!r} (allowed: a number >= 0)"
             )
-    layers = _layers(path, values["cameras"]["layers"])
-    classes = resolve_classes(values["cameras"]["classes"], f"{path}: cameras.classes")
-    from sim.camera_edits import validate_edits  # the edit schema lives with the edits
-
-    validate_edits(values["cameras"]["edits"], path)
-    return Scenario(path, text, values, layers, classes)
-
-
-def _section(path: Path, section: str, spec: dict, given: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in given.items():
-        if section == "" and key in SCHEMA:
-            continue
-        full = f"{section}.{key}" if section else key
-        if key not in spec:
-            raise ScenarioError(
-                f"{path}: unknown key {full!r} (allowed in [{section or 'top level'}]: "
-                f"{', '.join(spec)})"
-            )
-        default, check = spec[key]
-        problem = check(value) if check else None
-        if problem:
-            raise ScenarioError(f"{path}: key {full!r}: bad value {value!r} (allowed: {problem})")
-        out[key] = value
-    for key, (default, _) in spec.items():
-        out.setdefault(key, default)
-    return out
 
 
 def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:
     if raw is None:
         raw = DEFAULT_LAYERS
-    if not isinstance(raw, list) or not raw:
+    if not isinstance(raw, list | tuple) or not raw:
         raise ScenarioError(
             f"{path}: key 'cameras.layers': bad value {raw!r} (allowed: an array "
             "of tables [[cameras.layers]] with a 'source')"
@@ -352,11 +545,22 @@ def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:
         where = f"cameras.layers[{i}]"
         if not isinstance(entry, dict):
             raise ScenarioError(f"{path}: key {where!r} must be a table")
-        values = _section(path, where, LAYER_KEYS, entry)
+        values = _checked(path, where, LAYER_KEYS, entry)
         if values["source"] is None:
             raise ScenarioError(
                 f"{path}: key '{where}.source' is missing (allowed: {', '.join(KNOWN_SOURCES)})"
             )
+        if values["boroughs"] and values["source"] != "amnesty_counts":
+            raise ScenarioError(
+                f"{path}: key '{where}.boroughs': only the 'amnesty_counts' source has "
+                f"boroughs, not {values['source']!r} (allowed: remove the key)"
+            )
+        for borough in values["boroughs"]:
+            if borough not in BOROUGHS:
+                raise ScenarioError(
+                    f"{path}: key '{where}.boroughs': unknown borough {borough!r} "
+                    f"(allowed: {', '.join(BOROUGHS)})"
+                )
         for cls in values["keep_classes"]:
             if cls not in CAMERA_CLASSES:
                 raise ScenarioError(

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real data bundle (skipped when absent) and the city loaded once."""
+"""Shared fixtures: the real data bundle (skipped when absent) and its inputs, loaded once."""
 
 from __future__ import annotations
 
@@ -23,11 +23,27 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def city(data_dir):
-    """The Manhattan city model (network built once per cache, then loaded from it)."""
-    from sim.city import load_city
+def source(data_dir):
+    """The bundle as a data source: each file read once per test session."""
+    from sim.inputs import DataSource
 
-    return load_city(data_dir)
+    return DataSource(data_dir)
+
+
+@pytest.fixture(scope="session")
+def city(source, default_scenario):
+    """The default scenario's inputs: the Manhattan network, exits, sites and its cameras."""
+    from sim.inputs import scenario_inputs
+
+    return scenario_inputs(default_scenario, source)
+
+
+def prepared(scenario, source):
+    """A scenario's set-up on its own inputs from ``source``."""
+    from sim.inputs import scenario_inputs
+    from sim.setup import prepare
+
+    return prepare(scenario, scenario_inputs(scenario, source), source.store)
 
 
 @pytest.fixture(scope="session")

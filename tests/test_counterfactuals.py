@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import prepared
 
 from sim import ranking, routing
 from sim.errors import ScenarioError
 from sim.exposure import score_route
-from sim.runner import prepare, run_replication, run_scenario
+from sim.runner import run_replication, run_scenario
 from sim.scenario import DEFAULT_SCENARIO, parse_scenario
 from sim.stats import paired_difference
 
@@ -28,14 +29,14 @@ def scenario_from(path: Path, protesters=300, replications=2, crowding=False, **
     return parse_scenario(raw, path)
 
 
-def test_removing_every_camera_gives_zero_exposure(city):
+def test_removing_every_camera_gives_zero_exposure(city, source):
     s = scenario_from(
         DEFAULT_SCENARIO,
         cameras={
             "edits": [{"action": "remove", "sources": ["banthescan_public", "banthescan_all"]}]
         },
     )
-    agents = run_scenario(prepare(s, city)).agents
+    agents = run_scenario(prepared(s, source)).agents
     for col in (
         "seen_total_s",
         "camera_s",
@@ -47,9 +48,11 @@ def test_removing_every_camera_gives_zero_exposure(city):
     assert agents["first_exposure_s"].isna().all()
 
 
-def test_removing_cameras_never_increases_anyones_exposure(city):
-    base = run_scenario(prepare(scenario_from(DEFAULT_SCENARIO), city)).agents
-    cut = run_scenario(prepare(scenario_from(SCENARIOS / "wsp_no_public_500m.toml"), city)).agents
+def test_removing_cameras_never_increases_anyones_exposure(city, source):
+    base = run_scenario(prepared(scenario_from(DEFAULT_SCENARIO), source)).agents
+    cut = run_scenario(
+        prepared(scenario_from(SCENARIOS / "wsp_no_public_500m.toml"), source)
+    ).agents
     assert (base["origin_exit"] == cut["origin_exit"]).all()  # same draws, same routes
     for col in (
         "seen_total_s",
@@ -63,12 +66,12 @@ def test_removing_cameras_never_increases_anyones_exposure(city):
     assert cut["seen_walk_s"].median() < base["seen_walk_s"].median()
 
 
-def test_least_exposed_routes_never_see_more_and_respect_the_detour_cap(city):
+def test_least_exposed_routes_never_see_more_and_respect_the_detour_cap(city, source):
     s = scenario_from(SCENARIOS / "wsp_least_exposed.toml")
-    setup = prepare(s, city)
+    setup = prepared(s, source)
     net = city.network
     shortest = routing.shortest_routes(net, setup.origins.node, setup.site.node)
-    cap = s["routing"]["max_detour"]
+    cap = s.routing.max_detour
     for short, (least,) in zip(shortest, setup.out_routes):
         a = score_route(net.edge_length_m, setup.coverage, short, 1.34)
         b = score_route(net.edge_length_m, setup.coverage, least, 1.34)
@@ -82,25 +85,25 @@ def test_least_exposed_routes_never_see_more_and_respect_the_detour_cap(city):
     )
 
 
-def test_stochastic_routes_spread_protesters_over_several_paths(city):
+def test_stochastic_routes_spread_protesters_over_several_paths(city, source):
     s = scenario_from(SCENARIOS / "wsp_stochastic_routes.toml", replications=1)
-    setup = prepare(s, city)
+    setup = prepared(s, source)
     rep = run_replication(setup, 0, np.random.SeedSequence(1), keep_plan=True)
     first_origin = rep.plan.out_route[rep.plan.origin == rep.plan.origin[0]]
     routes = {tuple(rep.plan.routes[r]) for r in first_origin}
     assert len(routes) > 1
 
 
-def test_compare_of_a_scenario_with_itself_gives_exact_zeros(city):
-    agents = run_scenario(prepare(scenario_from(DEFAULT_SCENARIO, replications=3), city)).agents
+def test_compare_of_a_scenario_with_itself_gives_exact_zeros(city, source):
+    agents = run_scenario(prepared(scenario_from(DEFAULT_SCENARIO, replications=3), source)).agents
     diff = paired_difference(agents, agents.copy(), 1)
     assert all(d["difference"] == 0.0 and d["ci95"] == [0.0, 0.0] for d in diff.values())
 
 
 @pytest.fixture(scope="module")
-def ranked(city):
+def ranked(city, source):
     s = scenario_from(DEFAULT_SCENARIO, protesters=400, replications=1)
-    setup = prepare(s, city)
+    setup = prepared(s, source)
     rep = run_replication(setup, 0, np.random.SeedSequence(5), keep_plan=True)
     exposure = ranking.agent_camera_seconds(
         setup.coverage,
@@ -128,7 +131,7 @@ def test_greedy_curve_falls_and_its_first_step_is_the_top_marginal_contribution(
     assert first_drop == pytest.approx(contrib.camera_s.max(), rel=1e-12)
 
 
-def test_marginal_contribution_matches_a_rerun_without_that_camera(city, ranked):
+def test_marginal_contribution_matches_a_rerun_without_that_camera(city, source, ranked):
     setup, rep, exposure = ranked
     contrib = ranking.marginal_contributions(setup.coverage, exposure)
     top = int(np.argmax(contrib.camera_s))
@@ -139,21 +142,21 @@ def test_marginal_contribution_matches_a_rerun_without_that_camera(city, ranked)
         replications=1,
         cameras={"edits": [{"action": "remove", "ids": [cam_id]}]},
     )
-    without = run_replication(prepare(s, city), 0, np.random.SeedSequence(5)).agents
+    without = run_replication(prepared(s, source), 0, np.random.SeedSequence(5)).agents
     lost = rep.agents["camera_s"].sum() - without["camera_s"].sum()
     assert lost == pytest.approx(contrib.camera_s[top], rel=1e-9)
 
 
-def test_top_k_edit_removes_the_k_most_contributing_sites(city):
+def test_top_k_edit_removes_the_k_most_contributing_sites(city, source):
     s = scenario_from(DEFAULT_SCENARIO, cameras={"edits": [{"action": "remove", "top_k": 3}]})
-    setup = prepare(s, city)
+    setup = prepared(s, source)
     assert setup.edit_log[0]["cameras"] == 3
 
 
-def test_edits_naming_unknown_ids_are_errors(city):
+def test_edits_naming_unknown_ids_are_errors(city, source):
     s = scenario_from(DEFAULT_SCENARIO, cameras={"edits": [{"ids": ["banthescan:nowhere"]}]})
     with pytest.raises(ScenarioError, match="unknown camera id 'banthescan:nowhere'"):
-        prepare(s, city)
+        prepared(s, source)
 
 
 def test_lambda_below_zero_is_rejected():
@@ -163,8 +166,8 @@ def test_lambda_below_zero_is_rejected():
         parse_scenario(raw, SCENARIOS / "wsp_least_exposed.toml")
 
 
-def test_added_hypothetical_cameras_raise_exposure(city):
-    base = run_scenario(prepare(scenario_from(DEFAULT_SCENARIO), city)).agents
+def test_added_hypothetical_cameras_raise_exposure(city, source):
+    base = run_scenario(prepared(scenario_from(DEFAULT_SCENARIO), source)).agents
     s = scenario_from(
         DEFAULT_SCENARIO,
         cameras={
@@ -178,14 +181,14 @@ def test_added_hypothetical_cameras_raise_exposure(city):
             ]
         },
     )
-    more = run_scenario(prepare(s, city)).agents
+    more = run_scenario(prepared(s, source)).agents
     assert (more["camera_s"] >= base["camera_s"] - 1e-9).all()
     assert more["camera_s"].sum() > base["camera_s"].sum()
 
 
-def test_least_exposed_crowds_also_disperse_by_less_watched_streets(city):
+def test_least_exposed_crowds_also_disperse_by_less_watched_streets(city, source):
     s = scenario_from(SCENARIOS / "wsp_least_exposed.toml")
-    setup = prepare(s, city)
+    setup = prepared(s, source)
     net = city.network
     tree = routing.shortest_tree(net, net.edge_length_m, setup.site.node, towards=False)
     for origin, back in zip(setup.origins.node, setup.back_routes):
@@ -194,4 +197,4 @@ def test_least_exposed_crowds_also_disperse_by_less_watched_streets(city):
         a = score_route(net.edge_length_m, setup.coverage, shortest, 1.34)
         b = score_route(net.edge_length_m, setup.coverage, back, 1.34)
         assert b.seen_m <= a.seen_m + 1e-6
-        assert b.length_m <= (1 + s["routing"]["max_detour"]) * a.length_m + 1e-6
+        assert b.length_m <= (1 + s.routing.max_detour) * a.length_m + 1e-6

@@ -87,7 +87,7 @@ def test_w4_st_exits_snap_within_30_m_to_the_street_they_open_on(city):
 
 @pytest.mark.realdata
 def test_every_kept_exit_snaps_within_100_m_and_the_rest_are_reported(city):
-    path = city.files["mta_entrances"].path
+    path = {f.source.key: f for f in city.files}["mta_entrances"].path
     exits, far_ids = read_exits(path, city.network)
     assert len(exits) == len(city.exits) == 869
     assert exits.snap_m.max() <= MAX_EXIT_SNAP_M

@@ -9,6 +9,7 @@ from sim import routing, visibility
 from sim.camera_model import AMNESTY_PRESET, CameraParams
 from sim.cameras import CameraSites
 from sim.exposure import build_coverage, point_exposure, score_route
+from sim.inputs import load_inputs
 from sim.network import WalkNetwork
 from sim.scenario import CameraLayer
 
@@ -139,9 +140,9 @@ AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
 
 
 @pytest.fixture(scope="module")
-def amnesty(city):
-    cameras = city.camera_layers(AMNESTY_LAYERS)
-    return build_coverage(city.network, cameras, AMNESTY_PRESET, "radius", cache_dir=None)
+def amnesty(city, source):
+    cameras = load_inputs(source, AMNESTY_LAYERS).cameras
+    return build_coverage(city.network, cameras, AMNESTY_PRESET, "radius")
 
 
 @pytest.mark.realdata
@@ -186,16 +187,14 @@ def test_amnesty_preset_walks_from_christopher_st_to_washington_square_are_95_pe
 
 
 @pytest.mark.realdata
-def test_sightline_on_real_footprints_sees_less_than_radius_near_foley_square(city):
+def test_sightline_on_real_footprints_sees_less_than_radius_near_foley_square(city, source):
     site = city.site("foley_sq")
-    cams = city.camera_layers((CameraLayer("banthescan_public", "public_street"),))
+    cams = load_inputs(source, AMNESTY_LAYERS).cameras
     near = np.hypot(cams.x - site.x, cams.y - site.y) < 400
     cams = cams.subset(near)
-    build_open_space, _ = city.open_space(use_buildings=True)
+    open_space, _, _ = source.open_space(use_buildings=True)
     radius = build_coverage(city.network, cams, AMNESTY_PRESET, "radius")
-    sight = build_coverage(
-        city.network, cams, AMNESTY_PRESET, "sightline", open_space=build_open_space
-    )
+    sight = build_coverage(city.network, cams, AMNESTY_PRESET, "sightline", open_space=open_space)
     assert len(cams) > 10
     assert (sight.edges.seen_m <= radius.edges.seen_m + 1e-6).all()
     # buildings block much of what a 120 m disk would reach, but streets stay in view
@@ -208,8 +207,8 @@ def test_sightline_on_real_footprints_sees_less_than_radius_near_foley_square(ci
 
 @pytest.mark.realdata
 def test_without_the_sites_file_sites_come_by_coordinates(data_dir, tmp_path):
-    from sim.city import load_city
     from sim.errors import ScenarioError
+    from sim.inputs import DataSource
 
     for rel in (
         "osm/manhattan_walk_2019-10-26.osm.bz2",
@@ -217,7 +216,7 @@ def test_without_the_sites_file_sites_come_by_coordinates(data_dir, tmp_path):
     ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).symlink_to(data_dir / rel)
-    city = load_city(tmp_path)
+    city = load_inputs(DataSource(tmp_path), ())
     with pytest.raises(ScenarioError, match="protest_sites_nyc.csv, which is missing"):
         city.site("washington_sq_park")
     site = city.site(lat=40.730965, lon=-73.997646, radius_m=50.0, name="WSP")

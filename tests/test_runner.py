@@ -7,9 +7,10 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import prepared
 
 from sim.outputs import write_table
-from sim.runner import prepare, run_replication, run_scenario
+from sim.runner import run_replication, run_scenario
 from sim.scenario import DEFAULT_SCENARIO, parse_scenario
 
 
@@ -23,8 +24,8 @@ def small(protesters=300, replications=2, **sections):
 
 
 @pytest.fixture(scope="module")
-def setup_no_crowd(city):
-    return prepare(small(walking={"crowding": False}), city)
+def setup_no_crowd(city, source):
+    return prepared(small(walking={"crowding": False}), source)
 
 
 def test_without_crowding_exposure_equals_the_analytic_route_sum(setup_no_crowd):
@@ -40,13 +41,13 @@ def test_without_crowding_exposure_equals_the_analytic_route_sum(setup_no_crowd)
         assert row.seen_walk_s == pytest.approx(seen, rel=1e-9, abs=1e-9)
         assert row.camera_s >= cam * (1 - 1e-9)  # walk camera-seconds plus the dwell's
         assert row.walk_m == pytest.approx(
-            sum(setup.city.network.edge_length_m[r].sum() for r in legs), rel=1e-12
+            sum(setup.inputs.network.edge_length_m[r].sum() for r in legs), rel=1e-12
         )
 
 
-def test_every_spawned_protester_is_accounted_for(city):
+def test_every_spawned_protester_is_accounted_for(city, source):
     scenario = small(protesters=500, replications=2)
-    result = run_scenario(prepare(scenario, city))
+    result = run_scenario(prepared(scenario, source))
     assert len(result.agents) == 500 * 2
     assert set(result.agents["status"]) <= {
         "done",
@@ -59,9 +60,9 @@ def test_every_spawned_protester_is_accounted_for(city):
     assert (result.agents.loc[result.agents.status == "done", "arrive_s"].notna()).all()
 
 
-def test_same_seed_gives_identical_tables_and_other_seeds_differ(city, tmp_path):
+def test_same_seed_gives_identical_tables_and_other_seeds_differ(city, source, tmp_path):
     scenario = small(protesters=200, replications=2)
-    setup = prepare(scenario, city)
+    setup = prepared(scenario, source)
     a = run_scenario(setup).agents
     b = run_scenario(setup).agents
     write_table(tmp_path / "a.csv", a)
@@ -69,12 +70,12 @@ def test_same_seed_gives_identical_tables_and_other_seeds_differ(city, tmp_path)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     raw = tomllib.loads(DEFAULT_SCENARIO.read_text())
     raw["crowd"]["protesters"], raw["replications"], raw["seed"] = 200, 2, 99
-    c = run_scenario(prepare(parse_scenario(raw, DEFAULT_SCENARIO), city)).agents
+    c = run_scenario(prepared(parse_scenario(raw, DEFAULT_SCENARIO), source)).agents
     assert not np.allclose(a["depart_s"], c["depart_s"])
 
 
-def test_results_do_not_depend_on_the_number_of_workers(city):
-    setup = prepare(small(protesters=200, replications=3), city)
+def test_results_do_not_depend_on_the_number_of_workers(city, source):
+    setup = prepared(small(protesters=200, replications=3), source)
     one = run_scenario(setup, workers=1).agents
     two = run_scenario(setup, workers=2).agents
     pd.testing.assert_frame_equal(one, two)
@@ -88,19 +89,19 @@ def test_timeseries_integrates_to_the_agents_total_seen_seconds(setup_no_crowd):
     assert rep.timeseries["on_street"].iloc[0] >= 0
 
 
-def test_undercount_scales_camera_seconds_but_not_time_in_view(city):
+def test_undercount_scales_camera_seconds_but_not_time_in_view(city, source):
     base = run_scenario(
-        prepare(small(protesters=200, replications=2, walking={"crowding": False}), city)
+        prepared(small(protesters=200, replications=2, walking={"crowding": False}), source)
     )
     under = run_scenario(
-        prepare(
+        prepared(
             small(
                 protesters=200,
                 replications=2,
                 walking={"crowding": False},
                 uncertainty={"undercount": True},
             ),
-            city,
+            source,
         )
     )
     np.testing.assert_allclose(base.agents["seen_total_s"], under.agents["seen_total_s"])
@@ -121,11 +122,11 @@ def _variant(name, protesters=300, replications=1, **sections):
     return parse_scenario(raw, SCENARIOS / name)
 
 
-def test_the_march_leaves_together_and_walks_to_the_second_site(city):
+def test_the_march_leaves_together_and_walks_to_the_second_site(city, source):
     s = _variant("wsp_march_union_sq.toml", walking={"crowding": False})
-    setup = prepare(s, city)
+    setup = prepared(s, source)
     agents = run_scenario(setup).agents
-    start = s["arrival"]["start_s"] + s["arrival"]["duration_s"] + s["dwell"]["duration_s"]
+    start = s.arrival.start_s + s.arrival.duration_s + s.dwell.duration_s
     assert np.allclose(agents["leave_s"], start)
     march_m = city.network.edge_length_m[setup.march_route].sum()
     assert 700 < march_m < 1200  # Washington Square to Union Square, about 900 m
@@ -133,11 +134,11 @@ def test_the_march_leaves_together_and_walks_to_the_second_site(city):
     assert (agents["dwell_s"] == start - agents["arrive_s"]).all()
 
 
-def test_train_waves_distance_weights_and_dispersal_to_the_nearest_exit(city):
+def test_train_waves_distance_weights_and_dispersal_to_the_nearest_exit(city, source):
     s = _variant("union_square.toml", protesters=2000)
-    setup = prepare(s, city)
+    setup = prepared(s, source)
     rep = run_replication(setup, 0, np.random.SeedSequence(11), keep_plan=True)
-    after_train = np.mod(rep.plan.depart_s - s["arrival"]["start_s"], 300.0)
+    after_train = np.mod(rep.plan.depart_s - s.arrival.start_s, 300.0)
     assert (after_train <= 60.0 + 1e-9).all()  # within the egress minute after a train
     near = setup.origin_walk_m < np.median(setup.origin_walk_m)
     assert setup.origin_weight[near].sum() > setup.origin_weight[~near].sum()

@@ -27,10 +27,10 @@ def test_every_shipped_scenario_validates(path):
 def test_defaults_fill_unset_keys():
     raw = {"name": "x", "site": {"id": "washington_sq_park"}}
     s = parse_scenario(raw, Path("x.toml"))
-    assert s["walking"]["speed_mean_mps"] == 1.34
-    assert s["walking"]["speed_sd_mps"] == 0.26
-    assert s["routing"]["choice"] == "shortest"
-    assert s.layers[0].source == "banthescan_public"
+    assert s.walking.speed_mean_mps == 1.34
+    assert s.walking.speed_sd_mps == 0.26
+    assert s.routing.choice == "shortest"
+    assert s.cameras.layers[0].source == "banthescan_public"
 
 
 @pytest.mark.parametrize(
@@ -98,8 +98,8 @@ def test_sweep_expands_to_one_scenario_per_value(tmp_path):
         "washington_square__range_m-15p0",
         "washington_square__range_m-200p0",
     ]
-    assert variants[1].classes["public_street"].range_m == 200.0
-    assert variants[0].classes["public_street"].level_ranges_m() == (15.0, 15.0, 7.5)
+    assert variants[1].cameras.classes["public_street"].range_m == 200.0
+    assert variants[0].cameras.classes["public_street"].level_ranges_m() == (15.0, 15.0, 7.5)
 
 
 def test_sweep_value_out_of_range_is_rejected(tmp_path):

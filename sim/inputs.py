@@ -1,0 +1,272 @@
+"""The inputs of a run, loaded once and frozen: network, exits, sites, cameras, open space, files.
+
+:func:`load_inputs` resolves a scenario (or a set of camera layers) against a data directory
+and returns :class:`Inputs`, which holds everything the run reads and the list of every data
+file behind it with its SHA-256. Nothing downstream loads data: a manifest, the reuse of a
+finished run and ``compare`` all use exactly ``Inputs.files``.
+
+A :class:`DataSource` reads each file of a data directory at most once per process (the
+network from the cache when it was built before), so commands that resolve several scenarios
+share the work, while each scenario's ``Inputs`` lists only the files that scenario used.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from sim import cache, datasets
+from sim.cameras import CAMERA_SOURCES, CameraSites, empty_sites, join_counts, within_box
+from sim.datasets import ResolvedFile
+from sim.errors import DataError, ScenarioError
+from sim.network import (
+    NETWORK_CACHE_VERSION,
+    NETWORK_TYPE,
+    WalkNetwork,
+    build_from_osm_xml,
+    build_from_overpass,
+    network_arrays,
+    network_from_arrays,
+)
+from sim.records import SkipReport
+from sim.scenario import CameraLayer, Scenario
+from sim.sites import Site, SiteRecord, make_site, read_site_records
+from sim.transit import Exits, read_exits
+
+log = logging.getLogger(__name__)
+
+# Cameras farther than this beyond the network's bounding box cannot see any of its streets.
+CAMERA_BOX_PAD_M = 500.0
+OPEN_SPACE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a run reads, and the files it came from (each with its SHA-256).
+
+    ``cameras`` are the layers as read, filtered and combined, before a scenario's edits
+    (which depend on the site and the crowd, and are applied in :mod:`sim.setup`).
+    ``open_space`` is set for the ``sightline`` model only.
+    """
+
+    data_dir: Path
+    network: WalkNetwork
+    exits: Exits
+    site_records: Mapping[str, SiteRecord]
+    cameras: CameraSites
+    camera_reports: Mapping[str, SkipReport]
+    files: tuple[ResolvedFile, ...]
+    open_space: shapely.Geometry | None = field(default=None, repr=False)
+    open_space_key: str = ""
+
+    def provenance(self) -> list[dict[str, object]]:
+        """Every data file of these inputs, with its checksum and licence."""
+        return [f.provenance() for f in self.files]
+
+    def site(
+        self,
+        site_id: str = "",
+        radius_m: float = 80.0,
+        lat: float | None = None,
+        lon: float | None = None,
+        name: str = "",
+        where: str = "site.id",
+    ) -> Site:
+        """A site by id from the sites file, or by coordinates, snapped to the network."""
+        if site_id and lat is None:
+            if not self.site_records:
+                raise ScenarioError(
+                    f"{where}: site {site_id!r} needs the protest-sites file "
+                    f"{self.data_dir / datasets.load_manifest()['protest_sites'].path}, which is "
+                    "missing; give the site by lat and lon instead"
+                )
+            if site_id not in self.site_records:
+                raise ScenarioError(
+                    f"{where}: unknown site {site_id!r} (known: {', '.join(self.site_records)})"
+                )
+            rec = self.site_records[site_id]
+            return make_site(self.network, site_id, rec.name, rec.lat, rec.lon, radius_m)
+        return make_site(
+            self.network,
+            site_id or f"{lat:.5f},{lon:.5f}",
+            name or site_id,
+            float(lat),
+            float(lon),
+            radius_m,
+        )
+
+
+class DataSource:
+    """The files of one data directory, each located, checksummed and read at most once."""
+
+    def __init__(self, data_dir: Path, cache_folder: Path | None = None):
+        self.data_dir = Path(data_dir)
+        self.cache_folder = cache_folder if cache_folder is not None else cache.cache_dir()
+        self._files: dict[str, ResolvedFile] = {}
+        self._network: tuple[WalkNetwork, tuple[str, ...]] | None = None
+        self._exits: Exits | None = None
+        self._sites: tuple[dict[str, SiteRecord], tuple[str, ...]] | None = None
+        self._layers: dict[str, tuple[CameraSites, SkipReport]] = {}
+        self._open_space: dict[bool, tuple[shapely.Geometry, str, tuple[str, ...]]] = {}
+
+    def file(self, key: str) -> ResolvedFile:
+        """A data file by manifest key, located (or downloaded) and checksummed once."""
+        if key not in self._files:
+            self._files[key] = datasets.locate(key, self.data_dir)
+        return self._files[key]
+
+    def store(self, kind, key, build):
+        """The cache of built arrays (see :func:`sim.cache.cached`)."""
+        return cache.cached(kind, key, build, self.cache_folder) if self.cache_folder else build()
+
+    def network(self) -> tuple[WalkNetwork, tuple[str, ...]]:
+        """The walk network and the keys of the files behind it.
+
+        Without the OSM file, an online machine downloads the network from Overpass (osmnx
+        ``graph_from_place``); offline, the error names the file and the two ways to provide it.
+        """
+        if self._network is None:
+            source = datasets.load_manifest()["osm_walk"]
+            if datasets.find_source("osm_walk", self.data_dir) is None and datasets.is_online():
+                key = {"overpass": source.place, "network": NETWORK_CACHE_VERSION}
+                arrays = self.store(
+                    f"network_{NETWORK_TYPE}",
+                    key,
+                    lambda: network_arrays(build_from_overpass(source.place)),
+                )
+                self._network = (network_from_arrays(arrays), ())
+            else:
+                osm = self.file("osm_walk")
+                key = {"osm_sha256": osm.sha256, "network": NETWORK_CACHE_VERSION}
+                arrays = self.store(
+                    f"network_{NETWORK_TYPE}",
+                    key,
+                    lambda: network_arrays(build_from_osm_xml(osm.path, osm.sha256)),
+                )
+                network = network_from_arrays(arrays)
+                if network.source_sha256 != osm.sha256:
+                    raise DataError(f"cache entry for {osm.path} names another source file")
+                self._network = (network, ("osm_walk",))
+        return self._network
+
+    def exits(self) -> Exits:
+        if self._exits is None:
+            self._exits, _ = read_exits(self.file("mta_entrances").path, self.network()[0])
+        return self._exits
+
+    def site_records(self) -> tuple[dict[str, SiteRecord], tuple[str, ...]]:
+        """The protest-sites file (optional: without it, sites come by coordinates)."""
+        if self._sites is None:
+            if datasets.find_source("protest_sites", self.data_dir) is None:
+                self._sites = ({}, ())
+            else:
+                records = read_site_records(self.file("protest_sites").path)
+                self._sites = (records, ("protest_sites",))
+        return self._sites
+
+    def camera_source(self, source: str) -> tuple[CameraSites, SkipReport]:
+        """One camera source's sites as read, and the report of records left out."""
+        if source not in self._layers:
+            resolved = self.file(source)
+            self._layers[source] = CAMERA_SOURCES[source].read(resolved.path, ())
+        return self._layers[source]
+
+    def open_space(self, use_buildings: bool) -> tuple[shapely.Geometry, str, tuple[str, ...]]:
+        """Open space for sightlines, a key naming its inputs, and the files behind it.
+
+        Street corridors everywhere; with ``use_buildings``, footprints where the building file
+        covers the city and corridors outside its extent. Cached as WKB (data only).
+        """
+        if use_buildings not in self._open_space:
+            from sim import visibility
+
+            network, net_files = self.network()
+            key = {"network": network.source_sha256, "version": OPEN_SPACE_VERSION}
+            files = net_files
+            if use_buildings:
+                buildings = self.file("buildings")
+                key["buildings"] = buildings.sha256
+                files = (*files, "buildings")
+
+            def build() -> dict[str, np.ndarray]:
+                log.info(
+                    "building open space for sightlines (street corridors%s)",
+                    " and building footprints" if use_buildings else "",
+                )
+                space = visibility.corridor_open_space(network.edge_geom, network.edge_highway)
+                if use_buildings:
+                    footprints, extent = visibility.load_building_footprints(buildings.path)
+                    space = visibility.building_open_space(footprints, extent, space)
+                return cache.pack_wkb(np.array([space], dtype=object))
+
+            arrays = self.store("open_space", key, build)
+            geom = cache.unpack_wkb(arrays["wkb"], arrays["offsets"])[0]
+            name = f"corridors:{network.source_sha256[:16]}"
+            if use_buildings:
+                name += f"|buildings:{key['buildings'][:16]}"
+            self._open_space[use_buildings] = (geom, name, files)
+        return self._open_space[use_buildings]
+
+    def layer(self, layer: CameraLayer) -> tuple[CameraSites, tuple[str, ...], dict]:
+        """One scenario layer: its sites (class, filters, counts applied), files, reports."""
+        sites, report = self.camera_source(layer.source)
+        reports = {layer.source: report}
+        files = (layer.source,)
+        if layer.boroughs:  # only amnesty_counts has boroughs (checked with the scenario)
+            sites, report = CAMERA_SOURCES[layer.source].read(
+                self.file(layer.source).path, layer.boroughs
+            )
+            reports[layer.source] = report
+        if layer.keep_classes:
+            sites = sites.subset(np.isin(sites.cls, list(layer.keep_classes)))
+        if layer.cls:
+            sites = CameraSites(
+                **{**sites.__dict__, "cls": np.full(len(sites), layer.cls, dtype=object)}
+            )
+        if layer.counts_from:
+            counts, counts_report = self.camera_source(layer.counts_from)
+            sites = join_counts(sites, counts)
+            files = (*files, layer.counts_from)
+            reports[layer.counts_from] = counts_report
+        return sites, files, reports
+
+
+def load_inputs(
+    source: DataSource,
+    layers: tuple[CameraLayer, ...],
+    visibility: str = "radius",
+    buildings: bool = True,
+) -> Inputs:
+    """Everything a run needs from ``source``, for these camera layers and visibility model."""
+    network, keys = source.network()
+    keys = list(keys) + ["mta_entrances"]
+    exits = source.exits()
+    sites, site_keys = source.site_records()
+    keys += site_keys
+    parts, reports = [], {}
+    for layer in layers:
+        sites_of_layer, layer_keys, layer_reports = source.layer(layer)
+        parts.append(sites_of_layer)
+        keys += layer_keys
+        reports.update(layer_reports)
+    cameras = CameraSites.concat(parts) if parts else empty_sites()
+    cameras = cameras.subset(within_box(cameras, network.bounds(), CAMERA_BOX_PAD_M))
+    open_space, open_key = None, ""
+    if visibility == "sightline":
+        open_space, open_key, space_keys = source.open_space(buildings)
+        keys += space_keys
+    files = tuple(source.file(k) for k in dict.fromkeys(keys))
+    return Inputs(
+        source.data_dir, network, exits, sites, cameras, reports, files, open_space, open_key
+    )
+
+
+def scenario_inputs(scenario: Scenario, source: DataSource) -> Inputs:
+    """The inputs of one scenario."""
+    cams = scenario.cameras
+    return load_inputs(source, cams.layers, cams.visibility, cams.buildings)

@@ -1,0 +1,104 @@
+"""What a user hands the route command: places by name, id or coordinates, and path files."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import InputError
+from sim.geo import in_nyc, lonlat_to_xy
+from sim.inputs import Inputs
+
+# A drawn path may leave the network by this much (metres) before it is "outside the area".
+MAX_PATH_OFF_NETWORK_M = 200.0
+
+_LATLON = re.compile(r"^\s*(-?\d+(\.\d+)?)\s*,\s*(-?\d+(\.\d+)?)\s*$")
+
+
+def resolve_place(
+    inputs: Inputs, text: str, flag: str, toward: tuple[float, float] | None = None
+) -> tuple[int, str, tuple[float, float]]:
+    """A network node for a station name, GTFS stop id, exit id, site id or 'lat,lon'.
+
+    A station has several exits: the one nearest ``toward`` (metres) is used.
+    """
+    match = _LATLON.match(text)
+    if match:
+        lat, lon = float(match.group(1)), float(match.group(3))
+        if not in_nyc(lat, lon):
+            raise InputError(f"{flag} {text!r}: coordinates outside New York City")
+        x, y = lonlat_to_xy(np.array([lon]), np.array([lat]))
+        node, dist = inputs.network.nearest_nodes(x, y)
+        if dist[0] > MAX_PATH_OFF_NETWORK_M:
+            raise InputError(
+                f"{flag} {text!r}: {dist[0]:.0f} m from the walk network (outside "
+                f"its area; at most {MAX_PATH_OFF_NETWORK_M:.0f} m allowed)"
+            )
+        return int(node[0]), text, (float(x[0]), float(y[0]))
+    if text in inputs.site_records:
+        site = inputs.site(text)
+        return site.node, site.name, (site.x, site.y)
+    exits = inputs.exits.matching_station(text)
+    if exits.size:
+        i = int(exits[0])
+        if toward is not None:
+            gap = np.hypot(inputs.exits.x[exits] - toward[0], inputs.exits.y[exits] - toward[1])
+            i = int(exits[np.argmin(gap)])
+        return (
+            int(inputs.exits.node[i]),
+            f"{inputs.exits.station[i]} ({inputs.exits.exit_id[i]})",
+            (float(inputs.exits.x[i]), float(inputs.exits.y[i])),
+        )
+    raise InputError(
+        f"{flag} {text!r}: not a station, exit id, site id or 'lat,lon' (sites: "
+        f"{', '.join(list(inputs.site_records)[:5])}, ...)"
+    )
+
+
+def read_path_file(path: Path) -> np.ndarray:
+    """(n, 2) lat, lon points of a GeoJSON LineString or of lines 'lat,lon'."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a path file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read path file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not a UTF-8 text file (byte {exc.start}); a path file is GeoJSON or "
+            "lines of 'lat,lon'"
+        ) from None
+    if text.lstrip().startswith("{"):
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"{path}: not valid GeoJSON ({exc})") from None
+        geom = obj.get("geometry", obj) if obj.get("type") == "Feature" else obj
+        if obj.get("type") == "FeatureCollection" and obj.get("features"):
+            geom = obj["features"][0].get("geometry", {})
+        if geom.get("type") != "LineString":
+            raise InputError(f"{path}: expected a GeoJSON LineString, got {geom.get('type')!r}")
+        coords = np.array(geom.get("coordinates", []), float).reshape(-1, 2)
+        points = coords[:, ::-1] if len(coords) else coords
+    else:
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            match = _LATLON.match(line)
+            if not match:
+                raise InputError(f"{path}: line {number}: {line.strip()!r} is not 'lat,lon'")
+            rows.append((float(match.group(1)), float(match.group(3))))
+        points = np.array(rows, float).reshape(-1, 2)
+    if len(points) < 2:
+        raise InputError(f"{path}: a path needs at least two points, found {len(points)}")
+    bad = np.flatnonzero(~in_nyc(points[:, 0], points[:, 1]))
+    if bad.size:
+        raise InputError(
+            f"{path}: point {bad[0] + 1} ({points[bad[0], 0]}, "
+            f"{points[bad[0], 1]}) lies outside New York City"
+        )
+    return points

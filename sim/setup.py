@@ -1,0 +1,232 @@
+"""Set-up shared by every replication of a scenario: site, origins, cameras, coverage, routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import routing
+from sim.camera_edits import apply_edits
+from sim.cameras import CameraSites
+from sim.crowding import walking_width_m
+from sim.errors import ScenarioError
+from sim.exposure import Coverage, Store, build_coverage
+from sim.inputs import Inputs
+from sim.model import Streets
+from sim.scenario import Scenario
+from sim.sites import Site
+from sim.transit import Exits
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every replication of a scenario shares: the site, the origins, coverage, routes."""
+
+    scenario: Scenario
+    inputs: Inputs
+    site: Site
+    origins: Exits
+    origin_weight: np.ndarray
+    origin_walk_m: np.ndarray
+    coverage: Coverage
+    streets: Streets
+    edit_log: list[dict[str, Any]]
+    out_routes: list[list[np.ndarray]] | None  # per origin, its route(s); None: per replication
+    back_routes: list[np.ndarray | None]  # per origin (None: no dispersal)
+    march_route: np.ndarray | None
+    march_site: Site | None
+
+
+def prepare(scenario: Scenario, inputs: Inputs, store: Store | None = None) -> Setup:
+    """Resolve a scenario against its inputs: site, origins, edited cameras, coverage, routes.
+
+    ``store`` may return coverage tables built before (the cache, passed in at the edge).
+    """
+    s = scenario
+    net = inputs.network
+    site = inputs.site(
+        s.site.id,
+        s.site.radius_m,
+        s.site.lat,
+        s.site.lon,
+        s.site.name,
+        where=f"{s.path}: key 'site.id'",
+    )
+    to_site = routing.shortest_tree(net, net.edge_length_m, site.node, towards=True)
+    walk_to_site = to_site.dist
+    origins, weights, walk_m = select_origins(scenario, inputs, site, walk_to_site)
+    cameras = inputs.cameras
+    coverage_args = coverage_options(scenario, inputs, store)
+    ranker = _ranker(scenario, inputs, site, origins, weights, coverage_args)
+    cameras, edit_log = apply_edits(cameras, s.cameras.edits, (site.x, site.y), s.path, ranker)
+    coverage = build_coverage(net, cameras, s.cameras.classes, **coverage_args)
+    streets = streets_of(inputs, coverage)
+    out_routes = None
+    if s.routing.choice == "shortest":
+        out_routes = [[routing.tree_route(net, to_site, int(o))] for o in origins.node]
+    elif s.routing.choice == "least_exposed":
+        out_routes = [
+            [r]
+            for r in routing.least_exposed_routes(
+                net,
+                origins.node,
+                site.node,
+                coverage.edges.seen_m,
+                s.routing.exposure_weight,
+                s.routing.max_detour,
+            )
+        ]
+    march_site = march_route = None
+    end_node = site.node
+    if s.march.to_site:
+        march_site = inputs.site(
+            s.march.to_site, s.site.radius_m, where=f"{s.path}: key 'march.to_site'"
+        )
+        tree = routing.shortest_tree(net, net.edge_length_m, site.node, towards=False)
+        march_route = routing.tree_route(net, tree, march_site.node)
+        end_node = march_site.node
+    back_routes: list[np.ndarray | None] = [None] * len(origins)
+    if s.dwell.disperse:
+        back_routes = dispersal_routes(scenario, inputs, end_node, origins, coverage)
+    return Setup(
+        scenario,
+        inputs,
+        site,
+        origins,
+        weights,
+        walk_m,
+        coverage,
+        streets,
+        edit_log,
+        out_routes,
+        back_routes,
+        march_route,
+        march_site,
+    )
+
+
+def dispersal_routes(
+    scenario: Scenario, inputs: Inputs, start: int, origins: Exits, coverage: Coverage
+) -> list[np.ndarray]:
+    """Routes back to an exit after the rally (or march): to each origin's exit, or all to the
+    exit nearest ``start``. With ``least_exposed`` routing they avoid cameras as on the way in;
+    otherwise (``shortest``, ``stochastic``) they are shortest."""
+    net = inputs.network
+    tree = routing.shortest_tree(net, net.edge_length_m, start, towards=False)
+    targets = origins.node
+    if scenario.dwell.disperse_to == "nearest":
+        targets = np.full(len(origins), inputs.exits.node[np.argmin(tree.dist[inputs.exits.node])])
+    if scenario.routing.choice == "least_exposed":
+        return routing.least_exposed_routes(
+            net,
+            targets,
+            start,
+            coverage.edges.seen_m,
+            scenario.routing.exposure_weight,
+            scenario.routing.max_detour,
+            towards=False,
+        )
+    return [routing.tree_route(net, tree, int(t)) for t in targets]
+
+
+def coverage_options(scenario: Scenario, inputs: Inputs, store: Store | None) -> dict[str, Any]:
+    visibility = scenario.cameras.visibility
+    args: dict[str, Any] = {"visibility": visibility, "store": store}
+    if visibility == "sightline":
+        args.update(open_space=inputs.open_space, open_space_key=inputs.open_space_key)
+    return args
+
+
+def _ranker(scenario, inputs, site, origins, weights, coverage_args):
+    """Rank cameras for ``top_k`` edits by their marginal camera-seconds on the expected crowd."""
+
+    def rank(cameras: CameraSites, candidates: np.ndarray, k: int) -> np.ndarray:
+        from sim.ranking import expected_contributions, expected_crowd_routes
+
+        coverage = build_coverage(
+            inputs.network, cameras, scenario.cameras.classes, **coverage_args
+        )
+        routes, crowd = expected_crowd_routes(
+            inputs.network, origins, weights, site, scenario.crowd.protesters
+        )
+        contrib = expected_contributions(
+            coverage, inputs.network, routes, crowd, scenario.walking.speed_mean_mps
+        )
+        order = candidates[np.argsort(-contrib[candidates], kind="stable")]
+        return order[:k]
+
+    return rank
+
+
+def select_origins(
+    scenario: Scenario, inputs: Inputs, site: Site, walk_to_site: np.ndarray
+) -> tuple[Exits, np.ndarray, np.ndarray]:
+    """The exits protesters start from, their weights (summing to 1) and walking distances."""
+    o = scenario.origins
+    exits = inputs.exits
+    walk_m = walk_to_site[exits.node]
+    if o.mode == "within":
+        dist = walk_m if o.distance == "walking" else np.hypot(exits.x - site.x, exits.y - site.y)
+        idx = np.flatnonzero(dist <= o.max_distance_m)
+        if idx.size == 0:
+            raise ScenarioError(
+                f"{scenario.path}: key 'origins.max_distance_m': no subway exit "
+                f"within {o['max_distance_m']} m of site {site.site_id!r}"
+            )
+    else:
+        names = o.stations if o.mode == "stations" else o.entrances
+        found = []
+        for name in names:
+            match = exits.matching_station(name)
+            if match.size == 0:
+                raise ScenarioError(
+                    f"{scenario.path}: key 'origins.{o['mode']}': unknown "
+                    f"{o['mode'][:-1]} {name!r} (see `run_sim.py data` for the "
+                    "exits file)"
+                )
+            found.append(match)
+        idx = np.unique(np.concatenate(found))
+    idx = idx[np.isfinite(walk_m[idx])]
+    origins = exits.subset(idx)
+    if o.weights == "equal":
+        w = np.ones(len(idx))
+    elif o.weights == "distance":
+        w = np.exp(-walk_m[idx] / o.distance_decay_m)
+    else:
+        given = {k.lower(): float(v) for k, v in o.given_weights.items()}
+        unknown = set(given) - {s.lower() for s in origins.station}
+        if unknown:
+            raise ScenarioError(
+                f"{scenario.path}: key 'origins.given_weights': unknown station "
+                f"{sorted(unknown)[0]!r} among the origins"
+            )
+        per_station = pd.Series(origins.station).str.lower().map(given).fillna(0.0).to_numpy()
+        exits_of = (
+            pd.Series(origins.station)
+            .str.lower()
+            .map(pd.Series(origins.station).str.lower().value_counts())
+            .to_numpy()
+        )
+        w = per_station / exits_of
+    if w.sum() <= 0:
+        raise ScenarioError(f"{scenario.path}: key 'origins.given_weights': all weights are zero")
+    return origins, w / w.sum(), walk_m[idx]
+
+
+def streets_of(inputs: Inputs, coverage: Coverage) -> Streets:
+    """Per-edge arrays the simulation reads."""
+    e = coverage.edges
+    net = inputs.network
+    return Streets(
+        net.edge_length_m,
+        walking_width_m(net.edge_highway),
+        e.seen_m,
+        e.seen_public_m,
+        e.camera_m,
+        e.recognition_m,
+        e.identification_m,
+        coverage.first_seen_m,
+    )
