@@ -116,65 +116,112 @@ def simulate(
     if crowding and not edge_events:
         raise ValueError("crowding needs edge events: speeds change as walkers enter edges")
     env = simpy.Environment()
-    n = len(plan.depart_s)
-    occupancy = [0] * len(streets.length_m)
-    per_edge = np.c_[
-        streets.length_m,
-        streets.length_m * streets.width_m,
-        streets.seen_m,
-        streets.seen_public_m,
-        streets.camera_m,
-        streets.recognition_m,
-        streets.identification_m,
-        streets.first_seen_m,
-    ]
-    # each route's edges as tuples (edge, length, area, coverage..., first seen), read in the
-    # hot loop without indexing
-    edge_rows = (
-        [[(e, *row) for e, row in zip(r.tolist(), per_edge[r].tolist())] for r in plan.routes]
-        if edge_events
-        else []
-    )
-    totals, first_on_route, cum_before = _route_totals(plan.routes, streets)
-    totals_l, first_l = totals.tolist(), first_on_route.tolist()
-    legs: list[tuple[int, int, float, float]] = []  # one-timeout legs: agent, route, start, speed
+    crowd = Crowd(env, plan, streets, crowding, edge_events)
+    crowd.start()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        env.run(until=until_s)
+    finally:
+        gc.set_threshold(*thresholds)
+    return crowd.outcome(until_s)
 
-    stand_seen = plan.stand_seen.tolist()
-    status = [STATUS_WAITING] * n
-    arrive = [np.nan] * n
-    leave = [np.nan] * n
-    end = [np.nan] * n
-    walk_m = [0.0] * n
-    walk_s = [0.0] * n
-    first_exp = [np.nan] * n
-    acc_walk = [[0.0] * len(ACC) for _ in range(n)]
-    dwell_done = [0.0] * n
-    # traversal log in C arrays: compact, and never traversed by the garbage collector
-    trav_agent, trav_edge = array("q"), array("q")
-    trav_start, trav_speed = array("d"), array("d")
 
-    def walk_leg(i: int, r: int, speed: float):
+class Crowd:
+    """One replication's walkers: their state, and the simpy processes that move them.
+
+    The processes are named generators: :meth:`spawner` starts protesters at their departure
+    times, :meth:`to_site` walks one to the site and lets it stand, :meth:`from_site` marches
+    and walks it back; :meth:`walk_edges` (a timeout per edge) or :meth:`walk_leg` (one
+    timeout per leg, without crowding) walk a route. :meth:`outcome` collects the results.
+    """
+
+    def __init__(
+        self, env: simpy.Environment, plan: Plan, streets: Streets, crowding: bool, edge_events
+    ):
+        self.env, self.plan, self.streets = env, plan, streets
+        self.crowding, self.edge_events = crowding, edge_events
+        n = len(plan.depart_s)
+        self.n = n
+        self.occupancy = [0] * len(streets.length_m)
+        per_edge = np.c_[
+            streets.length_m,
+            streets.length_m * streets.width_m,
+            streets.seen_m,
+            streets.seen_public_m,
+            streets.camera_m,
+            streets.recognition_m,
+            streets.identification_m,
+            streets.first_seen_m,
+        ]
+        # each route's edges as tuples (edge, length, area, coverage..., first seen), read in
+        # the hot loop without indexing
+        self.edge_rows = (
+            [[(e, *row) for e, row in zip(r.tolist(), per_edge[r].tolist())] for r in plan.routes]
+            if edge_events
+            else []
+        )
+        totals, first_on_route, self.cum_before = _route_totals(plan.routes, streets)
+        self.totals_l, self.first_l = totals.tolist(), first_on_route.tolist()
+        self.legs: list[tuple[int, int, float, float]] = []  # agent, route, start, speed
+        self.stand_seen = plan.stand_seen.tolist()
+        self.speeds = plan.speed_mps.tolist()
+        self.status = [STATUS_WAITING] * n
+        self.arrive = [np.nan] * n
+        self.leave = [np.nan] * n
+        self.end = [np.nan] * n
+        self.walk_m = [0.0] * n
+        self.walk_s = [0.0] * n
+        self.first_exp = [np.nan] * n
+        self.acc_walk = [[0.0] * len(ACC) for _ in range(n)]
+        self.dwell_done = [0.0] * n
+        # traversal log in C arrays: compact, and never traversed by the garbage collector
+        self.trav_agent, self.trav_edge = array("q"), array("q")
+        self.trav_start, self.trav_speed = array("d"), array("d")
+        self.walk = self.walk_edges if edge_events else self.walk_leg
+
+    def start(self) -> None:
+        """One spawner process per origin exit, each starting its protesters in order."""
+        plan, n = self.plan, self.n
+        origin = plan.origin if plan.origin is not None else np.zeros(n, np.int64)
+        order = np.lexsort((np.arange(n), plan.depart_s, origin))
+        starts = np.flatnonzero(np.r_[True, origin[order][1:] != origin[order][:-1]])
+        for group in np.split(order, starts[1:]):
+            self.env.process(self.spawner(group))
+
+    def walk_leg(self, i: int, r: int, speed: float):
         """A whole leg as one timeout (no crowding): the route's totals over the speed."""
-        t = totals_l[r]
-        acc = acc_walk[i]
+        env, first_exp = self.env, self.first_exp
+        t = self.totals_l[r]
+        first = self.first_l[r]
+        acc = self.acc_walk[i]
         now = env.now
-        if first_exp[i] != first_exp[i] and first_l[r] == first_l[r]:
-            first_exp[i] = now + first_l[r] / speed
+        if first_exp[i] != first_exp[i] and first == first:
+            first_exp[i] = now + first / speed
         acc[0] += t[0] / speed
         acc[1] += t[1] / speed
         acc[2] += t[2] / speed
         acc[3] += t[3] / speed
         acc[4] += t[4] / speed
-        walk_m[i] += t[5]
+        self.walk_m[i] += t[5]
         dt = t[5] / speed
-        walk_s[i] += dt
-        legs.append((i, r, now, speed))
+        self.walk_s[i] += dt
+        self.legs.append((i, r, now, speed))
         yield env.timeout(dt)
 
-    def walk_edges(i: int, r: int, free_speed: float):
+    def walk_edges(self, i: int, r: int, free_speed: float):
         """A leg edge by edge: a timeout per edge, speed set on entering it."""
-        acc = acc_walk[i]
-        for e, e_len, e_area, seen, pub, cam, rec, idn, first in edge_rows[r]:
+        env, crowding, occupancy, first_exp = (
+            self.env,
+            self.crowding,
+            self.occupancy,
+            self.first_exp,
+        )
+        walk_m, walk_s = self.walk_m, self.walk_s
+        trav_agent, trav_edge = self.trav_agent, self.trav_edge
+        trav_start, trav_speed = self.trav_start, self.trav_speed
+        acc = self.acc_walk[i]
+        for e, e_len, e_area, seen, pub, cam, rec, idn, first in self.edge_rows[r]:
             speed = free_speed
             if crowding:
                 occupancy[e] += 1
@@ -198,102 +245,94 @@ def simulate(
             if crowding:
                 occupancy[e] -= 1
 
-    walk = walk_edges if edge_events else walk_leg
-    speeds = plan.speed_mps.tolist()
-
-    def to_site(i: int):
+    def to_site(self, i: int):
         """Walk to the site, then stand there: the stay is a plain timeout with a callback, so
         the thousands who stand at once hold no live process (that keeps large crowds fast)."""
-        status[i] = STATUS_WALKING
-        yield from walk(i, plan.out_route[i], speeds[i])
-        arrive[i] = env.now
-        status[i] = STATUS_AT_SITE
+        env, plan = self.env, self.plan
+        self.status[i] = STATUS_WALKING
+        yield from self.walk(i, plan.out_route[i], self.speeds[i])
+        self.arrive[i] = env.now
+        self.status[i] = STATUS_AT_SITE
         if plan.march_route >= 0:
             seconds = max(plan.march_start_s - env.now, 0.0)
         else:
             seconds = float(plan.dwell_s[i])
         if seconds <= 0:
-            env.process(from_site(i))
+            env.process(self.from_site(i))
             return
-        if stand_seen[i] and first_exp[i] != first_exp[i]:
-            first_exp[i] = env.now
-        env.timeout(seconds).callbacks.append(lambda _event, i=i: env.process(from_site(i)))
+        if self.stand_seen[i] and self.first_exp[i] != self.first_exp[i]:
+            self.first_exp[i] = env.now
+        env.timeout(seconds).callbacks.append(lambda _event, i=i: env.process(self.from_site(i)))
 
-    def from_site(i: int):
+    def from_site(self, i: int):
         """Leave the site: march if there is one, then walk back to an exit."""
-        leave[i] = env.now
-        dwell_done[i] = env.now - arrive[i]
+        env, plan = self.env, self.plan
+        self.leave[i] = env.now
+        self.dwell_done[i] = env.now - self.arrive[i]
         if plan.march_route >= 0:
-            status[i] = STATUS_WALKING
-            yield from walk(i, plan.march_route, plan.march_speed_mps)
+            self.status[i] = STATUS_WALKING
+            yield from self.walk(i, plan.march_route, plan.march_speed_mps)
         back = plan.back_route[i]
         if back >= 0:
-            status[i] = STATUS_WALKING
-            yield from walk(i, back, speeds[i])
-        status[i] = STATUS_DONE
-        end[i] = env.now
+            self.status[i] = STATUS_WALKING
+            yield from self.walk(i, back, self.speeds[i])
+        self.status[i] = STATUS_DONE
+        self.end[i] = env.now
 
-    def spawner(order: np.ndarray):
+    def spawner(self, order: np.ndarray):
+        """Start the protesters of one exit at their departure times, in order."""
+        env, plan = self.env, self.plan
         for i in order.tolist():
             delay = plan.depart_s[i] - env.now
             if delay > 0:
                 yield env.timeout(delay)
             if plan.out_route[i] < 0:
-                status[i] = STATUS_NO_ROUTE
+                self.status[i] = STATUS_NO_ROUTE
                 continue
-            env.process(to_site(i))
+            env.process(self.to_site(i))
 
-    origin = plan.origin if plan.origin is not None else np.zeros(n, np.int64)
-    order = np.lexsort((np.arange(n), plan.depart_s, origin))
-    starts = np.flatnonzero(np.r_[True, origin[order][1:] != origin[order][:-1]])
-    for group in np.split(order, starts[1:]):
-        env.process(spawner(group))
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
-    try:
-        env.run(until=until_s)
-    finally:
-        gc.set_threshold(*thresholds)
-
-    dwell_arr = np.array(dwell_done)
-    if until_s is not None:  # protesters still standing when the clock stopped
-        standing = np.array([s == STATUS_AT_SITE for s in status]) & (dwell_arr == 0)
-        dwell_arr[standing] = until_s - np.array(arrive)[standing]
-    stand = np.c_[
-        plan.stand_seen,
-        plan.stand_public,
-        plan.stand_camera,
-        plan.stand_recognition,
-        plan.stand_identification,
-    ].astype(float)
-    if edge_events:
-        speeds = np.frombuffer(trav_speed, dtype=np.float64).copy()
-        edges = np.frombuffer(trav_edge, dtype=np.int64).copy()
-        agents = np.frombuffer(trav_agent, dtype=np.int64).copy()
-        starts = np.frombuffer(trav_start, dtype=np.float64).copy()
-    else:
-        agents, edges, starts, speeds = _expand_legs(legs, plan.routes, cum_before)
-    seen_m = np.bincount(agents, weights=streets.seen_m[edges], minlength=n)
-    seen_pub_m = np.bincount(agents, weights=streets.seen_public_m[edges], minlength=n)
-    return Outcome(
-        status=np.array(status, dtype=object),
-        arrive_s=np.array(arrive),
-        leave_s=np.array(leave),
-        end_s=np.array(end),
-        walk_m=np.array(walk_m),
-        walk_s=np.array(walk_s),
-        walk_exposure=np.array(acc_walk).reshape(n, len(ACC)),
-        dwell_exposure=stand * dwell_arr[:, None],
-        dwell_s=dwell_arr,
-        first_exposure_s=np.array(first_exp),
-        seen_m=seen_m,
-        seen_public_m=seen_pub_m,
-        trav_agent=agents,
-        trav_edge=edges,
-        trav_start_s=starts,
-        trav_speed_mps=speeds,
-        events=len(edges) + 2 * n if edge_events else len(legs) + 2 * n,
-    )
+    def outcome(self, until_s: float | None) -> Outcome:
+        """Per-protester results and the traversal log, once the clock has stopped."""
+        plan, streets, n = self.plan, self.streets, self.n
+        dwell_arr = np.array(self.dwell_done)
+        if until_s is not None:  # protesters still standing when the clock stopped
+            standing = np.array([s == STATUS_AT_SITE for s in self.status]) & (dwell_arr == 0)
+            dwell_arr[standing] = until_s - np.array(self.arrive)[standing]
+        stand = np.c_[
+            plan.stand_seen,
+            plan.stand_public,
+            plan.stand_camera,
+            plan.stand_recognition,
+            plan.stand_identification,
+        ].astype(float)
+        if self.edge_events:
+            speeds = np.frombuffer(self.trav_speed, dtype=np.float64).copy()
+            edges = np.frombuffer(self.trav_edge, dtype=np.int64).copy()
+            agents = np.frombuffer(self.trav_agent, dtype=np.int64).copy()
+            starts = np.frombuffer(self.trav_start, dtype=np.float64).copy()
+        else:
+            agents, edges, starts, speeds = _expand_legs(self.legs, plan.routes, self.cum_before)
+        seen_m = np.bincount(agents, weights=streets.seen_m[edges], minlength=n)
+        seen_pub_m = np.bincount(agents, weights=streets.seen_public_m[edges], minlength=n)
+        return Outcome(
+            status=np.array(self.status, dtype=object),
+            arrive_s=np.array(self.arrive),
+            leave_s=np.array(self.leave),
+            end_s=np.array(self.end),
+            walk_m=np.array(self.walk_m),
+            walk_s=np.array(self.walk_s),
+            walk_exposure=np.array(self.acc_walk).reshape(n, len(ACC)),
+            dwell_exposure=stand * dwell_arr[:, None],
+            dwell_s=dwell_arr,
+            first_exposure_s=np.array(self.first_exp),
+            seen_m=seen_m,
+            seen_public_m=seen_pub_m,
+            trav_agent=agents,
+            trav_edge=edges,
+            trav_start_s=starts,
+            trav_speed_mps=speeds,
+            events=len(edges) + 2 * n if self.edge_events else len(self.legs) + 2 * n,
+        )
 
 
 def _route_totals(

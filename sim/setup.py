@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,11 +14,13 @@ from sim.cameras import CameraSites
 from sim.crowding import walking_width_m
 from sim.errors import ScenarioError
 from sim.exposure import Coverage, Store, build_coverage
-from sim.inputs import Inputs
 from sim.model import Streets
 from sim.scenario import Scenario
 from sim.sites import Site
 from sim.transit import Exits
+
+if TYPE_CHECKING:  # the inputs are loaded at the edge; the set-up only reads them
+    from sim.inputs import Inputs
 
 
 @dataclass(frozen=True)
