@@ -1,6 +1,7 @@
 """protest-exposure: how much of a protester's walk happens in view of cameras.
 
-Module map (the arrows point one way: the CLI uses the core, never the reverse)
+Module map (the arrows point one way: the CLI uses the core, never the reverse; a test checks
+that importing the core loads no plotting, OSM, GIS or CLI module and that no import cycle exists)
 
 Core (arrays and graphs in, results out):
     geo            WGS84 <-> UTM 18N and New York City's bounds
@@ -11,23 +12,29 @@ Core (arrays and graphs in, results out):
     visibility     open space and isovists for the sightline model
     exposure       coverage of the network, of points and of routes
     crowding       Weidmann's speed-density relation, walking widths
-    model          the simpy processes
+    model          the simpy processes of one replication (Crowd)
+    setup          what every replication shares: site, origins, edited cameras, coverage, routes
+    draws          one replication's random draws: origins, departures, speeds, standing points
+    undercount     Amnesty's undercount drawn per replication
+    runner         one replication from its seed; every replication, in processes
+    columns        the one schema of output columns (agent table, summaries, headlines)
+    tables         tidy tables: one row per protester, the crowd over time
     stats          summaries, bootstrap intervals, paired differences
     ranking        each camera's marginal contribution, greedy removal
 Edges (files, data, scenario, output):
+    cache          the cache folder; entries that load as data only (npz), checksummed
     datasets       data manifest, data directory, downloads, checksums
     records        reading tabular sources and reporting bad records
-    cameras        camera layers from Amnesty, Ban the Scan, DOT, LinkNYC
+    cameras        camera layers from Amnesty, Ban the Scan, DOT, LinkNYC; the sources registry
     camera_edits   scenario camera removals and additions
     transit, sites subway exits and assembly sites
-    city           the loaded city for one data directory
-    scenario       the TOML schema and its validation
-    runner         set-up shared by replications, the draws of each, running them
-    tables         tidy tables: one row per protester, the crowd over time
+    inputs         a run's inputs loaded once and frozen, with every file's checksum
+    scenario       typed scenario sections, base = inheritance, override(), validation
+    route_input    places by name, id or coordinates, and path files, for the route command
     outputs        run folders, manifests, atomic writes
-    report         a run's tables, summary, manifest and figures
+    report         writers: a run's folder, a route, a comparison, a ranking
     plot           figures (matplotlib, Agg)
-    commands       the commands: run, data, route, compare, rank-cameras
+    commands       the commands: parse, load, run, write
     cli            the command line (run_sim.py): parsing, logging, errors to exit code 2
 """
 

@@ -10,6 +10,7 @@ import numpy as np
 import shapely
 
 from sim.camera_model import AMNESTY_PRESET
+from sim.columns import headline
 from sim.datasets import data_status, resolve_data_dir
 from sim.errors import InputError
 from sim.inputs import DataSource, Inputs, load_inputs, scenario_inputs
@@ -209,11 +210,10 @@ def _print_route(result: dict, folder: Path | None) -> None:
 # -------------------------------------------------------------------------------- compare
 
 
-COMPARE_HEADLINE = [
-    ("seen_walk_s.median", "minutes in view while walking (median)", 60.0, "{:.1f}"),
-    ("seen_total_s.median", "minutes in view, walk + site (median)", 60.0, "{:.1f}"),
-    ("camera_s.median", "camera-minutes (median)", 60.0, "{:.0f}"),
-    ("share_seen_at_all", "% seen at all", 0.01, "{:.1f}"),
+# Figures printed by compare: headline medians from the column schema, then the share seen.
+COMPARE_FIGURES = [
+    *((f"{c.name}.median", f"{c.label} (median)", c.scale) for c in headline()[:5]),
+    ("share_seen_at_all", "% seen at all", 0.01),
 ]
 
 
@@ -261,11 +261,11 @@ def compare_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         for note in notes:
             print(note)
-        for figure, label, unit, fmt in COMPARE_HEADLINE:
+        for figure, label, unit in COMPARE_FIGURES:
             rows = table[table["figure"] == figure]
             print(f"{label}:")
             for r in rows.itertuples():
-                value = fmt.format(r.value / unit)
+                value = f"{r.value / unit:.1f}"
                 diff = ""
                 if r.scenario != first.name:
                     diff = f"  difference {r.difference / unit:+.1f}"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim import plot
+from sim.columns import headline
 from sim.outputs import (
     DEFAULT_OUTPUTS,
     RunFolder,
@@ -19,15 +20,6 @@ from sim.outputs import (
 )
 from sim.runner import RunResult
 from sim.stats import summarise
-
-HEADLINE = [
-    ("seen_total_s", "minutes in view of a camera (walk + site)", 60.0),
-    ("seen_walk_s", "minutes in view while walking", 60.0),
-    ("share_surveilled_public", "% of the walk within reach of public cameras", 0.01),
-    ("camera_s", "camera-minutes of footage per protester", 60.0),
-    ("recognition_s", "minutes at face-recognition quality", 60.0),
-    ("distinct_cameras", "distinct camera sites seen", 1.0),
-]
 
 
 def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
@@ -167,7 +159,8 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
         f"{len(result.setup.coverage.cameras)} camera sites ({result.wall_s:.1f} s)",
         f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
     ]
-    for metric, label, unit in HEADLINE:
+    for column in headline():
+        metric, label, unit = column.name, column.label, column.scale
         fig = summary[f"{metric}.median"]
         ci = fig["ci95"]
         ci_text = f"[{ci[0] / unit:.1f}, {ci[1] / unit:.1f}]" if ci else "(one replication)"

@@ -5,22 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.columns import summarised_names
+
 # Exposure metrics summarised per run (columns of agents.csv).
-METRICS = [
-    "seen_total_s",
-    "seen_walk_s",
-    "seen_dwell_s",
-    "seen_public_walk_s",
-    "share_surveilled",
-    "share_surveilled_public",
-    "camera_s",
-    "recognition_s",
-    "identification_s",
-    "distinct_cameras",
-    "distinct_public_cameras",
-    "walk_m",
-    "walk_s",
-]
+METRICS = summarised_names()
 STATISTICS = ("mean", "median", "p10", "p90", "max")
 BOOTSTRAP_DRAWS = 2000
 # A walk counts as wholly surveilled when at least this share of it is in view (float slack).

@@ -5,41 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.columns import agent_column_names
 from sim.exposure import Coverage, PointExposure
 from sim.model import ACC, STATUS_DONE, STATUS_NO_ROUTE, Outcome, Plan, Streets
 from sim.transit import Exits
 
-AGENT_COLUMNS = [
-    "replication",
-    "seed",
-    "agent_id",
-    "origin_exit",
-    "station",
-    "site",
-    "status",
-    "reason",
-    "depart_s",
-    "arrive_s",
-    "leave_s",
-    "end_s",
-    "speed_mps",
-    "route_m",
-    "walk_m",
-    "walk_s",
-    "dwell_s",
-    "seen_walk_s",
-    "seen_dwell_s",
-    "seen_total_s",
-    "seen_public_walk_s",
-    "share_surveilled",
-    "share_surveilled_public",
-    "camera_s",
-    "recognition_s",
-    "identification_s",
-    "distinct_cameras",
-    "distinct_public_cameras",
-    "first_exposure_s",
-]
+AGENT_COLUMNS = agent_column_names()
 
 
 def agent_table(

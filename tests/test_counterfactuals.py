@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -13,20 +12,21 @@ from sim import ranking, routing
 from sim.errors import ScenarioError
 from sim.exposure import score_route
 from sim.runner import run_replication, run_scenario
-from sim.scenario import DEFAULT_SCENARIO, parse_scenario
+from sim.scenario import DEFAULT_SCENARIO, load_scenario, override
 from sim.stats import paired_difference
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def scenario_from(path: Path, protesters=300, replications=2, crowding=False, **sections):
-    raw = tomllib.loads(path.read_text())
-    raw["crowd"]["protesters"] = protesters
-    raw["replications"] = replications
-    raw["walking"]["crowding"] = crowding
-    for section, values in sections.items():
-        raw.setdefault(section, {}).update(values)
-    return parse_scenario(raw, path)
+    flat = {f"{sec}.{k}": v for sec, values in sections.items() for k, v in values.items()}
+    changes = {
+        "crowd.protesters": protesters,
+        "replications": replications,
+        "walking.crowding": crowding,
+        **flat,
+    }
+    return override(load_scenario(path), changes)
 
 
 def test_removing_every_camera_gives_zero_exposure(city, source):
@@ -160,10 +160,9 @@ def test_edits_naming_unknown_ids_are_errors(city, source):
 
 
 def test_lambda_below_zero_is_rejected():
-    raw = tomllib.loads((SCENARIOS / "wsp_least_exposed.toml").read_text())
-    raw["routing"]["exposure_weight"] = -0.5
+    s = load_scenario(SCENARIOS / "wsp_least_exposed.toml")
     with pytest.raises(ScenarioError, match="routing.exposure_weight': bad value -0.5"):
-        parse_scenario(raw, SCENARIOS / "wsp_least_exposed.toml")
+        override(s, {"routing.exposure_weight": -0.5})
 
 
 def test_added_hypothetical_cameras_raise_exposure(city, source):

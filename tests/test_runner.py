@@ -11,16 +11,16 @@ from conftest import prepared
 
 from sim.outputs import write_table
 from sim.runner import run_replication, run_scenario
-from sim.scenario import DEFAULT_SCENARIO, parse_scenario
+from sim.scenario import DEFAULT_SCENARIO, load_scenario, override, parse_scenario
+
+
+def _changes(protesters, replications, sections):
+    flat = {f"{sec}.{k}": v for sec, values in sections.items() for k, v in values.items()}
+    return {"crowd.protesters": protesters, "replications": replications, **flat}
 
 
 def small(protesters=300, replications=2, **sections):
-    raw = tomllib.loads(DEFAULT_SCENARIO.read_text())
-    raw["crowd"]["protesters"] = protesters
-    raw["replications"] = replications
-    for section, values in sections.items():
-        raw.setdefault(section, {}).update(values)
-    return parse_scenario(raw, DEFAULT_SCENARIO)
+    return override(load_scenario(DEFAULT_SCENARIO), _changes(protesters, replications, sections))
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +115,7 @@ SCENARIOS = DEFAULT_SCENARIO.parent
 
 
 def _variant(name, protesters=300, replications=1, **sections):
-    raw = tomllib.loads((SCENARIOS / name).read_text())
-    raw["crowd"]["protesters"], raw["replications"] = protesters, replications
-    for section, values in sections.items():
-        raw.setdefault(section, {}).update(values)
-    return parse_scenario(raw, SCENARIOS / name)
+    return override(load_scenario(SCENARIOS / name), _changes(protesters, replications, sections))
 
 
 def test_the_march_leaves_together_and_walks_to_the_second_site(city, source):

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.scenario import DEFAULT_SCENARIO, load_scenario, load_scenarios, parse_scenario
+from sim.scenario import (
+    DEFAULT_SCENARIO,
+    load_scenario,
+    load_scenarios,
+    override,
+    parse_scenario,
+)
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
 
@@ -109,4 +115,95 @@ def test_sweep_value_out_of_range_is_rejected(tmp_path):
         '"cameras.classes.public_street.range_m"\nvalues = [-3.0]\n'
     )
     with pytest.raises(ScenarioError, match=r"range_m: bad value -3.0 .*\(sweep value -3.0\)"):
+        load_scenarios(path)
+
+
+def test_a_base_file_gives_every_key_the_child_does_not_override(tmp_path):
+    child = tmp_path / "child.toml"
+    child.write_text(
+        f'base = "{DEFAULT_SCENARIO}"\nname = "child"\n[crowd]\nprotesters = 77\n'
+        "[walking]\ncrowding = false\n"
+    )
+    base, s = load_scenario(DEFAULT_SCENARIO), load_scenario(child)
+    assert (s.name, s.crowd.protesters, s.walking.crowding) == ("child", 77, False)
+    assert s.walking.speed_mean_mps == base.walking.speed_mean_mps
+    assert s.cameras.layers == base.cameras.layers  # arrays of tables come whole from the base
+    assert s.site == base.site and s.seed == base.seed
+    assert "# ---- base:" in s.text and base.text in s.text
+
+
+def test_the_shipped_variants_equal_the_baseline_but_for_what_they_change():
+    base = load_scenario(DEFAULT_SCENARIO).resolved()
+    variant = load_scenario(DEFAULT_SCENARIO.parent / "wsp_undercount.toml").resolved()
+    differs = {k for k in base if base[k] != variant[k]}
+    assert differs == {"name", "description", "replications", "uncertainty"}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('base = "missing.toml"\nname = "x"\n', "key 'base': 'missing.toml' not found"),
+        ('base = "me.toml"\nname = "x"\n', "makes a cycle of base files"),
+        ("base = 3\nname = 'x'\n", "key 'base': bad value 3"),
+    ],
+)
+def test_bad_base_files_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "me.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=message) as err:
+        load_scenario(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+def test_override_changes_only_the_named_keys_and_says_so_in_the_text():
+    s = load_scenario(DEFAULT_SCENARIO)
+    o = override(s, {"crowd.protesters": 12, "cameras.classes.public_street.range_m": 30.0})
+    assert o.crowd.protesters == 12
+    assert o.cameras.classes["public_street"].level_ranges_m() == (30.0, 30.0, 15.0)
+    assert o.arrival == s.arrival and o.cameras.layers == s.cameras.layers
+    assert o.fingerprint != s.fingerprint
+    assert "# override: crowd.protesters = 12" in o.text
+    with pytest.raises(ScenarioError, match="crowd.protesters': bad value 0"):
+        override(s, {"crowd.protesters": 0})
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ("name = 'caf\xe9'\n".encode("latin-1"), "not a UTF-8 text file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not a UTF-8 text file"),
+        (b"", "missing key 'name'"),
+    ],
+)
+def test_binary_latin1_and_empty_scenario_files_are_one_line_errors(tmp_path, payload, message):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(payload)
+    with pytest.raises(ScenarioError, match=message) as err:
+        load_scenario(path)
+    assert "\n" not in str(err.value)
+
+
+def test_a_directory_is_not_a_scenario(tmp_path):
+    with pytest.raises(ScenarioError, match="is a directory"):
+        load_scenario(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        ({"source": "amnesty_counts", "boroughs": ["Manhatan"]}, "unknown borough 'Manhatan'"),
+        ({"source": "linknyc", "boroughs": ["Manhattan"]}, "only the 'amnesty_counts' source"),
+    ],
+)
+def test_camera_layer_boroughs_are_checked(layer, message):
+    raw = tomllib.loads(DEFAULT_SCENARIO.read_text())
+    raw["cameras"]["layers"] = [layer]
+    with pytest.raises(ScenarioError, match=message):
+        parse_scenario(raw, DEFAULT_SCENARIO)
+
+
+def test_sweep_values_without_a_parameter_are_an_error(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(DEFAULT_SCENARIO.read_text() + "\n[sweep]\nvalues = [1, 2]\n")
+    with pytest.raises(ScenarioError, match="'sweep.values' is given without 'sweep.parameter'"):
         load_scenarios(path)

@@ -1,0 +1,140 @@
+"""The one schema of output columns: every column of the agent table, its unit and meaning.
+
+The agent table (``agents.csv``), the summaries (``summary.json``), the printed headline and
+the comparison table all read this list, so a column is named, ordered and described once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the agent table.
+
+    ``unit`` is the stored unit; ``show_unit`` and ``scale`` say how a reader sees it
+    (stored value / scale, in show_unit). ``summarised`` columns get mean, median, p10, p90 and
+    max in ``summary.json``; ``headline`` orders the figures printed after a run (0: not shown).
+    """
+
+    name: str
+    unit: str
+    meaning: str
+    summarised: bool = False
+    label: str = ""
+    show_unit: str = ""
+    scale: float = 1.0
+    headline: int = 0
+
+
+AGENT_COLUMNS: tuple[Column, ...] = (
+    Column("replication", "", "replication index (0-based)"),
+    Column("seed", "", "the run's seed (entropy of the replication's SeedSequence)"),
+    Column("agent_id", "", "protester index within the replication"),
+    Column("origin_exit", "", "subway exit id the protester starts from"),
+    Column("station", "", "station of that exit"),
+    Column("site", "", "assembly site id"),
+    Column("status", "", "done, at_site, walking, not_departed or no_route at the end"),
+    Column("reason", "", "why a protester did not walk (no_route), else empty"),
+    Column("depart_s", "s", "time the protester leaves the exit"),
+    Column("arrive_s", "s", "time of arrival at the site"),
+    Column("leave_s", "s", "time of leaving the site"),
+    Column("end_s", "s", "time of reaching the exit again"),
+    Column("speed_mps", "m/s", "free walking speed"),
+    Column("route_m", "m", "length of the route to the site"),
+    Column("walk_m", "m", "metres walked (all legs)", summarised=True),
+    Column("walk_s", "s", "seconds walking (all legs)", summarised=True),
+    Column("dwell_s", "s", "seconds at the site"),
+    Column(
+        "seen_walk_s",
+        "s",
+        "seconds in view of at least one camera while walking",
+        summarised=True,
+        label="minutes in view while walking",
+        show_unit="min",
+        scale=60.0,
+        headline=1,
+    ),
+    Column(
+        "seen_dwell_s",
+        "s",
+        "seconds in view of at least one camera at the site",
+        summarised=True,
+        label="minutes in view at the site",
+        show_unit="min",
+        scale=60.0,
+        headline=3,
+    ),
+    Column(
+        "seen_total_s",
+        "s",
+        "seconds in view, walking and at the site",
+        summarised=True,
+        label="minutes in view of a camera (walk + site)",
+        show_unit="min",
+        scale=60.0,
+        headline=4,
+    ),
+    Column("seen_public_walk_s", "s", "seconds in view of public cameras while walking", True),
+    Column("share_surveilled", "share", "share of the walk's length in view of any camera", True),
+    Column(
+        "share_surveilled_public",
+        "share",
+        "share of the walk's length within reach of public cameras",
+        summarised=True,
+        label="% of the walk within reach of public cameras",
+        show_unit="%",
+        scale=0.01,
+        headline=2,
+    ),
+    Column(
+        "camera_s",
+        "s",
+        "camera-seconds: seconds in view times the cameras in view (walk + site)",
+        summarised=True,
+        label="camera-minutes of footage per protester",
+        show_unit="camera-min",
+        scale=60.0,
+        headline=5,
+    ),
+    Column(
+        "recognition_s",
+        "s",
+        "seconds at face-recognition quality (walk + site)",
+        summarised=True,
+        label="minutes at face-recognition quality",
+        show_unit="min",
+        scale=60.0,
+        headline=6,
+    ),
+    Column("identification_s", "s", "seconds at identification quality", summarised=True),
+    Column(
+        "distinct_cameras",
+        "count",
+        "distinct camera sites that saw the protester",
+        summarised=True,
+        label="distinct camera sites seen",
+        show_unit="sites",
+        headline=7,
+    ),
+    Column("distinct_public_cameras", "count", "distinct public camera sites", summarised=True),
+    Column("first_exposure_s", "s", "time of first being in view (NaN: never)"),
+)
+
+BY_NAME = {c.name: c for c in AGENT_COLUMNS}
+
+
+def agent_column_names() -> list[str]:
+    """The agent table's columns, in order."""
+    return [c.name for c in AGENT_COLUMNS]
+
+
+def summarised_names() -> list[str]:
+    """The columns ``summary.json`` summarises."""
+    return [c.name for c in AGENT_COLUMNS if c.summarised]
+
+
+def headline() -> list[Column]:
+    """The columns printed after a run, in order."""
+    return sorted((c for c in AGENT_COLUMNS if c.headline), key=lambda c: c.headline)
