@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 
@@ -70,6 +72,11 @@ def bootstrap_interval(
     return float(lo), float(hi)
 
 
+def figure_rng(seed: int, purpose: int, figure: str) -> np.random.Generator:
+    """The bootstrap generator of one figure: from the seed, a purpose tag and the name."""
+    return np.random.default_rng([seed, purpose, zlib.crc32(figure.encode())])
+
+
 def summarise(agents: pd.DataFrame, seed: int) -> dict[str, dict[str, object]]:
     """Every figure with a bootstrap 95% interval across replications.
 
@@ -77,14 +84,14 @@ def summarise(agents: pd.DataFrame, seed: int) -> dict[str, dict[str, object]]:
     and ``ci95`` the percentile bootstrap interval of that mean (replications are the
     independent units), so the value always lies in its interval; ``pooled`` is the figure
     over all protesters of all replications together. The bootstrap generator is seeded from
-    the scenario seed.
+    the scenario seed and the figure's name, so that an interval does not depend on which
+    other figures are summarised or in what order.
     """
     pooled = crowd_figures(agents)
     per_rep = replication_figures(agents)
-    rng = np.random.default_rng([seed, 0xB007])
     out = {}
     for name, value in pooled.items():
-        interval = bootstrap_interval(per_rep[name].to_numpy(), rng)
+        interval = bootstrap_interval(per_rep[name].to_numpy(), figure_rng(seed, 0xB007, name))
         out[name] = {
             "value": float(per_rep[name].mean()),
             "pooled": value,
@@ -104,11 +111,10 @@ def paired_difference(
     """
     a, b = replication_figures(base), replication_figures(other)
     common = a.index.intersection(b.index)
-    rng = np.random.default_rng([seed, 0xD1FF])
     out = {}
     for name in a.columns:
         diff = (b.loc[common, name] - a.loc[common, name]).to_numpy(float)
-        interval = bootstrap_interval(diff, rng)
+        interval = bootstrap_interval(diff, figure_rng(seed, 0xD1FF, name))
         out[name] = {
             "difference": float(np.mean(diff)) if len(diff) else float("nan"),
             "ci95": list(interval) if interval else None,

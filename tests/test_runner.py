@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import prepared
 
+from sim.columns import summarised_names
 from sim.outputs import write_table
 from sim.runner import run_replication, run_scenario
 from sim.scenario import DEFAULT_SCENARIO, load_scenario, override, parse_scenario
@@ -139,3 +140,22 @@ def test_train_waves_distance_weights_and_dispersal_to_the_nearest_exit(city, so
     near = setup.origin_walk_m < np.median(setup.origin_walk_m)
     assert setup.origin_weight[near].sum() > setup.origin_weight[~near].sum()
     assert len({tuple(r) for r in setup.back_routes}) == 1  # everyone leaves by one exit
+
+
+def test_a_figures_interval_does_not_depend_on_the_order_of_the_figures(monkeypatch):
+    from sim import stats
+
+    rng = np.random.default_rng(3)
+    agents = pd.DataFrame(
+        {"replication": np.repeat(np.arange(6), 50), "share_surveilled": rng.random(300)}
+    )
+    for column in summarised_names():
+        agents[column] = rng.random(300) * 100
+    before = stats.summarise(agents, 7)
+    monkeypatch.setattr(stats, "METRICS", list(reversed(stats.METRICS)))
+    after = stats.summarise(agents, 7)
+    assert list(before) != list(after)  # the figures come in another order...
+    for figure, fig in before.items():  # ...with the same intervals
+        assert after[figure]["ci95"] == fig["ci95"]
+        if fig["ci95"]:
+            assert fig["ci95"][0] <= fig["value"] <= fig["ci95"][1]
