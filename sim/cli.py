@@ -11,7 +11,7 @@ from sim.errors import ProtestSimError
 
 log = logging.getLogger("sim")
 
-COMMANDS = ("run", "data", "route", "compare", "rank-cameras")
+COMMANDS = ("run", "data", "route", "compare", "rank-cameras", "equity")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     rank = sub.add_parser("rank-cameras", help="rank camera sites by their contribution")
     rank.add_argument("scenario", type=Path)
     rank.add_argument("--top", type=int, default=20)
+
+    sub.add_parser(
+        "equity",
+        help="Amnesty's tract analysis: surveillance against race per borough, protest sites",
+    )
     return parser
 
 
@@ -132,6 +137,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return commands.compare_command(args)
     if args.command == "rank-cameras":
         return commands.rank_command(args)
+    if args.command == "equity":
+        from sim.equity_report import equity_command
+
+        return equity_command(args)
     return commands.run_command(args)
 
 

@@ -32,6 +32,7 @@ PACKAGES = (
     "matplotlib",
     "pyarrow",
     "geopandas",
+    "statsmodels",
 )
 
 
