@@ -105,6 +105,13 @@ def route_command(args: argparse.Namespace) -> int:
         raise InputError(f"--speed {args.speed}: allowed 0.1..3.0 m/s")
     preset = "scenario" if args.scenario is not None else "amnesty"
     pts = read_path_file(args.path) if args.path is not None else None
+    if pts is not None:
+        from sim import route_path
+
+        needs_network = route_path.network_reason(args)
+        if needs_network is None:  # scored straight from the city's camera sites
+            return route_path.score_path_command(args, pts)
+        route_path.check_path_in_city(args.path, pts, resolve_data_dir(args.data_dir))
     source = _source(args)
     inputs, coverage = _route_coverage(args.scenario, source)
     net = inputs.network
@@ -115,7 +122,7 @@ def route_command(args: argparse.Namespace) -> int:
             k = int(np.argmax(dist))
             raise InputError(
                 f"{args.path}: point {k + 1} ({pts[k, 0]}, {pts[k, 1]}) is "
-                f"{dist[k]:.0f} m from the walk network (outside its area)"
+                f"{dist[k]:.0f} m from the walk network: {needs_network}"
             )
         line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
         active = coverage_of_lines(coverage, line)

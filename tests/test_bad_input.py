@@ -120,14 +120,11 @@ def test_non_numeric_latitude_in_the_sites_csv(capsys, tmp_path, data_dir):
     ("text", "fragments"),
     [
         ("# one point only\n40.7309,-73.9976\n", ("at least two points", "found 1")),
-        # Washington Square, then Staten Island
-        (
-            "40.7309,-73.9976\n40.58,-74.15\n",
-            ("point 2", "(40.58, -74.15)", "from the walk network"),
-        ),
+        # Washington Square, then straight across the harbour and Bayonne to Staten Island
+        ("40.7309,-73.9976\n40.58,-74.15\n", ("between points 1 and 2", "leaves New York")),
         ("40.7309,-73.9976\nfountain\n", ("line 2", "'fountain'")),
     ],
-    ids=["one-point", "outside-the-network", "not-lat-lon"],
+    ids=["one-point", "across-the-harbour", "not-lat-lon"],
 )
 def test_bad_route_path_files(capsys, tmp_path, data_dir, text, fragments):
     path = tmp_path / "walk.txt"
