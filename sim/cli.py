@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         "scenario: the scenario's camera layers",
     )
     route.add_argument("--speed", type=float, default=1.34, help="walking speed, m/s")
+    route.add_argument(
+        "--network",
+        default=None,
+        help="walk network for --from/--to: an OSM XML file (in the data directory or a "
+        "path), 'bbox:W,S,E,N' or an osmnx place, downloaded when online (default: the "
+        "scenario's, else the bundle's Manhattan network)",
+    )
 
     compare = sub.add_parser("compare", help="compare scenarios with matched seeds")
     compare.add_argument("scenarios", nargs="+", type=Path)

@@ -14,6 +14,7 @@ from sim.columns import headline
 from sim.datasets import data_status, resolve_data_dir
 from sim.errors import InputError
 from sim.inputs import DataSource, Inputs, load_inputs, scenario_inputs
+from sim.networks import NetworkSpec, spec_from_argument, spec_from_scenario
 from sim.outputs import DEFAULT_OUTPUTS
 from sim.scenario import (
     DEFAULT_SCENARIO,
@@ -27,8 +28,12 @@ from sim.scenario import (
 AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
 
 
-def _source(args: argparse.Namespace) -> DataSource:
-    return DataSource(resolve_data_dir(args.data_dir))
+def _source(args: argparse.Namespace, network: NetworkSpec | None = None) -> DataSource:
+    return DataSource(resolve_data_dir(args.data_dir), network=network)
+
+
+def _network(scenario: Scenario) -> NetworkSpec:
+    return spec_from_scenario(scenario.network)
 
 
 # ------------------------------------------------------------------------------------ run
@@ -38,9 +43,12 @@ def run_command(args: argparse.Namespace) -> int:
     from sim.report import summary_lines
 
     scenarios = load_scenarios(args.scenario or DEFAULT_SCENARIO)
-    source = _source(args)
+    sources: dict[NetworkSpec, DataSource] = {}
     for scenario in scenarios:
-        result, folder = run_and_write(scenario, source, args)
+        spec = _network(scenario)
+        if spec not in sources:
+            sources[spec] = _source(args, spec)
+        result, folder = run_and_write(scenario, sources[spec], args)
         if not args.quiet:
             print("\n".join(summary_lines(result, folder)))
     return 0
@@ -112,7 +120,7 @@ def route_command(args: argparse.Namespace) -> int:
         if needs_network is None:  # scored straight from the city's camera sites
             return route_path.score_path_command(args, pts)
         route_path.check_path_in_city(args.path, pts, resolve_data_dir(args.data_dir))
-    source = _source(args)
+    source = _source(args, _route_network(args))
     inputs, coverage = _route_coverage(args.scenario, source)
     net = inputs.network
     if pts is not None:
@@ -193,6 +201,38 @@ def _route_coverage(scenario_path: Path | None, source: DataSource):
     return setup.inputs, setup.coverage
 
 
+def _route_network(args: argparse.Namespace) -> NetworkSpec:
+    """``--network``, else the ``--scenario``'s network, else the bundle's Manhattan one."""
+    if getattr(args, "network", None):
+        return spec_from_argument(args.network)
+    if args.scenario is not None:
+        spec = _network(load_scenario(args.scenario))
+        if not spec.is_default:
+            return spec
+    _check_sites_in_manhattan(args)
+    return NetworkSpec()
+
+
+def _check_sites_in_manhattan(args: argparse.Namespace) -> None:
+    """A protest site outside Manhattan needs a network the bundle lacks: say which, and how."""
+    from sim import datasets
+    from sim.errors import DataError
+    from sim.sites import read_site_records
+
+    data_dir = resolve_data_dir(args.data_dir)
+    found = datasets.find_source("protest_sites", data_dir)
+    records = read_site_records(found) if found is not None else {}
+    for flag, text in (("--from", args.origin), ("--to", args.destination)):
+        rec = records.get(text or "")
+        if rec is not None and rec.borough != "Manhattan":
+            raise DataError(
+                f"{flag} {text!r} is in {rec.borough}, outside the bundle's Manhattan walk "
+                f"network: give --network a {rec.borough} walk network, an OpenStreetMap XML "
+                f"file in the data directory, or a place such as '{rec.borough}, New York, "
+                "USA' downloaded when online"
+            )
+
+
 def _print_route(result: dict, folder: Path | None) -> None:
     print(f"route: {result['route']}")
     print(
@@ -233,7 +273,14 @@ def compare_command(args: argparse.Namespace) -> int:
 
     scenarios = [v for path in args.scenarios for v in load_scenarios(path)]
     first = scenarios[0]
-    source = _source(args)
+    networks = {_network(s) for s in scenarios}
+    if len(networks) > 1:
+        raise InputError(
+            "compare: the scenarios walk different networks ("
+            + "; ".join(sorted(n.describe() for n in networks))
+            + "); compare scenarios of one network"
+        )
+    source = _source(args, networks.pop())
     runs, files, notes = [], {}, []
     for scenario in scenarios:
         matched = matched_seed(scenario, first)
@@ -348,7 +395,7 @@ def rank_command(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise InputError(f"--top {args.top}: allowed a whole number >= 1")
     scenario = load_scenario(args.scenario)
-    source = _source(args)
+    source = _source(args, _network(scenario))
     crowding = scenario.walking.crowding
     free = override(scenario, {"walking.crowding": False}, note="rank-cameras: crowding off")
     setup = prepare(free, scenario_inputs(free, source), source.store)

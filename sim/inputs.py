@@ -33,6 +33,7 @@ from sim.network import (
     network_arrays,
     network_from_arrays,
 )
+from sim.networks import NetworkSpec, load_named_network
 from sim.records import SkipReport
 from sim.scenario import CameraLayer, Scenario
 from sim.sites import Site, SiteRecord, make_site, read_site_records
@@ -104,8 +105,14 @@ class Inputs:
 class DataSource:
     """The files of one data directory, each located, checksummed and read at most once."""
 
-    def __init__(self, data_dir: Path, cache_folder: Path | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        cache_folder: Path | None = None,
+        network: NetworkSpec | None = None,
+    ):
         self.data_dir = Path(data_dir)
+        self.network_spec = network or NetworkSpec()
         self.cache_folder = cache_folder if cache_folder is not None else cache.cache_dir()
         self._files: dict[str, ResolvedFile] = {}
         self._network: tuple[WalkNetwork, tuple[str, ...]] | None = None
@@ -129,7 +136,13 @@ class DataSource:
 
         Without the OSM file, an online machine downloads the network from Overpass (osmnx
         ``graph_from_place``); offline, the error names the file and the two ways to provide it.
+        A source made with another ``network`` (:mod:`sim.networks`) loads that one instead.
         """
+        if self._network is None and not self.network_spec.is_default:
+            network, built_from = load_named_network(self.network_spec, self.data_dir, self.store)
+            if built_from is not None:
+                self._files["osm_walk"] = built_from
+            self._network = (network, ("osm_walk",) if built_from is not None else ())
         if self._network is None:
             source = datasets.load_manifest()["osm_walk"]
             if datasets.find_source("osm_walk", self.data_dir) is None and datasets.is_online():

@@ -35,7 +35,8 @@ def resolve_place(
         if dist[0] > MAX_PATH_OFF_NETWORK_M:
             raise InputError(
                 f"{flag} {text!r}: {dist[0]:.0f} m from the walk network (outside "
-                f"its area; at most {MAX_PATH_OFF_NETWORK_M:.0f} m allowed)"
+                f"its area; at most {MAX_PATH_OFF_NETWORK_M:.0f} m allowed; --network names "
+                "another: an OSM XML file, or a place downloaded when online)"
             )
         return int(node[0]), text, (float(x[0]), float(y[0]))
     if text in inputs.site_records:

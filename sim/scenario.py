@@ -212,6 +212,23 @@ class Cameras:
     )
 
 
+def _bbox(value: Any) -> str | None:
+    from sim.networks import bbox_problem
+
+    if value == []:
+        return None
+    return bbox_problem(value) if isinstance(value, list) else "four numbers in a list"
+
+
+@dataclass(frozen=True)
+class Network:
+    """``[network]``: the walk network; all empty means the bundle's Manhattan network."""
+
+    osm: str = key("", _typed(str, "an OpenStreetMap XML file, relative to the data directory"))
+    place: str = key("", _typed(str, "an osmnx place name, e.g. 'Brooklyn, New York, USA'"))
+    bbox: tuple[float, ...] = key([], _bbox)
+
+
 @dataclass(frozen=True)
 class Uncertainty:
     """``[uncertainty]``: draws of the data's own uncertainty."""
@@ -248,6 +265,7 @@ SECTIONS: dict[str, type] = {
     "march": March,
     "routing": Routing,
     "cameras": Cameras,
+    "network": Network,
     "uncertainty": Uncertainty,
     "sweep": Sweep,
     "outputs": Outputs,
@@ -285,6 +303,7 @@ class Scenario:
     march: March
     routing: Routing
     cameras: Cameras
+    network: Network
     uncertainty: Uncertainty
     sweep: Sweep
     outputs: Outputs

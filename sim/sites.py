@@ -73,7 +73,10 @@ def make_site(
     if snap[0] > MAX_SITE_SNAP_M:
         raise DataError(
             f"site {site_id!r} at ({lat}, {lon}) is {snap[0]:.0f} m from the walk network "
-            f"(at most {MAX_SITE_SNAP_M:.0f} m allowed): is it outside the network's area?"
+            f"(at most {MAX_SITE_SNAP_M:.0f} m allowed): it lies outside the network's area; "
+            "name a walk network that covers it in the scenario's [network] (osm = an "
+            "OpenStreetMap XML file in the data directory, or place = a place downloaded "
+            "when online)"
         )
     return Site(
         site_id, name, lat, lon, float(x[0]), float(y[0]), radius_m, int(node[0]), float(snap[0])
