@@ -21,6 +21,9 @@ Core (arrays and graphs in, results out):
     tables         tidy tables: one row per protester, the crowd over time
     stats          summaries, bootstrap intervals, paired differences
     ranking        each camera's marginal contribution, greedy removal
+    line_exposure  coverage of lines drawn anywhere, straight from camera sites
+    city_area      the five boroughs and their land; checks on drawn paths
+    equity         effective cameras per tract, the borough logit, site neighbourhoods
 Edges (files, data, scenario, output):
     cache          the cache folder; entries that load as data only (npz), checksummed
     datasets       data manifest, data directory, downloads, checksums
@@ -31,10 +34,14 @@ Edges (files, data, scenario, output):
     inputs         a run's inputs loaded once and frozen, with every file's checksum
     scenario       typed scenario sections, base = inheritance, override(), validation
     route_input    places by name, id or coordinates, and path files, for the route command
+    networks       which walk network: the bundle's, another OSM XML file, a place or bbox
+    census         census tracts, the state shoreline, borough boundaries
     outputs        run folders, manifests, atomic writes
     report         writers: a run's folder, a route, a comparison, a ranking
     plot           figures (matplotlib, Agg)
     commands       the commands: parse, load, run, write
+    route_path     route --path: a drawn walk scored without a walk network
+    equity_report  the equity command; equity_figures its map and scatter plots
     cli            the command line (run_sim.py): parsing, logging, errors to exit code 2
 """
 
