@@ -35,7 +35,7 @@ Edges (files, data, scenario, output):
     scenario       typed scenario sections, base = inheritance, override(), validation
     route_input    places by name, id or coordinates, and path files, for the route command
     networks       which walk network: the bundle's, another OSM XML file, a place or bbox
-    census         census tracts, the state shoreline, borough boundaries
+    census         census tracts, the state shoreline, borough boundaries, the city's area
     outputs        run folders, manifests, atomic writes
     report         writers: a run's folder, a route, a comparison, a ranking
     plot           figures (matplotlib, Agg)

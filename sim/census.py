@@ -10,7 +10,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sim.equity import TractCounts
+from sim import datasets
+from sim.city_area import SHORE_TOLERANCE_M, CityArea
+from sim.datasets import ResolvedFile
+from sim.equity import TractCounts, clip_to_land
 from sim.errors import DataError
 from sim.geo import PROJECTED_CRS
 
@@ -92,3 +95,15 @@ def read_boroughs(path: Path) -> tuple[np.ndarray, np.ndarray]:
         frame[BOROUGH_NAME_COLUMN].astype(str).to_numpy(dtype=object),
         np.asarray(frame.geometry.values, dtype=object),
     )
+
+
+def load_city_area(data_dir: Path) -> tuple[CityArea, list[ResolvedFile]]:
+    """Borough boundaries and the state shoreline from ``data_dir``, land cut to the city."""
+    files = [datasets.locate(k, data_dir) for k in ("boroughs", "shoreline")]
+    names, boundary = read_boroughs(files[0].path)
+    land = clip_to_land(boundary, read_land(files[1].path))
+    land = shapely.buffer(shapely.union_all(land), SHORE_TOLERANCE_M)
+    shapely.prepare(land)
+    city = shapely.buffer(shapely.union_all(boundary), 1.0)  # 1 m: seams between boroughs
+    shapely.prepare(city)
+    return CityArea(names, boundary, land, city), files

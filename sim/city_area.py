@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import shapely
-
-from sim import datasets
-from sim.datasets import ResolvedFile
 
 # A drawn path may run over water (bridges, piers, ferry landings) for less than this share of
 # its length; a path mostly over water is a mistake (a line drawn in the river).
@@ -71,18 +67,3 @@ def path_problem(xy: np.ndarray, area: CityArea) -> str | None:
             f"{MAX_WATER_SHARE * 100:.0f}% allowed: bridges yes, a line drawn in the river no)"
         )
     return None
-
-
-def load_city_area(data_dir: Path) -> tuple[CityArea, list[ResolvedFile]]:
-    """Borough boundaries and the state shoreline from ``data_dir``, land cut to the city."""
-    from sim.census import read_boroughs, read_land
-    from sim.equity import clip_to_land
-
-    files = [datasets.locate(k, data_dir) for k in ("boroughs", "shoreline")]
-    names, boundary = read_boroughs(files[0].path)
-    land = clip_to_land(boundary, read_land(files[1].path))
-    land = shapely.buffer(shapely.union_all(land), SHORE_TOLERANCE_M)
-    shapely.prepare(land)
-    city = shapely.buffer(shapely.union_all(boundary), 1.0)  # 1 m: seams between boroughs
-    shapely.prepare(city)
-    return CityArea(names, boundary, land, city), files

@@ -118,7 +118,10 @@ def route_command(args: argparse.Namespace) -> int:
 
         needs_network = route_path.network_reason(args)
         if needs_network is None:  # scored straight from the city's camera sites
-            return route_path.score_path_command(args, pts)
+            result, folder = route_path.score_drawn_path(args, pts)
+            if not args.quiet:
+                _print_route(result, folder)
+            return 0
         route_path.check_path_in_city(args.path, pts, resolve_data_dir(args.data_dir))
     source = _source(args, _route_network(args))
     inputs, coverage = _route_coverage(args.scenario, source)

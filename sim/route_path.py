@@ -10,7 +10,8 @@ import shapely
 
 from sim.camera_model import AMNESTY_PRESET
 from sim.cameras import CameraSites
-from sim.city_area import load_city_area, path_problem
+from sim.census import load_city_area
+from sim.city_area import path_problem
 from sim.coverage import SEEN
 from sim.datasets import resolve_data_dir
 from sim.errors import InputError
@@ -71,9 +72,9 @@ def city_cameras(
     return CameraSites.concat(parts), [source.file(k).provenance() for k in dict.fromkeys(keys)]
 
 
-def score_path_command(args: argparse.Namespace, points: np.ndarray) -> int:
-    """Score a drawn path (lat, lon points) against the whole city's cameras (``radius``)."""
-    from sim.commands import _print_route
+def score_drawn_path(args: argparse.Namespace, points: np.ndarray) -> tuple[dict, Path]:
+    """Score a drawn path (lat, lon points) against the whole city's cameras (``radius``);
+    write its folder. Returns the result and the folder."""
     from sim.report import write_route
 
     data_dir = resolve_data_dir(args.data_dir)
@@ -114,6 +115,4 @@ def score_path_command(args: argparse.Namespace, points: np.ndarray) -> int:
         coverage.public,
         args.outputs,
     )
-    if not args.quiet:
-        _print_route(result, folder)
-    return 0
+    return result, folder

@@ -26,6 +26,9 @@ CORE = (
     "runner",
     "tables",
     "columns",
+    "line_exposure",
+    "city_area",
+    "equity",
 )
 EDGE_MODULES = ("matplotlib", "osmnx", "geopandas", "tqdm", "sim.cli", "sim.commands", "sim.plot")
 

@@ -120,7 +120,7 @@ def test_city_cameras_are_read_once_and_cover_every_borough(data_dir, monkeypatc
     assert [f["source"] for f in files] == ["banthescan_public"]
     assert len(first) == len(second) == 2530  # the whole city, one bad record left out
     # every borough has public sites: nothing is cut to Manhattan's network
-    from sim.city_area import load_city_area
+    from sim.census import load_city_area
 
     area, _ = load_city_area(data_dir)
     boroughs = set(area.borough_of(first.x, first.y))
