@@ -21,6 +21,7 @@ Core (arrays and graphs in, results out):
     tables         tidy tables: one row per protester, the crowd over time
     stats          summaries, bootstrap intervals, paired differences
     ranking        each camera's marginal contribution, greedy removal
+    usage          traversals and seconds in view per street, protesters per route
 Edges (files, data, scenario, output):
     cache          the cache folder; entries that load as data only (npz), checksummed
     datasets       data manifest, data directory, downloads, checksums
@@ -33,8 +34,16 @@ Edges (files, data, scenario, output):
     route_input    places by name, id or coordinates, and path files, for the route command
     outputs        run folders, manifests, atomic writes
     report         writers: a run's folder, a route, a comparison, a ranking
+    layers         GIS layers: streets, routes, site area, edited cameras; GeoPackage
+    evidence       a finished run or comparison folder read back, figures tagged by source
+    basemap        borough outlines and water under a report's maps
+    report_text    the report's words, every number read from the folder's files
+    report_figures static report figures: maps with scale bar and north arrow, distributions
+    report_html    report.html: self-contained page with an offline Leaflet map
+    report_pdf     report.pdf: the report for print (WeasyPrint)
+    report_build   writing report.html, report.pdf and layers.gpkg, all or none
     plot           figures (matplotlib, Agg)
-    commands       the commands: parse, load, run, write
+    commands       the commands: parse, load, run, write (run, data, route, compare, report, ...)
     cli            the command line (run_sim.py): parsing, logging, errors to exit code 2
 """
 

@@ -127,7 +127,7 @@ def map_data(ev: Evidence, basemap: Basemap, site: gpd.GeoDataFrame) -> dict[str
     for (cls, source), g in cams[inside].groupby(["class", "source"], sort=True):
         groups.append(
             {
-                "label": f"{CLASS_WORDS.get(cls, cls)}, {source}",
+                "label": f"{cls.replace('_', ' ')} ({source})",
                 "colour": CLASS_COLOURS.get(cls, "#333333"),
                 "cameras": [
                     {
@@ -176,11 +176,11 @@ def map_data(ev: Evidence, basemap: Basemap, site: gpd.GeoDataFrame) -> dict[str
             )
     routes = run.routes[run.routes["leg"] != "back to an exit"].head(ROUTES_ON_MAP)
     network = [_line(g) for g in near.geometry]
-    credit = sorted({f.get("credit", "") for f in run.data_sources().values()} - {""})
     return {
         "bounds": [[b[1], b[0]], [b[3], b[2]]],
         "ramp": RAMP,
-        "attribution": escape("; ".join(credit)),
+        "attribution": "streets (c) OpenStreetMap contributors; cameras: Amnesty International; "
+        "every source and licence: <a href='#credits'>Data, credits and licences</a>",
         "water": _geojson(basemap.water),
         "boroughs": _geojson(basemap.boroughs),
         "network": network,
@@ -220,7 +220,7 @@ def map_section(ev: Evidence, data: dict[str, Any]) -> str:
         "<section id='map-section'><h2>Map</h2>"
         "<div id='map' role='region' aria-label='map of streets, cameras and the site'></div>"
         f"<script type='application/json' id='map-data'>{blob}</script>"
-        "<p class='caption'>Switch the street colouring at the top right: protester traffic, "
+        "<p class='caption'>Switch the street colouring at the lower left: protester traffic, "
         "the crowd's minutes in view on each street, or the share of each walked street in "
         "view of a camera. Hover a street or camera for its values; click a camera for its "
         f"record. {len(data['streets']):,} walked streets and {n_cams:,} camera sites lie in "

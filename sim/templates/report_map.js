@@ -139,7 +139,7 @@
     overlays[g.label + " (" + g.cameras.length + ")"] = group;
   });
 
-  L.control.layers(bases, overlays, { collapsed: false, position: "topright" }).addTo(map);
+  L.control.layers(bases, overlays, { collapsed: false, position: "bottomleft" }).addTo(map);
   L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
   window.reportMap = map;
 })();
