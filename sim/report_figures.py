@@ -80,7 +80,7 @@ def _north_arrow(ax) -> None:
 
 def _locator(fig, ax, basemap: Basemap) -> None:
     """An inset at the lower left: the five boroughs and the map's extent in red."""
-    inset = ax.inset_axes([0.0, 0.0, 0.26, 0.3])
+    inset = ax.inset_axes([0.0, 0.0, 0.2, 0.24])
     city = basemap.city.to_crs(PROJECTED_CRS)
     for geom in city.geometry:
         for ring in _polys(geom):

@@ -197,10 +197,10 @@ def routes_table(run: RunEvidence) -> str:
     routes = to_site.head(ROUTES_SHOWN)
     file = run.summary.prefix + "routes.parquet"
     rows = []
-    for r in routes.itertuples():
+    for i, r in enumerate(routes.itertuples(), 1):
         stations = escape(r.stations.replace(";", ", ")) if r.stations else "(all protesters)"
         rows.append(
-            f"<tr><td class='num'>{r.rank}</td><td>{escape(r.leg)}</td><td>{stations}</td>"
+            f"<tr><td class='num'>{i}</td><td>{escape(r.leg)}</td><td>{stations}</td>"
             f"<td class='num'>{tagged(file, f'rank={r.rank}/protesters_per_replication', r.protesters_per_replication, 1)}</td>"  # noqa: E501
             f"<td class='num'>{tagged(file, f'rank={r.rank}/length_m', r.length_m, 0)}</td>"
             f"<td class='num'>{tagged(file, f'rank={r.rank}/share_in_view', r.share_in_view * 100, 1)}</td></tr>"  # noqa: E501
@@ -212,7 +212,7 @@ def routes_table(run: RunEvidence) -> str:
         "<tbody>" + "".join(rows) + "</tbody></table>"
         f"<p class='caption'>The {min(ROUTES_SHOWN, len(to_site))} most used routes to the site; "
         f"the run's {tagged(file, 'rows', total, 0)} distinct routes, there and back, are in "
-        "<code>routes.parquet</code> (rank: among all of them). '% in view' is the share of "
+        "<code>routes.parquet</code>. '% in view' is the share of "
         "the route's length in view of any camera.</p>"
     )
 
@@ -264,8 +264,9 @@ def comparison_table(ev: Evidence) -> str:
                 diff = "<span class='muted'>baseline</span>"
             else:
                 d = f"scenarios/{i}/difference_from_base/{h.key}"
+                unit = "pp" if h.unit == "%" else h.unit  # a difference of shares
                 diff = (
-                    comp.num(f"{d}/difference", h.scale, h.decimals, h.unit, signed=True)
+                    comp.num(f"{d}/difference", h.scale, h.decimals, unit, signed=True)
                     + " "
                     + comp.interval(f"{d}/ci95", h.scale, h.decimals)
                 )
@@ -279,7 +280,8 @@ def comparison_table(ev: Evidence) -> str:
         f"<p class='caption'>Matched seeds (seed {comp.num('seed', 1, 0).replace(',', '')}, "
         f"{comp.num('replications', 1, 0)} replications each). A difference is the mean over "
         "replications of (scenario minus first scenario) in the same replication; brackets are "
-        "bootstrap 95% intervals of that mean. Full table: <code>comparison.csv</code>.</p>"
+        "bootstrap 95% intervals of that mean; pp: percentage points. Full table: "
+        "<code>comparison.csv</code>.</p>"
     )
 
 
