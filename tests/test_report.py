@@ -45,7 +45,9 @@ def outputs(data_dir, tmp_path_factory):
     --report`, reusing the run)."""
     root = tmp_path_factory.mktemp("report")
     base = _small_scenario(DEFAULT_SCENARIO, root / "washington_square.toml")
-    cut = _small_scenario(SCENARIOS / "wsp_no_public_500m.toml", root / "wsp_no_public_500m.toml")
+    # the counterfactual names its base by file name: beside the small base, it inherits it
+    cut = root / "wsp_no_public_500m.toml"
+    shutil.copy(SCENARIOS / "wsp_no_public_500m.toml", cut)
     common = ["--data-dir", str(data_dir), "--outputs", str(root / "out"), "-q"]
     assert main([*common, "run", str(base), "--no-progress"]) == 0
     assert main([*common, "compare", str(base), str(cut), "--report"]) == 0
