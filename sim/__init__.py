@@ -24,6 +24,7 @@ Core (arrays and graphs in, results out):
     line_exposure  coverage of lines drawn anywhere, straight from camera sites
     city_area      the five boroughs and their land; checks on drawn paths
     equity         effective cameras per tract, the borough logit, site neighbourhoods
+    usage          traversals and seconds in view per street, protesters per route
 Edges (files, data, scenario, output):
     cache          the cache folder; entries that load as data only (npz), checksummed
     datasets       data manifest, data directory, downloads, checksums
@@ -38,8 +39,16 @@ Edges (files, data, scenario, output):
     census         census tracts, the state shoreline, borough boundaries, the city's area
     outputs        run folders, manifests, atomic writes
     report         writers: a run's folder, a route, a comparison, a ranking
+    layers         GIS layers: streets, routes, site area, edited cameras; GeoPackage
+    evidence       a finished run or comparison folder read back, figures tagged by source
+    basemap        borough outlines and water under a report's maps
+    report_text    the report's words, every number read from the folder's files
+    report_figures static report figures: maps with scale bar and north arrow, distributions
+    report_html    report.html: self-contained page with an offline Leaflet map
+    report_pdf     report.pdf: the report for print (WeasyPrint)
+    report_build   writing report.html, report.pdf and layers.gpkg, all or none
     plot           figures (matplotlib, Agg)
-    commands       the commands: parse, load, run, write
+    commands       the commands: parse, load, run, write (run, data, route, compare, report, ...)
     route_path     route --path: a drawn walk scored without a walk network
     equity_report  the equity command; equity_figures its map and scatter plots
     cli            the command line (run_sim.py): parsing, logging, errors to exit code 2

@@ -11,7 +11,7 @@ from sim.errors import ProtestSimError
 
 log = logging.getLogger("sim")
 
-COMMANDS = ("run", "data", "route", "compare", "rank-cameras", "equity")
+COMMANDS = ("run", "data", "route", "compare", "rank-cameras", "equity", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes for replications (results do not depend on it)",
     )
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="do not write report.html, report.pdf and layers.gpkg into the run folder",
+    )
 
     data = sub.add_parser("data", help="show where each data source was found")
     data.add_argument("what", nargs="?", default="status", choices=["status"])
@@ -74,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenarios", nargs="+", type=Path)
     compare.add_argument("--workers", type=int, default=1)
     compare.add_argument("--rerun", action="store_true", help="do not reuse finished runs")
+    compare.add_argument(
+        "--report", action="store_true", help="write report.html, report.pdf and layers.gpkg"
+    )
+
+    report = sub.add_parser(
+        "report", help="write report.html, report.pdf and layers.gpkg for a results folder"
+    )
+    report.add_argument("folder", type=Path, help="a finished run or comparison folder")
 
     rank = sub.add_parser("rank-cameras", help="rank camera sites by their contribution")
     rank.add_argument("scenario", type=Path)
@@ -148,6 +162,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sim.equity_report import equity_command
 
         return equity_command(args)
+    if args.command == "report":
+        return commands.report_command(args)
     return commands.run_command(args)
 
 

@@ -51,7 +51,23 @@ def run_command(args: argparse.Namespace) -> int:
         result, folder = run_and_write(scenario, sources[spec], args)
         if not args.quiet:
             print("\n".join(summary_lines(result, folder)))
+        if getattr(args, "report", True):
+            write_report_of(folder, args)
     return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Write a finished run's or comparison's report.html, report.pdf and layers.gpkg."""
+    write_report_of(args.folder, args)
+    return 0
+
+
+def write_report_of(folder: Path, args: argparse.Namespace) -> None:
+    from sim.report_build import write_report
+
+    written = write_report(folder, resolve_data_dir(args.data_dir))
+    if not args.quiet:
+        print(f"report: {written[0]} (and {', '.join(p.name for p in written[1:])})")
 
 
 def run_and_write(scenario: Scenario, source: DataSource, args: argparse.Namespace):
@@ -333,6 +349,8 @@ def compare_command(args: argparse.Namespace) -> int:
                         )
                 print(f"  {r.scenario:44s} {value:>8s}{diff}")
         print(f"results: {folder}")
+    if args.report:
+        write_report_of(folder, args)
     return 0
 
 

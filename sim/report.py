@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim import plot
 from sim.columns import headline
+from sim.layers import write_run_layers
 from sim.outputs import (
     DEFAULT_OUTPUTS,
     RunFolder,
@@ -88,6 +89,7 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
             write_table(tmp / "agents.csv", result.agents)
         write_table(tmp / "timeseries.csv", result.timeseries)
         write_table(tmp / "cameras.csv", cameras_table(result))
+        write_run_layers(result, tmp)
         summary = {
             "scenario": s.name,
             "protesters_per_replication": s.crowd.protesters,

@@ -16,6 +16,7 @@ from sim.model import Plan, simulate
 from sim.setup import Setup, streets_of
 from sim.tables import agent_table, timeseries
 from sim.undercount import undercount_coverage
+from sim.usage import RouteUse, route_use, street_seconds_in_view
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class Replication:
     undercount_share: dict[str, float] = field(default_factory=dict)
     plan: Plan | None = None  # kept with keep_plan=True (for camera ranking)
     stand_cameras: list[np.ndarray] | None = None
+    street_seen_s: np.ndarray | None = None  # protester-seconds in view per edge
+    route_use: RouteUse | None = None  # protesters per distinct route
 
 
 def run_replication(
@@ -68,6 +71,8 @@ def run_replication(
         shares,
         plan if keep_plan else None,
         stand.cameras if keep_plan else None,
+        street_seconds_in_view(outcome, streets.length_m, streets.seen_m),
+        route_use(plan),
     )
 
 

@@ -1,0 +1,250 @@
+"""The evidence in a finished run or comparison folder, read from its own files: figures with
+the file and key each comes from, tables, layers and provenance, ready for a report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from sim.errors import InputError
+
+# What a finished run folder holds (this version's runs write every one of them).
+RUN_FILES = (
+    "summary.json",
+    "manifest.json",
+    "agents.parquet",
+    "cameras.csv",
+    "streets.parquet",
+    "routes.parquet",
+    "camera_edits.csv",
+)
+COMPARISON_FILES = ("comparison.json", "comparison.csv")
+AGENT_COLUMNS = ("replication", "seen_walk_s", "seen_total_s", "camera_s")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure: a summary key, its words, and how it is shown."""
+
+    key: str
+    label: str
+    scale: float  # displayed value = stored value x scale
+    unit: str
+    decimals: int
+
+
+# The figures a hearing asks for first (summary.json keys; values there are seconds, shares,
+# counts per protester, medians across the crowd of each replication).
+HEADLINES = (
+    Headline("seen_walk_s.median", "time in view of a camera while walking", 1 / 60, "min", 1),
+    Headline("seen_total_s.median", "time in view of a camera, walk and rally", 1 / 60, "min", 1),
+    Headline(
+        "share_surveilled_public.median",
+        "share of the walk within reach of public cameras",
+        100.0,
+        "%",
+        1,
+    ),
+    Headline("share_seen_at_all", "protesters seen by at least one camera", 100.0, "%", 1),
+    Headline("camera_s.median", "camera-minutes of footage per protester", 1 / 60, "min", 1),
+    Headline("recognition_s.median", "time at face-recognition quality", 1 / 60, "min", 1),
+    Headline("distinct_cameras.median", "distinct camera sites that saw a protester", 1.0, "", 0),
+    Headline("walk_m.median", "distance walked, there and back", 1.0, "m", 0),
+)
+
+
+def lookup(doc: Any, path: str) -> Any:
+    """The value at ``path`` (keys and list indices joined by '/') inside a JSON document."""
+    for part in path.split("/"):
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def fmt(value: float, decimals: int, signed: bool = False) -> str:
+    """A number as the report prints it: thousands separators, fixed decimals."""
+    text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
+    return "0" + ("." + "0" * decimals if decimals else "") if text.strip("+-0.,") == "" else text
+
+
+@dataclass
+class Source:
+    """A JSON file of the folder whose values the report's text quotes."""
+
+    name: str  # file name inside the folder, e.g. 'summary.json'
+    doc: dict[str, Any]
+    prefix: str = ""  # for a comparison's runs: their folder, relative to the report
+
+    def num(
+        self, path: str, scale: float = 1.0, decimals: int = 1, unit: str = "", signed=False
+    ) -> str:
+        """HTML for the number at ``path``, tagged with the file and key it was read from."""
+        value = float(lookup(self.doc, path)) * scale
+        shown = fmt(value, decimals, signed)
+        return (
+            f'<span class="fig" data-file="{escape(self.prefix + self.name)}" '
+            f'data-key="{escape(path)}" data-scale="{scale!r}" data-decimals="{decimals}" '
+            f'data-signed="{int(signed)}">{shown}</span>'
+            + (unit if unit == "%" else f"&nbsp;{unit}" if unit else "")
+        )
+
+    def interval(self, path: str, scale: float, decimals: int) -> str:
+        """A '[low, high]' interval at ``path`` (a two-item list), or a note when absent."""
+        ci = lookup(self.doc, path)
+        if not ci:
+            return '<span class="muted">(one replication: no interval)</span>'
+        return (
+            f"[{self.num(path + '/0', scale, decimals)}, {self.num(path + '/1', scale, decimals)}]"
+        )
+
+
+@dataclass
+class RunEvidence:
+    """Everything a report shows of one run, read from its folder."""
+
+    folder: Path
+    summary: Source
+    manifest: Source
+    agents: pd.DataFrame
+    cameras: pd.DataFrame
+    streets: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    edits: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return str(self.summary.doc.get("scenario", self.folder.parent.name))
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        return self.manifest.doc.get("scenario_resolved", {})
+
+    @property
+    def site(self) -> dict[str, Any]:
+        return self.manifest.doc["site"]
+
+    def data_sources(self) -> dict[str, dict[str, Any]]:
+        """The manifest's data files by source key."""
+        return {f["source"]: f for f in self.manifest.doc.get("data_files", [])}
+
+
+@dataclass
+class Evidence:
+    """A run, or a comparison of runs, as read from a results folder."""
+
+    kind: str  # "run" or "comparison"
+    folder: Path
+    runs: list[RunEvidence]
+    comparison: Source | None = None
+    comparison_table: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> RunEvidence:
+        return self.runs[0]
+
+    @property
+    def title(self) -> str:
+        site = self.base.site.get("name", "")
+        if self.kind == "comparison":
+            return f"Camera exposure of protesters at {site}: {len(self.runs)} scenarios compared"
+        return f"Camera exposure of protesters at {site}: scenario {self.base.name}"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read it as JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: expected a JSON object, found {type(doc).__name__}")
+    return doc
+
+
+def folder_kind(folder: Path) -> str:
+    """'run' or 'comparison'; anything else is an :class:`InputError` naming what is missing."""
+    if not folder.is_dir():
+        raise InputError(
+            f"{folder}: not a folder; expected a finished run folder (outputs/<scenario>/<run-id>) "
+            "or comparison folder (outputs/compare/<id>)"
+        )
+    names = {p.name for p in folder.iterdir()}
+    if set(COMPARISON_FILES) <= names:
+        return "comparison"
+    if "summary.json" in names and "manifest.json" in names:
+        missing = [f for f in RUN_FILES if f not in names]
+        if missing:
+            raise InputError(
+                f"{folder}: run folder lacks {', '.join(missing)} (written by an earlier "
+                "version, or not finished); run its scenario again to report on it"
+            )
+        return "run"
+    raise InputError(
+        f"{folder}: not a finished run or comparison; expected {', '.join(RUN_FILES)} "
+        f"(a run) or {', '.join(COMPARISON_FILES)} (a comparison)"
+    )
+
+
+def read_run(folder: Path, prefix: str = "") -> RunEvidence:
+    """A finished run folder's figures, tables and layers."""
+    if folder_kind(folder) != "run":
+        raise InputError(f"{folder}: expected a run folder, found a comparison")
+    try:
+        agents = pd.read_parquet(folder / "agents.parquet", columns=list(AGENT_COLUMNS))
+        streets = gpd.read_parquet(folder / "streets.parquet")
+        routes = gpd.read_parquet(folder / "routes.parquet")
+        cameras = pd.read_csv(folder / "cameras.csv")
+        edits = pd.read_csv(folder / "camera_edits.csv")
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{folder}: a result file cannot be read ({exc})") from None
+    summary = Source("summary.json", _read_json(folder / "summary.json"), prefix)
+    manifest = Source("manifest.json", _read_json(folder / "manifest.json"), prefix)
+    for source, key in ((summary, "figures"), (manifest, "site"), (manifest, "data_files")):
+        if key not in source.doc:
+            raise InputError(f"{folder / source.name}: key {key!r} missing")
+    return RunEvidence(folder, summary, manifest, agents, cameras, streets, routes, edits)
+
+
+def _run_folder_of(entry: dict[str, Any], comparison_folder: Path) -> Path:
+    """A comparison's run folder: as recorded, else beside the comparison under outputs/."""
+    recorded = Path(entry.get("run", ""))
+    if recorded.is_dir():
+        return recorded.resolve()
+    beside = comparison_folder.parent.parent / entry["name"] / recorded.name
+    if beside.is_dir():
+        return beside.resolve()
+    raise InputError(
+        f"{comparison_folder / 'comparison.json'}: run folder {str(recorded)!r} of scenario "
+        f"{entry['name']!r} not found (expected it, or {beside})"
+    )
+
+
+def read_evidence(folder: Path) -> Evidence:
+    """The evidence in a finished run or comparison folder."""
+    folder = Path(folder)
+    kind = folder_kind(folder)
+    if kind == "run":
+        return Evidence("run", folder, [read_run(folder)])
+    doc = _read_json(folder / "comparison.json")
+    if not doc.get("scenarios"):
+        raise InputError(f"{folder / 'comparison.json'}: key 'scenarios' missing or empty")
+    runs = []
+    for entry in doc["scenarios"]:
+        run_folder = _run_folder_of(entry, folder)
+        runs.append(read_run(run_folder, prefix=_relative(run_folder, folder)))
+    try:
+        table = pd.read_csv(folder / "comparison.csv")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{folder / 'comparison.csv'}: cannot read it ({exc})") from None
+    return Evidence("comparison", folder, runs, Source("comparison.json", doc), table)
+
+
+def _relative(target: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(target, start.resolve()) + "/"
