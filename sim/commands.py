@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import shapely
 
+from sim import datasets
 from sim.camera_model import AMNESTY_PRESET
 from sim.columns import headline
-from sim.datasets import data_status, resolve_data_dir
 from sim.errors import InputError
 from sim.inputs import DataSource, Inputs, load_inputs, scenario_inputs
 from sim.networks import NetworkSpec, spec_from_argument, spec_from_scenario
@@ -28,8 +29,25 @@ from sim.scenario import (
 AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
 
 
-def _source(args: argparse.Namespace, network: NetworkSpec | None = None) -> DataSource:
-    return DataSource(resolve_data_dir(args.data_dir), network=network)
+def _source(
+    args: argparse.Namespace,
+    network: NetworkSpec | None = None,
+    sources: list[str] | None = None,
+) -> DataSource:
+    """The data folder found (said on stderr), after checking that every file of ``sources``
+    is there (all missing ones named at once)."""
+    choice = datasets.find_data_dir(args.data_dir)
+    if not args.quiet:
+        print(f"data: {choice.describe()}", file=sys.stderr)
+    needed = sources or ["osm_walk", "mta_entrances"]
+    if network is not None and not network.is_default:  # its own file or a download
+        needed = [k for k in needed if k != "osm_walk"]
+    datasets.require_sources(needed, choice.path)
+    return DataSource(choice.path, network=network)
+
+
+def _scenario_sources(scenarios: list[Scenario]) -> list[str]:
+    return [k for s in scenarios for k in datasets.sources_for(s)]
 
 
 def _network(scenario: Scenario) -> NetworkSpec:
@@ -47,7 +65,7 @@ def run_command(args: argparse.Namespace) -> int:
     for scenario in scenarios:
         spec = _network(scenario)
         if spec not in sources:
-            sources[spec] = _source(args, spec)
+            sources[spec] = _source(args, spec, _scenario_sources([scenario]))
         result, folder = run_and_write(scenario, sources[spec], args)
         if not args.quiet:
             print("\n".join(summary_lines(result, folder)))
@@ -93,14 +111,9 @@ def run_and_write(scenario: Scenario, source: DataSource, args: argparse.Namespa
 
 
 def data_status_command(args: argparse.Namespace) -> int:
-    data_dir = resolve_data_dir(args.data_dir)
-    print(f"data directory: {data_dir}")
-    print(f"{'source':18s} {'rows':>7s} {'size':>10s}  {'checksum':28s} found")
-    for row in data_status(data_dir):
-        size = f"{row.size_bytes / 1e6:.2f} MB" if row.size_bytes is not None else "-"
-        rows = str(row.rows) if row.rows is not None else "-"
-        print(f"{row.key:18s} {rows:>7s} {size:>10s}  {row.checksum or '-':28s} {row.found}")
-    return 0
+    lines, complete = datasets.status_report(datasets.find_data_dir(args.data_dir))
+    print("\n".join(lines))
+    return 0 if complete else 1
 
 
 # ---------------------------------------------------------------------------------- route
@@ -138,8 +151,11 @@ def route_command(args: argparse.Namespace) -> int:
             if not args.quiet:
                 _print_route(result, folder)
             return 0
-        route_path.check_path_in_city(args.path, pts, resolve_data_dir(args.data_dir))
-    source = _source(args, _route_network(args))
+        route_path.check_path_in_city(args.path, pts, datasets.resolve_data_dir(args.data_dir))
+    cams = ["banthescan_public"]
+    if args.scenario is not None:
+        cams = datasets.sources_for(load_scenario(args.scenario))
+    source = _source(args, _route_network(args), ["osm_walk", "mta_entrances", *cams])
     inputs, coverage = _route_coverage(args.scenario, source)
     net = inputs.network
     if pts is not None:
@@ -238,11 +254,14 @@ def _check_sites_in_manhattan(args: argparse.Namespace) -> None:
     from sim.errors import DataError
     from sim.sites import read_site_records
 
-    data_dir = resolve_data_dir(args.data_dir)
+    data_dir = datasets.resolve_data_dir(args.data_dir)
     found = datasets.find_source("protest_sites", data_dir)
     records = read_site_records(found) if found is not None else {}
+    from sim import places
+
     for flag, text in (("--from", args.origin), ("--to", args.destination)):
-        rec = records.get(text or "")
+        site = places.match(text or "", places.site_places(records)).unique
+        rec = records.get(site.id) if site is not None else None
         if rec is not None and rec.borough != "Manhattan":
             raise DataError(
                 f"{flag} {text!r} is in {rec.borough}, outside the bundle's Manhattan walk "
@@ -299,7 +318,7 @@ def compare_command(args: argparse.Namespace) -> int:
             + "; ".join(sorted(n.describe() for n in networks))
             + "); compare scenarios of one network"
         )
-    source = _source(args, networks.pop())
+    source = _source(args, networks.pop(), _scenario_sources(scenarios))
     runs, files, notes = [], {}, []
     for scenario in scenarios:
         matched = matched_seed(scenario, first)
@@ -416,7 +435,7 @@ def rank_command(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise InputError(f"--top {args.top}: allowed a whole number >= 1")
     scenario = load_scenario(args.scenario)
-    source = _source(args, _network(scenario))
+    source = _source(args, _network(scenario), datasets.sources_for(scenario))
     crowding = scenario.walking.crowding
     free = override(scenario, {"walking.crowding": False}, note="rank-cameras: crowding off")
     setup = prepare(free, scenario_inputs(free, source), source.store)

@@ -19,6 +19,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST_PATH = REPO_ROOT / "data" / "sources.toml"
 DEFAULT_CACHE_DIR = REPO_ROOT / "data" / "cache"
 DATA_ENV_VAR = "PROTEST_SIM_DATA"
+OFFLINE_ENV_VAR = "PROTEST_SIM_OFFLINE"
+CONFIG_DIR_NAME = "protest-exposure"
+# What the default scenario reads; `run_sim.py data` fails when one of these is missing.
+REQUIRED_SOURCES = (
+    "osm_walk",
+    "mta_entrances",
+    "protest_sites",
+    "banthescan_public",
+    "banthescan_all",
+    "amnesty_counts",
+)
 DOWNLOAD_TIMEOUT_S = 60
 
 
@@ -86,21 +97,123 @@ def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, Source]:
     return sources
 
 
-def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
-    """The data directory: ``data_dir``, else ``$PROTEST_SIM_DATA``, else ``data/cache``.
+def user_config_path() -> Path:
+    """The user's config file: ``$XDG_CONFIG_HOME/protest-exposure/config.toml`` (else under
+    ``~/.config``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / CONFIG_DIR_NAME / "config.toml"
 
-    An explicitly named directory (argument or environment) must exist.
+
+@dataclass(frozen=True)
+class DataDirChoice:
+    """The data directory chosen, how it was chosen, and every place looked at in order."""
+
+    path: Path
+    how: str
+    searched: tuple[tuple[str, str], ...]  # (place, what was there)
+
+    def describe(self) -> str:
+        """``/path (from PROTEST_SIM_DATA)``"""
+        return f"{self.path} ({self.how})"
+
+
+def holds_data(directory: Path) -> bool:
+    """Whether ``directory`` holds any file of the data manifest."""
+    return directory.is_dir() and any(find_source(k, directory) for k in load_manifest())
+
+
+def find_data_dir(data_dir: str | Path | None = None) -> DataDirChoice:
+    """The data directory, by the documented search order.
+
+    1. ``--data-dir`` (``data_dir``); 2. ``$PROTEST_SIM_DATA``; 3. ``data_dir`` in the user
+    config file (:func:`user_config_path`; relative to the file's folder); 4. ``data/`` in the
+    checkout, when it holds data files; 5. ``../shared/data`` beside the checkout, when it
+    holds data files; else 6. ``data/cache/``, where downloads go. A directory named by 1-3
+    must exist.
     """
-    if data_dir is not None:
-        chosen, how = Path(data_dir), "--data-dir"
-    elif os.environ.get(DATA_ENV_VAR):
-        chosen, how = Path(os.environ[DATA_ENV_VAR]), DATA_ENV_VAR
-    else:
-        DEFAULT_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        return DEFAULT_CACHE_DIR
-    if not chosen.is_dir():
-        raise DataError(f"{chosen}: data directory (from {how}) does not exist")
-    return chosen.resolve()
+    searched: list[tuple[str, str]] = []
+    named: list[tuple[str, Path | None]] = [
+        ("--data-dir", Path(data_dir) if data_dir is not None else None),
+        (DATA_ENV_VAR, Path(os.environ[DATA_ENV_VAR]) if os.environ.get(DATA_ENV_VAR) else None),
+    ]
+    config = user_config_path()
+    named.append((f"data_dir in {config}", _config_data_dir(config)))
+    for how, chosen in named:
+        if chosen is None:
+            searched.append((how, "not set"))
+            continue
+        if not chosen.is_dir():
+            raise DataError(f"{chosen}: data directory (from {how}) does not exist")
+        searched.append((how, "used"))
+        return DataDirChoice(chosen.resolve(), f"from {how}", tuple(searched))
+    for how, candidate in (
+        ("data/ in the checkout", REPO_ROOT / "data"),
+        ("../shared/data beside the checkout", REPO_ROOT.parent / "shared" / "data"),
+    ):
+        if holds_data(candidate):
+            searched.append((how, "used"))
+            return DataDirChoice(candidate.resolve(), f"found as {how}", tuple(searched))
+        searched.append((how, "no data files" if candidate.is_dir() else "absent"))
+    DEFAULT_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    searched.append(("data/cache/", "used"))
+    return DataDirChoice(
+        DEFAULT_CACHE_DIR,
+        "nothing found elsewhere: data/cache/, where downloads go",
+        tuple(searched),
+    )
+
+
+def _config_data_dir(config: Path) -> Path | None:
+    if not config.is_file():
+        return None
+    try:
+        raw = tomllib.loads(config.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(f"{config}: cannot read the config file ({exc})") from None
+    value = raw.get("data_dir")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(f"{config}: key 'data_dir': bad value {value!r} (allowed: a folder path)")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else config.parent / path
+
+
+def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
+    """The data directory by the search order of :func:`find_data_dir`."""
+    return find_data_dir(data_dir).path
+
+
+def missing_sources(keys, data_dir: Path, *, online: bool | None = None) -> list[Source]:
+    """The sources among ``keys`` that are neither in ``data_dir`` nor downloadable now."""
+    manifest = load_manifest()
+    absent = [manifest[k] for k in keys if find_source(k, data_dir) is None]
+    if absent and any(s.download != "none" for s in absent) and is_online(online):
+        absent = [s for s in absent if s.download == "none"]
+    return absent
+
+
+def require_sources(keys, data_dir: Path, *, online: bool | None = None) -> None:
+    """Raise one :class:`DataError` listing every source of ``keys`` that is missing."""
+    absent = missing_sources(keys, data_dir, online=online)
+    if absent:
+        raise DataError(missing_message(absent, data_dir))
+
+
+def missing_message(absent: list[Source], data_dir: Path) -> str:
+    """Every missing file, and the two ways to provide them, on one line."""
+    files = ", ".join(f"{data_dir / s.path} ({s.key})" for s in absent)
+    loadable = [s.key for s in absent if s.download != "none"]
+    return (
+        f"{len(absent)} data file(s) missing: {files}; either point --data-dir or "
+        f"{DATA_ENV_VAR} at a folder holding them (the offline bundle, e.g. ../shared/data)"
+        + (
+            f", or go online (unset {OFFLINE_ENV_VAR}) to download {', '.join(loadable)} "
+            "from their sources"
+            if loadable
+            else " (these have no download)"
+        )
+    )
 
 
 def sha256_of(path: Path) -> str:
@@ -162,7 +275,7 @@ def is_online(online: bool | None = None) -> bool:
     """Whether downloads can be tried: ``online`` if given, never with $PROTEST_SIM_OFFLINE."""
     if online is not None:
         return online
-    if os.environ.get("PROTEST_SIM_OFFLINE"):
+    if os.environ.get(OFFLINE_ENV_VAR):
         return False
     try:
         urllib.request.urlopen("https://raw.githubusercontent.com", timeout=3).close()
@@ -244,3 +357,38 @@ def data_status(data_dir: Path) -> list[SourceStatus]:
             )
         )
     return rows
+
+
+def sources_for(scenario) -> list[str]:
+    """The manifest sources a scenario reads (its site file, camera layers, buildings)."""
+    keys = ["osm_walk", "mta_entrances"]
+    if scenario.site.id or scenario.march.to_site:
+        keys.append("protest_sites")
+    cams = scenario.cameras
+    for layer in cams.layers:
+        keys += [layer.source, *([layer.counts_from] if layer.counts_from else [])]
+    if cams.visibility == "sightline" and cams.buildings:
+        keys.append("buildings")
+    return list(dict.fromkeys(keys))
+
+
+def status_report(choice: DataDirChoice, *, online: bool | None = None) -> tuple[list[str], bool]:
+    """The lines of ``run_sim.py data`` and whether every required source is available."""
+    lines = [f"data directory: {choice.describe()}"]
+    lines.append(
+        "  searched, in order: " + "; ".join(f"{place}: {what}" for place, what in choice.searched)
+    )
+    lines.append(f"{'source':18s} {'need':8s} {'rows':>7s} {'size':>10s}  {'checksum':28s} found")
+    for row in data_status(choice.path):
+        need = "required" if row.key in REQUIRED_SOURCES else "optional"
+        size = f"{row.size_bytes / 1e6:.2f} MB" if row.size_bytes is not None else "-"
+        rows = str(row.rows) if row.rows is not None else "-"
+        lines.append(
+            f"{row.key:18s} {need:8s} {rows:>7s} {size:>10s}  {row.checksum or '-':28s} {row.found}"
+        )
+    absent = missing_sources(REQUIRED_SOURCES, choice.path, online=online)
+    if absent:
+        lines.append(f"error: {missing_message(absent, choice.path)}")
+    else:
+        lines.append("every required source is available")
+    return lines, not absent

@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from sim import progress
 from sim.cache import pack_wkb, unpack_wkb
 from sim.camera_model import LEVELS, CameraParams, level_ranges_for, public_flags
 from sim.cameras import CameraSites
@@ -119,14 +120,19 @@ def coverage_pieces(
     xy = np.c_[cameras.x, cameras.y]
     if visibility == "radius":
         return radius_pieces(network.edge_geom, xy, ranges), None
-    areas = sightline_areas(xy, ranges, open_space)
     n = len(cameras)
-    pieces = polygon_pieces(
-        network.edge_geom,
-        areas.ravel(),
-        np.repeat(np.arange(n), len(LEVELS)),
-        np.tile(np.arange(len(LEVELS)), n),
-    )
+    with progress.task(f"sightline coverage of {n} camera sites (once; cached)", 2, "part") as step:
+        step.stage("what each camera sees (isovists)")
+        areas = sightline_areas(xy, ranges, open_space)
+        step.advance()
+        step.stage("stretches of street in view")
+        pieces = polygon_pieces(
+            network.edge_geom,
+            areas.ravel(),
+            np.repeat(np.arange(n), len(LEVELS)),
+            np.tile(np.arange(len(LEVELS)), n),
+        )
+        step.advance()
     return pieces, areas
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from sim import cache, datasets
+from sim import cache, datasets, places, progress
 from sim.cameras import CAMERA_SOURCES, CameraSites, empty_sites, join_counts, within_box
 from sim.datasets import ResolvedFile
 from sim.errors import DataError, ScenarioError
@@ -86,10 +86,7 @@ class Inputs:
                     f"{self.data_dir / datasets.load_manifest()['protest_sites'].path}, which is "
                     "missing; give the site by lat and lon instead"
                 )
-            if site_id not in self.site_records:
-                raise ScenarioError(
-                    f"{where}: unknown site {site_id!r} (known: {', '.join(self.site_records)})"
-                )
+            site_id = places.site_id(self.site_records, site_id, where, ScenarioError)
             rec = self.site_records[site_id]
             return make_site(self.network, site_id, rec.name, rec.lat, rec.lon, radius_m)
         return make_site(
@@ -211,10 +208,15 @@ class DataSource:
                     "building open space for sightlines (street corridors%s)",
                     " and building footprints" if use_buildings else "",
                 )
-                space = visibility.corridor_open_space(network.edge_geom, network.edge_highway)
-                if use_buildings:
-                    footprints, extent = visibility.load_building_footprints(buildings.path)
-                    space = visibility.building_open_space(footprints, extent, space)
+                with progress.task("open space for sightlines (once; cached)", 2, "part") as step:
+                    step.stage("street corridors")
+                    space = visibility.corridor_open_space(network.edge_geom, network.edge_highway)
+                    step.advance()
+                    if use_buildings:
+                        step.stage("building footprints")
+                        footprints, extent = visibility.load_building_footprints(buildings.path)
+                        space = visibility.building_open_space(footprints, extent, space)
+                    step.advance()
                 return cache.pack_wkb(np.array([space], dtype=object))
 
             arrays = self.store("open_space", key, build)

@@ -11,6 +11,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
+from sim import progress
 from sim.errors import DataError
 from sim.geo import PROJECTED_CRS, lonlat_to_xy
 
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 NETWORK_TYPE = "walk"
 # Bump when the arrays below change meaning, so that stale caches are rebuilt.
 NETWORK_CACHE_VERSION = 3
+# The parts of a network build, as a progress report names them.
+BUILD_STAGES = ("reading OSM XML", "largest component", "projecting to UTM 18N", "arrays")
 
 
 @dataclass(frozen=True)
@@ -165,12 +168,17 @@ def build_from_osm_xml(path: Path, source_sha256: str) -> WalkNetwork:
     import osmnx as ox
 
     log.info("building the walk network from %s (about 11 s)", path)
-    try:
-        graph = ox.graph_from_xml(path, bidirectional=True, retain_all=False)
-    except Exception as exc:  # osmnx raises parser-specific errors (EOFError, ParseError...)
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{path}: cannot read OpenStreetMap XML ({reason})") from None
-    return _finish(graph, source_sha256)
+    with progress.task(
+        f"building the walk network from {path.name} (once; about 15 s)", len(BUILD_STAGES)
+    ) as step:
+        step.stage(BUILD_STAGES[0])
+        try:
+            graph = ox.graph_from_xml(path, bidirectional=True, retain_all=False)
+        except Exception as exc:  # osmnx raises parser-specific errors (EOFError, ParseError...)
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(f"{path}: cannot read OpenStreetMap XML ({reason})") from None
+        step.advance()
+        return _finish(graph, source_sha256, step)
 
 
 def build_from_overpass(place: str) -> WalkNetwork:
@@ -178,18 +186,28 @@ def build_from_overpass(place: str) -> WalkNetwork:
     import osmnx as ox
 
     log.info("downloading the %s walk network of %s from Overpass", NETWORK_TYPE, place)
-    graph = ox.graph_from_place(place, network_type=NETWORK_TYPE, retain_all=False)
-    return _finish(graph, f"overpass:{place}")
+    with progress.task(f"downloading the walk network of {place} (once)", 4) as step:
+        step.stage("Overpass download")
+        graph = ox.graph_from_place(place, network_type=NETWORK_TYPE, retain_all=False)
+        step.advance()
+        return _finish(graph, f"overpass:{place}", step)
 
 
-def _finish(graph, source_sha256: str) -> WalkNetwork:
+def _finish(graph, source_sha256: str, step: progress.Task) -> WalkNetwork:
     import osmnx as ox
 
     if len(graph) == 0:
         raise DataError(f"{source_sha256}: the OpenStreetMap data holds no walkable ways")
+    step.stage(BUILD_STAGES[1])
     graph = ox.truncate.largest_component(graph, strongly=True)
+    step.advance()
+    step.stage(BUILD_STAGES[2])
     graph = ox.project_graph(graph, to_crs=PROJECTED_CRS)
-    return network_from_graph(graph, source_sha256)
+    step.advance()
+    step.stage(BUILD_STAGES[3])
+    network = network_from_graph(graph, source_sha256)
+    step.advance()
+    return network
 
 
 def network_arrays(network: WalkNetwork) -> dict[str, np.ndarray]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim import places
 from sim.errors import InputError
 from sim.geo import in_nyc, lonlat_to_xy
 from sim.inputs import Inputs
@@ -39,23 +40,19 @@ def resolve_place(
                 "another: an OSM XML file, or a place downloaded when online)"
             )
         return int(node[0]), text, (float(x[0]), float(y[0]))
-    if text in inputs.site_records:
-        site = inputs.site(text)
+    place = places.resolve(text, places.catalogue(inputs.exits, inputs.site_records), flag)
+    if place.kind == "site":
+        site = inputs.site(place.id, where=flag)
         return site.node, site.name, (site.x, site.y)
-    exits = inputs.exits.matching_station(text)
-    if exits.size:
-        i = int(exits[0])
-        if toward is not None:
-            gap = np.hypot(inputs.exits.x[exits] - toward[0], inputs.exits.y[exits] - toward[1])
-            i = int(exits[np.argmin(gap)])
-        return (
-            int(inputs.exits.node[i]),
-            f"{inputs.exits.station[i]} ({inputs.exits.exit_id[i]})",
-            (float(inputs.exits.x[i]), float(inputs.exits.y[i])),
-        )
-    raise InputError(
-        f"{flag} {text!r}: not a station, exit id, site id or 'lat,lon' (sites: "
-        f"{', '.join(list(inputs.site_records)[:5])}, ...)"
+    exits = np.array(place.exits, np.int64)
+    i = int(exits[0])
+    if toward is not None:
+        gap = np.hypot(inputs.exits.x[exits] - toward[0], inputs.exits.y[exits] - toward[1])
+        i = int(exits[np.argmin(gap)])
+    return (
+        int(inputs.exits.node[i]),
+        f"{inputs.exits.station[i]} ({inputs.exits.exit_id[i]})",
+        (float(inputs.exits.x[i]), float(inputs.exits.y[i])),
     )
 
 

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from sim import routing
+from sim import places, routing
 from sim.camera_edits import apply_edits
 from sim.cameras import CameraSites
 from sim.crowding import walking_width_m
@@ -180,17 +179,8 @@ def select_origins(
             )
     else:
         names = o.stations if o.mode == "stations" else o.entrances
-        found = []
-        for name in names:
-            match = exits.matching_station(name)
-            if match.size == 0:
-                raise ScenarioError(
-                    f"{scenario.path}: key 'origins.{o['mode']}': unknown "
-                    f"{o['mode'][:-1]} {name!r} (see `run_sim.py data` for the "
-                    "exits file)"
-                )
-            found.append(match)
-        idx = np.unique(np.concatenate(found))
+        where = f"{scenario.path}: key 'origins.{o.mode}':"
+        idx = places.origin_exits(exits, names, where, ScenarioError)
     idx = idx[np.isfinite(walk_m[idx])]
     origins = exits.subset(idx)
     if o.weights == "equal":
@@ -198,21 +188,8 @@ def select_origins(
     elif o.weights == "distance":
         w = np.exp(-walk_m[idx] / o.distance_decay_m)
     else:
-        given = {k.lower(): float(v) for k, v in o.given_weights.items()}
-        unknown = set(given) - {s.lower() for s in origins.station}
-        if unknown:
-            raise ScenarioError(
-                f"{scenario.path}: key 'origins.given_weights': unknown station "
-                f"{sorted(unknown)[0]!r} among the origins"
-            )
-        per_station = pd.Series(origins.station).str.lower().map(given).fillna(0.0).to_numpy()
-        exits_of = (
-            pd.Series(origins.station)
-            .str.lower()
-            .map(pd.Series(origins.station).str.lower().value_counts())
-            .to_numpy()
-        )
-        w = per_station / exits_of
+        where = f"{scenario.path}: key 'origins.given_weights':"
+        w = places.given_weights(origins, o.given_weights, where, ScenarioError)
     if w.sum() <= 0:
         raise ScenarioError(f"{scenario.path}: key 'origins.given_weights': all weights are zero")
     return origins, w / w.sum(), walk_m[idx]

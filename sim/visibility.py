@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from sim import progress
 from sim.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -323,13 +324,15 @@ def isovists(
     angles = np.arange(n_rays) * (2.0 * math.pi / n_rays)
     directions = np.column_stack([np.cos(angles), np.sin(angles)])
     per_batch = max(1, _RAYS_PER_BATCH // n_rays)
-    for first in range(0, len(seeing), per_batch):
-        cams = seeing[first : first + per_batch]
-        starts = np.repeat(origins[cams], n_rays, axis=0)
-        offsets = (ranges_m[cams, None, None] * directions[None]).reshape(-1, 2)
-        reach = _first_crossing(starts, offsets, segments, tree)
-        ends = (starts + reach[:, None] * offsets).reshape(len(cams), n_rays, 2)
-        result[cams] = shapely.polygons(ends)
+    with progress.task("isovists", len(seeing), "camera") as step:
+        for first in range(0, len(seeing), per_batch):
+            cams = seeing[first : first + per_batch]
+            starts = np.repeat(origins[cams], n_rays, axis=0)
+            offsets = (ranges_m[cams, None, None] * directions[None]).reshape(-1, 2)
+            reach = _first_crossing(starts, offsets, segments, tree)
+            ends = (starts + reach[:, None] * offsets).reshape(len(cams), n_rays, 2)
+            result[cams] = shapely.polygons(ends)
+            step.advance(len(cams))
     invalid = ~shapely.is_valid(result)
     if invalid.any():
         result[invalid] = shapely.make_valid(result[invalid])

@@ -9,6 +9,7 @@ from sim.cli import main
 OSM = "osm/manhattan_walk_2019-10-26.osm.bz2"
 MTA = "transit/MTA_Subway_Entrances_and_Exits_2024.csv"
 SITES = "sites/protest_sites_nyc.csv"
+PUBLIC = "cameras/banthescan_public_cameras.json"
 ROUTE = ["route", "--from", "washington_sq_park", "--to", "union_sq_park"]
 
 pytestmark = pytest.mark.realdata
@@ -68,7 +69,7 @@ def test_missing_data_file_names_it_and_both_ways_to_provide_it(capsys, tmp_path
 def test_truncated_osm_file(capsys, tmp_path, data_dir, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setenv("PROTEST_SIM_CACHE", str(cache))  # cold: no cached network to fall back on
-    root = _data_dir(tmp_path, data_dir, (MTA, SITES))
+    root = _data_dir(tmp_path, data_dir, (MTA, SITES, PUBLIC))
     (root / OSM).parent.mkdir(parents=True)
     (root / OSM).write_bytes((data_dir / OSM).read_bytes()[:2000])
     _fails(
@@ -82,7 +83,7 @@ def test_truncated_osm_file(capsys, tmp_path, data_dir, monkeypatch):
 
 
 def test_mta_csv_without_a_required_column(capsys, tmp_path, data_dir):
-    root = _data_dir(tmp_path, data_dir, (OSM, SITES))
+    root = _data_dir(tmp_path, data_dir, (OSM, SITES, PUBLIC))
     lines = (data_dir / MTA).read_text().splitlines()
     header = lines[0].split(",")
     col = header.index("Exit Allowed")
@@ -100,7 +101,7 @@ def test_mta_csv_without_a_required_column(capsys, tmp_path, data_dir):
 
 
 def test_non_numeric_latitude_in_the_sites_csv(capsys, tmp_path, data_dir):
-    root = _data_dir(tmp_path, data_dir, (OSM, MTA))
+    root = _data_dir(tmp_path, data_dir, (OSM, MTA, PUBLIC))
     lines = (data_dir / SITES).read_text().splitlines()
     assert lines[3].startswith("foley_sq,")
     lines[3] = lines[3].replace("40.714563", "40.71456x", 1)  # line 4 of the file
