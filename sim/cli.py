@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
+import os
 import sys
+import textwrap
 from pathlib import Path
 
+from sim import progress
 from sim.errors import ProtestSimError
 
 log = logging.getLogger("sim")
 
-COMMANDS = ("run", "data", "route", "compare", "rank-cameras", "equity", "report")
+COMMANDS = ("run", "data", "places", "route", "compare", "rank-cameras", "equity", "report")
+
+# One example per command, shown at the end of its --help.
+EXAMPLES = {
+    "run": "python run_sim.py run scenarios/union_square.toml --workers 2",
+    "data": "python run_sim.py --data-dir ../shared/data data",
+    "places": 'python run_sim.py places "14 St"',
+    "route": 'python run_sim.py route --from "Christopher St" --to "Washington Square Park"',
+    "compare": "python run_sim.py compare scenarios/washington_square.toml "
+    "scenarios/wsp_least_exposed.toml",
+    "rank-cameras": "python run_sim.py rank-cameras scenarios/washington_square.toml --top 10",
+    "equity": "python run_sim.py equity",
+    "report": "python run_sim.py report outputs/washington_square/RUN-ID",
+}
+
+
+def _sub(sub, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=help_text,
+        description=textwrap.fill(description, 88),
+        epilog=f"example:\n  {EXAMPLES[name]}\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,27 +46,63 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run_sim.py",
         description="Simulate protesters walking from subway exits to an assembly site and "
         "measure their exposure to cameras. With no command, runs a scenario.",
+        epilog="examples:\n  python run_sim.py                      # the default scenario\n"
+        + "".join(f"  {EXAMPLES[c]}\n" for c in COMMANDS)
+        + "\nrun_sim.py COMMAND --help describes each command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--data-dir",
         type=Path,
         default=None,
-        help="data directory (else $PROTEST_SIM_DATA, else data/cache)",
+        metavar="DIR",
+        help="data folder; else $PROTEST_SIM_DATA, else data_dir in "
+        "~/.config/protest-exposure/config.toml, else data/ in the checkout, else "
+        "../shared/data beside it, else data/cache/ (downloads go there)",
     )
-    parser.add_argument("--outputs", type=Path, default=None, help="outputs folder (outputs/)")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("-q", "--quiet", action="store_true")
-    sub = parser.add_subparsers(dest="command")
+    parser.add_argument(
+        "--outputs", type=Path, default=None, metavar="DIR", help="outputs folder (outputs/)"
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the results folder (and errors); no progress",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bars or progress lines on stderr",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a scenario (default: scenarios/washington_square.toml)")
-    run.add_argument("scenario", nargs="?", type=Path, default=None)
+    run = _sub(
+        sub,
+        "run",
+        "run a scenario (the default command)",
+        "Run a scenario file (default: scenarios/washington_square.toml) and write its "
+        "folder under outputs/<name>/. A [sweep] file runs once per value.",
+    )
+    run.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="scenario TOML file (default scenarios/washington_square.toml)",
+    )
     run.add_argument(
         "--workers",
         type=int,
         default=1,
         help="processes for replications (results do not depend on it)",
     )
-    run.add_argument("--no-progress", action="store_true")
+    run.add_argument(
+        "--no-progress",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no progress bars or progress lines on stderr",
+    )
     run.add_argument(
         "--no-report",
         dest="report",
@@ -47,18 +110,65 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not write report.html, report.pdf and layers.gpkg into the run folder",
     )
 
-    data = sub.add_parser("data", help="show where each data source was found")
-    data.add_argument("what", nargs="?", default="status", choices=["status"])
+    data = _sub(
+        sub,
+        "data",
+        "show which data folder is used and what it holds",
+        "Show the data folder chosen (and the search order), and each source: whether it "
+        "is required, rows, size, checksum and where it was found. Exits 1 when a required "
+        "source is missing and cannot be downloaded.",
+    )
+    data.add_argument(
+        "what",
+        nargs="?",
+        default="status",
+        choices=["status"],
+        help="what to show: status (the only choice, the default)",
+    )
 
-    route = sub.add_parser("route", help="score one walking route's exposure")
-    route.add_argument("--from", dest="origin", help="station, exit id, site id or 'lat,lon'")
-    route.add_argument("--to", dest="destination", help="station, exit id, site id or 'lat,lon'")
-    route.add_argument("--path", type=Path, help="GeoJSON LineString or lines of 'lat,lon'")
+    places = _sub(
+        sub,
+        "places",
+        "list stations, exits and sites, or find one by name",
+        "List the protest sites and subway stations with their ids, or show what a name "
+        "matches (forgiving: any case, St/Street, Sq/Square, Av/Avenue, a name's start). "
+        "Exits 1 when nothing matches.",
+    )
+    places.add_argument(
+        "query", nargs="?", default=None, help="a name or id to look up (default: list all)"
+    )
+    places.add_argument(
+        "--exits", action="store_true", help="also list every subway exit with its id"
+    )
+
+    route = _sub(
+        sub,
+        "route",
+        "score one walking route's exposure",
+        "Score the shortest walk between two places, or a route drawn elsewhere, and "
+        "write route.json and route.png under outputs/routes/.",
+    )
+    route.add_argument(
+        "--from",
+        dest="origin",
+        metavar="PLACE",
+        help="start: a station or site name, GTFS stop id, exit id, site id or 'lat,lon'",
+    )
+    route.add_argument(
+        "--to",
+        dest="destination",
+        metavar="PLACE",
+        help="end: a station or site name, GTFS stop id, exit id, site id or 'lat,lon'",
+    )
+    route.add_argument(
+        "--path", type=Path, metavar="FILE", help="GeoJSON LineString or lines of 'lat,lon'"
+    )
     route.add_argument(
         "--scenario",
         type=Path,
         default=None,
-        help="cameras, classes and visibility from this scenario",
+        metavar="FILE",
+        help="cameras, classes and visibility from this scenario (implies --preset scenario)",
     )
     route.add_argument(
         "--preset",
@@ -67,35 +177,65 @@ def build_parser() -> argparse.ArgumentParser:
         help="amnesty: public sites at 120 m (Amnesty's route tool); "
         "scenario: the scenario's camera layers",
     )
-    route.add_argument("--speed", type=float, default=1.34, help="walking speed, m/s")
+    route.add_argument("--speed", type=float, default=1.34, help="walking speed, m/s (1.34)")
     route.add_argument(
         "--network",
         default=None,
+        metavar="NETWORK",
         help="walk network for --from/--to: an OSM XML file (in the data directory or a "
         "path), 'bbox:W,S,E,N' or an osmnx place, downloaded when online (default: the "
         "scenario's, else the bundle's Manhattan network)",
     )
 
-    compare = sub.add_parser("compare", help="compare scenarios with matched seeds")
-    compare.add_argument("scenarios", nargs="+", type=Path)
-    compare.add_argument("--workers", type=int, default=1)
+    compare = _sub(
+        sub,
+        "compare",
+        "compare scenarios with matched seeds",
+        "Run (or reuse finished runs of) each scenario with the first one's seed and "
+        "replications, so differences are paired; print each figure with its difference "
+        "from the first and a bootstrap 95% interval; write outputs/compare/<id>/.",
+    )
+    compare.add_argument(
+        "scenarios", nargs="+", type=Path, help="scenario files; the first is the base"
+    )
+    compare.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes for replications of each run (results do not depend on it)",
+    )
     compare.add_argument("--rerun", action="store_true", help="do not reuse finished runs")
     compare.add_argument(
         "--report", action="store_true", help="write report.html, report.pdf and layers.gpkg"
     )
 
-    report = sub.add_parser(
-        "report", help="write report.html, report.pdf and layers.gpkg for a results folder"
+    report = _sub(
+        sub,
+        "report",
+        "write report.html, report.pdf and layers.gpkg for a results folder",
+        "Write report.html, report.pdf and layers.gpkg for a finished run or comparison folder.",
     )
     report.add_argument("folder", type=Path, help="a finished run or comparison folder")
 
-    rank = sub.add_parser("rank-cameras", help="rank camera sites by their contribution")
-    rank.add_argument("scenario", type=Path)
-    rank.add_argument("--top", type=int, default=20)
+    rank = _sub(
+        sub,
+        "rank-cameras",
+        "rank camera sites by their contribution",
+        "Rank camera sites by their marginal contribution to the crowd's camera-seconds "
+        "and to the protesters seen at all, with the greedy removal curve; writes "
+        "outputs/rankings/<scenario>/<id>/.",
+    )
+    rank.add_argument("scenario", type=Path, help="scenario TOML file")
+    rank.add_argument(
+        "--top", type=int, default=20, help="how many camera sites to rank and remove (20)"
+    )
 
-    sub.add_parser(
+    _sub(
+        sub,
         "equity",
-        help="Amnesty's tract analysis: surveillance against race per borough, protest sites",
+        "Amnesty's tract analysis: surveillance against race per borough, protest sites",
+        "Amnesty's tract analysis: camera surveillance against race per borough, and the "
+        "protest sites.",
     )
     return parser
 
@@ -103,8 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not any(a in COMMANDS for a in argv) and "-h" not in argv and "--help" not in argv:
+        unknown = _unknown_command(argv)
+        if unknown:
+            print(f"error: {unknown}", file=sys.stderr)
+            return 2
         argv = _insert_run(argv)
     args = build_parser().parse_args(argv)
+    progress.configure(not (args.quiet or args.no_progress))
     logging.basicConfig(
         level=logging.ERROR
         if args.quiet
@@ -115,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        # the reader went away (``| head``): stop quietly, and keep Python's exit-time flush
+        # from writing to the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except ProtestSimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -123,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-GLOBAL_FLAGS = {"-v", "-vv", "-vvv", "--verbose", "-q", "--quiet"}
+GLOBAL_FLAGS = {"-v", "-vv", "-vvv", "--verbose", "-q", "--quiet", "--no-progress"}
 GLOBAL_OPTIONS = {"--data-dir", "--outputs"}  # take a value
 
 
@@ -147,11 +297,28 @@ def _insert_run(argv: list[str]) -> list[str]:
     return [*front, "run", *rest]
 
 
+def _unknown_command(argv: list[str]) -> str:
+    """Why the first word is neither a command nor a scenario file, or "" when it may be one."""
+    rest = _insert_run(argv)
+    rest = rest[rest.index("run") + 1 :]
+    words = [a for i, a in enumerate(rest) if not a.startswith("-") and rest[i - 1] != "--workers"]
+    if not words or words[0].endswith(".toml") or "/" in words[0] or Path(words[0]).exists():
+        return ""
+    close = difflib.get_close_matches(words[0], COMMANDS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (
+        f"unknown command {words[0]!r} (commands: {', '.join(COMMANDS)}; a scenario file "
+        f"ends in .toml){hint}"
+    )
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from sim import commands
 
     if args.command == "data":
         return commands.data_status_command(args)
+    if args.command == "places":
+        return commands.places_command(args)
     if args.command == "route":
         return commands.route_command(args)
     if args.command == "compare":

@@ -12,7 +12,6 @@ import shapely
 
 from sim import datasets
 from sim.camera_model import AMNESTY_PRESET
-from sim.columns import headline
 from sim.errors import InputError
 from sim.inputs import DataSource, Inputs, load_inputs, scenario_inputs
 from sim.networks import NetworkSpec, spec_from_argument, spec_from_scenario
@@ -67,8 +66,7 @@ def run_command(args: argparse.Namespace) -> int:
         if spec not in sources:
             sources[spec] = _source(args, spec, _scenario_sources([scenario]))
         result, folder = run_and_write(scenario, sources[spec], args)
-        if not args.quiet:
-            print("\n".join(summary_lines(result, folder)))
+        print("\n".join(summary_lines(result, folder)) if not args.quiet else f"results: {folder}")
         if getattr(args, "report", True):
             write_report_of(folder, args)
     return 0
@@ -83,27 +81,21 @@ def report_command(args: argparse.Namespace) -> int:
 def write_report_of(folder: Path, args: argparse.Namespace) -> None:
     from sim.report_build import write_report
 
-    written = write_report(folder, resolve_data_dir(args.data_dir))
+    written = write_report(folder, datasets.resolve_data_dir(args.data_dir))
     if not args.quiet:
         print(f"report: {written[0]} (and {', '.join(p.name for p in written[1:])})")
 
 
 def run_and_write(scenario: Scenario, source: DataSource, args: argparse.Namespace):
-    """Load a scenario's inputs, run it with a progress bar and write its folder."""
-    from tqdm import tqdm
-
+    """Load a scenario's inputs, run it with a progress report and write its folder."""
+    from sim import progress
     from sim.report import write_run
     from sim.runner import run_scenario
     from sim.setup import prepare
 
     setup = prepare(scenario, scenario_inputs(scenario, source), source.store)
-    with tqdm(
-        total=scenario.replications,
-        desc=f"{scenario.name} replications",
-        disable=getattr(args, "no_progress", False) or args.quiet,
-        unit="rep",
-    ) as bar:
-        result = run_scenario(setup, workers=getattr(args, "workers", 1), progress=bar.update)
+    with progress.task(f"{scenario.name}: replications", scenario.replications, "rep") as bar:
+        result = run_scenario(setup, workers=getattr(args, "workers", 1), progress=bar.advance)
     return result, write_run(result, args.outputs)
 
 
@@ -114,6 +106,18 @@ def data_status_command(args: argparse.Namespace) -> int:
     lines, complete = datasets.status_report(datasets.find_data_dir(args.data_dir))
     print("\n".join(lines))
     return 0 if complete else 1
+
+
+# --------------------------------------------------------------------------------- places
+
+
+def places_command(args: argparse.Namespace) -> int:
+    from sim import places
+
+    inputs = load_inputs(_source(args), ())
+    catalogue = places.catalogue(inputs.exits, inputs.site_records)
+    print("\n".join(places.listing(catalogue, args.query, args.exits)))
+    return 1 if args.query is not None and not places.match(args.query, catalogue).places else 0
 
 
 # ---------------------------------------------------------------------------------- route
@@ -148,8 +152,7 @@ def route_command(args: argparse.Namespace) -> int:
         needs_network = route_path.network_reason(args)
         if needs_network is None:  # scored straight from the city's camera sites
             result, folder = route_path.score_drawn_path(args, pts)
-            if not args.quiet:
-                _print_route(result, folder)
+            _print_route(result, folder, args.quiet)
             return 0
         route_path.check_path_in_city(args.path, pts, datasets.resolve_data_dir(args.data_dir))
     cams = ["banthescan_public"]
@@ -171,7 +174,7 @@ def route_command(args: argparse.Namespace) -> int:
         active = coverage_of_lines(coverage, line)
         route_edges, geoms = np.array([0]), line
         score = score_route(shapely.length(line), active, route_edges, args.speed)
-        label = str(args.path)
+        label, ends = str(args.path), ("first point", "last point")
     else:
         # a station's exit is the one facing the other end
         _, _, b_xy = resolve_place(inputs, args.destination, "--to")
@@ -186,7 +189,7 @@ def route_command(args: argparse.Namespace) -> int:
             )
         active, geoms = coverage, net.edge_geom
         score = score_route(net.edge_length_m, coverage, route_edges, args.speed)
-        label = f"{a_name} -> {b_name}"
+        label, ends = f"{a_name} -> {b_name}", (a_name, b_name)
     result = score.as_dict(active)
     result.update(
         {
@@ -212,9 +215,10 @@ def route_command(args: argparse.Namespace) -> int:
         np.c_[coverage.cameras.x, coverage.cameras.y],
         coverage.public,
         args.outputs,
+        edge_geom=net.edge_geom,
+        ends=ends,
     )
-    if not args.quiet:
-        _print_route(result, folder)
+    _print_route(result, folder, args.quiet)
     return 0
 
 
@@ -271,7 +275,10 @@ def _check_sites_in_manhattan(args: argparse.Namespace) -> None:
             )
 
 
-def _print_route(result: dict, folder: Path | None) -> None:
+def _print_route(result: dict, folder: Path | None, quiet: bool = False) -> None:
+    if quiet:  # -q: only where the results are
+        print(f"results: {folder}")
+        return
     print(f"route: {result['route']}")
     print(
         f"  length {result['length_m']:.0f} m, walking {result['walk_s'] / 60:.1f} min at "
@@ -295,17 +302,9 @@ def _print_route(result: dict, folder: Path | None) -> None:
 # -------------------------------------------------------------------------------- compare
 
 
-# Figures printed by compare: headline medians from the column schema, then the share seen.
-COMPARE_FIGURES = [
-    *((f"{c.name}.median", f"{c.label} (median)", c.scale) for c in headline()[:5]),
-    ("share_seen_at_all", "% seen at all", 0.01),
-]
-
-
 def compare_command(args: argparse.Namespace) -> int:
     """Run (or reuse) each scenario with the first one's seed and replications, and compare."""
-    import pandas as pd
-
+    from sim import readout
     from sim.report import write_comparison
     from sim.stats import comparison
 
@@ -318,56 +317,41 @@ def compare_command(args: argparse.Namespace) -> int:
             + "; ".join(sorted(n.describe() for n in networks))
             + "); compare scenarios of one network"
         )
+    matching = readout.matching(scenarios, first)
+    labels = readout.run_labels([s.name for s in scenarios], [s.path for s in scenarios])
+    if not args.quiet:
+        print("\n".join(readout.matching_lines(matching, first.name)))
     source = _source(args, networks.pop(), _scenario_sources(scenarios))
-    runs, files, notes = [], {}, []
+    runs, files = [], {}
     for scenario in scenarios:
         matched = matched_seed(scenario, first)
-        if matched is not scenario:
-            notes.append(
-                f"note: {scenario.name} ({scenario.path.name}) runs with seed {first.seed} and "
-                f"{first.replications} replications to match {first.name} (its file says "
-                f"seed {scenario.seed}, {scenario.replications} replications)"
-            )
         inputs = scenario_inputs(matched, source)
         files.update({(f.source.key, f.sha256): f for f in inputs.files})
         agents, folder = (None, None) if args.rerun else find_finished_run(matched, inputs, args)
+        how = f"reused {folder}"
         if agents is None:
             result, folder = run_and_write(matched, source, args)
-            agents = result.agents
-        runs.append((matched, agents, folder, inputs))
-    out, table = comparison([(s.name, a) for s, a, _, _ in runs], first.seed)
-    out.update(base=first.name, seed=first.seed, replications=first.replications)
-    out["matched"] = notes
-    for entry, (s, _, run_folder, inputs) in zip(out["scenarios"], runs):
+            agents, how = result.agents, f"ran into {folder}"
+        runs.append((matched, agents, folder, inputs, how))
+    out, table = comparison([(label, r[1]) for label, r in zip(labels, runs)], first.seed)
+    out.update(base=labels[0], seed=first.seed, replications=first.replications)
+    out["matching"] = matching
+    for entry, (s, _, run_folder, inputs, _) in zip(out["scenarios"], runs):
+        entry["scenario"] = s.name
         entry["run"] = str(run_folder)
         entry["scenario_file"] = str(s.path)
         entry["data_files"] = [{"source": f.source.key, "sha256": f.sha256} for f in inputs.files]
     folder = write_comparison(
         out,
         table,
-        {s.name: a for s, a, _, _ in runs},
+        {label: r[1] for label, r in zip(labels, runs)},
         [f.provenance() for f in files.values()],
         first.name,
         args.outputs,
     )
     if not args.quiet:
-        for note in notes:
-            print(note)
-        for figure, label, unit in COMPARE_FIGURES:
-            rows = table[table["figure"] == figure]
-            print(f"{label}:")
-            for r in rows.itertuples():
-                value = f"{r.value / unit:.1f}"
-                diff = ""
-                if r.scenario != first.name:
-                    diff = f"  difference {r.difference / unit:+.1f}"
-                    if pd.notna(r.difference_ci95_low):
-                        diff += (
-                            f" [{r.difference_ci95_low / unit:+.1f}, "
-                            f"{r.difference_ci95_high / unit:+.1f}]"
-                        )
-                print(f"  {r.scenario:44s} {value:>8s}{diff}")
-        print(f"results: {folder}")
+        print("\n".join(readout.comparison_lines(table, labels, [r[4] for r in runs])))
+    print(f"results: {folder}")
     if args.report:
         write_report_of(folder, args)
     return 0
@@ -473,5 +457,5 @@ def rank_command(args: argparse.Namespace) -> int:
                 "note: ranked with crowding off (free walking speeds), as the ranking is "
                 "computed from coverage tables and recorded routes"
             )
-        print(f"results: {folder}")
+    print(f"results: {folder}")
     return 0

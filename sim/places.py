@@ -52,6 +52,8 @@ SYNONYMS = {
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 # A word of at least this many letters may stand for the start of a longer word ("christ").
 MIN_WORD_PREFIX = 3
+# Names at least this similar (difflib ratio) are offered as "did you mean".
+MIN_SIMILARITY = 0.6
 # Candidates listed on an ambiguity or a miss.
 MAX_LISTED = 8
 
@@ -165,7 +167,7 @@ def match(query: str, places: Iterable[Place]) -> Match:
     return Match(query, None, (), tuple(closest(query, places)))
 
 
-def closest(query: str, places: list[Place], n: int = 5) -> list[Place]:
+def closest(query: str, places: list[Place], n: int = 4) -> list[Place]:
     """The ``n`` places whose names or ids look most like ``query`` (difflib ratio)."""
     text = " ".join(normalise(query))
     scored = []
@@ -174,7 +176,7 @@ def closest(query: str, places: list[Place], n: int = 5) -> list[Place]:
         score = max((difflib.SequenceMatcher(None, text, k).ratio() for k in keys), default=0)
         scored.append((score, place.kind != "exit", place))
     scored.sort(key=lambda s: (-s[0], not s[1]))
-    return [p for score, _, p in scored[:n] if score >= 0.5]
+    return [p for score, _, p in scored[:n] if score >= MIN_SIMILARITY]
 
 
 def resolve(
@@ -323,3 +325,44 @@ def given_weights(
         idx = np.array(place.exits, np.int64)
         out[idx] += float(weight) / len(idx)
     return out
+
+
+# ------------------------------------------------------------------------------- listing
+
+
+def listing(places: list[Place], query: str | None = None, exits: bool = False) -> list[str]:
+    """Lines of ``run_sim.py places``: every site and station (and exit), or what ``query``
+    matches with each station's exits."""
+    if query is not None:
+        result = match(query, places)
+        if not result.places:
+            return [f"{query!r}: {result.problem('station, exit or site')}"]
+        tier = ("id", "name", "start of a name", "words of a name")[result.tier or 0]
+        lines = [f"{query!r} matches {len(result.places)} place(s) by {tier}:"]
+        for place in result.places:
+            lines.append(f"  {place.label()}")
+            if place.kind in ("station", "stop") and len(result.places) <= 3:
+                lines += [f"      exit {p.id:10s} {p.detail}" for p in _exits_of(places, place)]
+        if len(result.places) > 1:
+            lines.append("ambiguous: a command needs a longer name or one of these ids")
+        return lines
+    sites = [p for p in places if p.kind == "site"]
+    stations = [p for p in places if p.kind == "station"]
+    lines = [f"sites ({len(sites)}): id, name, borough"]
+    lines += [f"  {p.id:22s} {p.name:36s} {p.detail}" for p in sites]
+    lines.append(f"stations ({len(stations)}): name, routes, exits, GTFS stop ids")
+    lines += [f"  {p.name:44s} {p.detail}" for p in sorted(stations, key=lambda p: p.name)]
+    all_exits = [p for p in places if p.kind == "exit"]
+    if exits:
+        lines.append(f"exits ({len(all_exits)}): id, station, lat,lon")
+        lines += [f"  {p.id:10s} {p.name:44s} {p.detail}" for p in all_exits]
+    else:
+        lines.append(
+            f"exits: {len(all_exits)} (--exits lists them; `places STATION` lists a station's)"
+        )
+    return lines
+
+
+def _exits_of(places: list[Place], station: Place) -> list[Place]:
+    wanted = set(station.exits)
+    return [p for p in places if p.kind == "exit" and p.exits[0] in wanted]

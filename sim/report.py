@@ -117,7 +117,12 @@ def write_figures(result: RunResult, folder: Path) -> None:
         "seen_total_s",
         folder / "exposure_distribution.png",
         f"{s.name}: time in view of a camera per protester",
+        "minutes in view of a camera per protester (walk + site)",
     )
+    context = {
+        "site_name": setup.site.name,
+        "stations": plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
+    }
     traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)
     xy = np.c_[cams.x, cams.y]
     plot.network_map(
@@ -129,6 +134,7 @@ def write_figures(result: RunResult, folder: Path) -> None:
         folder / "map_traffic.png",
         f"{s.name}: protester traffic per street (mean of replications)",
         "traversals per replication",
+        **context,
     )
     share = np.divide(
         setup.coverage.edges.seen_m,
@@ -145,6 +151,7 @@ def write_figures(result: RunResult, folder: Path) -> None:
         folder / "map_exposure.png",
         f"{s.name}: share of each walked street in view of a camera",
         "share of edge length in view",
+        **context,
     )
     plot.crowd_over_time(
         result.timeseries, folder / "crowd_over_time.png", f"{s.name}: the crowd over time"
@@ -190,12 +197,25 @@ def write_route(
     cameras_xy: np.ndarray,
     public: np.ndarray,
     outputs_root: Path | None,
+    edge_geom: np.ndarray | None = None,
+    ends: tuple[str, str] = ("start", "end"),
 ) -> Path:
-    """A scored route's folder ``outputs/routes/<id>/``: route.json and route.png."""
+    """A scored route's folder ``outputs/routes/<id>/``: route.json and route.png (over the
+    street network ``edge_geom``, its start and end named by ``ends``)."""
     folder = RunFolder((outputs_root or DEFAULT_OUTPUTS) / "routes", new_run_id("route"))
     with folder as tmp:
         write_json(tmp / "route.json", {**result, **provenance(data_files)})
-        plot.route_map(route_lines, covered, cameras_xy, public, tmp / "route.png", result["route"])
+        plot.route_map(
+            route_lines,
+            covered,
+            cameras_xy,
+            public,
+            tmp / "route.png",
+            result["route"],
+            edge_geom=edge_geom,
+            start_name=ends[0],
+            end_name=ends[1],
+        )
     assert folder.final is not None
     return folder.final
 
@@ -213,11 +233,11 @@ def write_comparison(
     with folder as tmp:
         write_json(tmp / "comparison.json", {**out, **provenance(data_files)})
         write_table(tmp / "comparison.csv", table)
-        plot.exposure_distribution(
+        plot.comparison_figure(
             agents,
-            "seen_total_s",
             tmp / "comparison_distribution.png",
-            "time in view of a camera per protester",
+            f"{len(agents)} scenarios, {out['replications']} replications each "
+            f"(seed {out['seed']})",
         )
     assert folder.final is not None
     return folder.final
@@ -230,9 +250,9 @@ def write_ranking(
     top: int,
     outputs_root: Path | None,
 ) -> Path:
-    """A camera ranking's folder ``outputs/<scenario>/rank-cameras/<id>/``."""
+    """A camera ranking's folder ``outputs/rankings/<scenario>/<id>/``."""
     s = setup.scenario
-    root = (outputs_root or DEFAULT_OUTPUTS) / s.name / "rank-cameras"
+    root = (outputs_root or DEFAULT_OUTPUTS) / "rankings" / s.name
     folder = RunFolder(root, new_run_id(f"top{top}"))
     net = setup.inputs.network
     with folder as tmp:
@@ -250,9 +270,11 @@ def write_ranking(
             setup.coverage.public,
             (setup.site.x, setup.site.y),
             tmp / "top_cameras_map.png",
-            f"{s.name}: top {top} camera sites",
+            f"{s.name}: top {top} camera sites by camera-seconds",
             "",
             highlight=ranking.top,
+            site_name=setup.site.name,
+            stations=plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
         )
     assert folder.final is not None
     return folder.final
