@@ -14,6 +14,8 @@ import shapely  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 DPI = 130
+# Half-width (metres) of a map of ranked camera sites at least; wider when they spread wider.
+HIGHLIGHT_MIN_EXTENT_M = 250.0
 
 
 def _save(fig, path: Path) -> None:
@@ -90,9 +92,14 @@ def comparison_figure(agents_by_label: dict[str, pd.DataFrame], path: Path, titl
     fig, axes = plt.subplots(1, len(COMPARISON_PANELS), figsize=(14, 4.8), sharey=True)
     colours = plt.get_cmap("tab10").colors
     for k, (label, agents) in enumerate(agents_by_label.items()):
-        style = {"color": colours[k % 10], "linestyle": _STYLES[(k // 10) % len(_STYLES)]}
-        if k == 0:
-            style["linewidth"] = 2.4
+        style = {
+            "color": colours[(k - 1) % 10],
+            "linestyle": _STYLES[((k - 1) // 10) % len(_STYLES)],
+            "linewidth": 1.4,
+            "zorder": 3,
+        }
+        if k == 0:  # the base: black and on top, so runs equal to it do not hide it
+            style.update(color="black", linestyle=(0, (4, 2)), linewidth=1.8, zorder=5)
         for ax, (column, _) in zip(axes, COMPARISON_PANELS):
             values = agents[column].to_numpy(float)
             values = np.sort(values[np.isfinite(values)])
@@ -115,7 +122,7 @@ def comparison_figure(agents_by_label: dict[str, pd.DataFrame], path: Path, titl
         frameon=False,
     )
     rows = -(-len(labels) // 3)
-    fig.subplots_adjust(bottom=0.17 + 0.045 * rows, top=0.88, wspace=0.08)
+    fig.subplots_adjust(bottom=0.13 + 0.04 * rows, top=0.88, wspace=0.08)
     fig.suptitle(title)
     _save(fig, path)
 
@@ -160,6 +167,10 @@ def network_map(
     site and (as context) the stations protesters come from; ``highlight`` camera sites are
     numbered 1, 2, ... in their order. Axes in metres from the site."""
     x0, y0 = site_xy
+    if highlight is not None and highlight.size:
+        # zoom to the numbered sites, so their numbers stay legible
+        reach = np.abs(camera_xy[highlight] - (x0, y0)).max()
+        extent_m = min(extent_m, max(HIGHLIGHT_MIN_EXTENT_M, 1.2 * reach))
     box = shapely.box(x0 - extent_m, y0 - extent_m, x0 + extent_m, y0 + extent_m)
     near = np.flatnonzero(shapely.intersects(edge_geom, box))
     fig, ax = plt.subplots(figsize=(8, 8.8))
@@ -195,21 +206,28 @@ def network_map(
         ax.scatter(
             cx[highlight],
             cy[highlight],
-            s=150,
-            facecolors="white",
+            s=36,
+            facecolors="none",
             edgecolors="k",
             linewidths=1.2,
             label="ranked camera sites (number = rank)",
             zorder=5,
         )
         for rank, i in enumerate(highlight, 1):
+            # numbers on short leaders fanned out by the golden angle: sites metres apart
+            # (several cameras on one corner) keep readable numbers
+            angle = np.deg2rad(rank * 137.5)
             ax.annotate(
                 str(rank),
                 (cx[i], cy[i]),
+                xytext=(22 * np.cos(angle), 22 * np.sin(angle)),
+                textcoords="offset points",
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=8,
                 fontweight="bold",
+                bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": "k", "lw": 0.8},
+                arrowprops={"arrowstyle": "-", "lw": 0.7, "color": "k"},
                 zorder=6,
             )
     if stations:
