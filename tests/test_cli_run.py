@@ -156,11 +156,11 @@ def test_run_options_may_come_without_the_run_command():
 
     assert _insert_run([]) == ["run"]
     assert _insert_run(["--no-progress", "-q", "s.toml", "--data-dir", "d"]) == [
+        "--no-progress",
         "-q",
         "--data-dir",
         "d",
         "run",
-        "--no-progress",
         "s.toml",
     ]
     assert _insert_run(["--outputs=o", "s.toml", "--workers", "2"]) == [
