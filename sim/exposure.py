@@ -121,7 +121,9 @@ def coverage_pieces(
     if visibility == "radius":
         return radius_pieces(network.edge_geom, xy, ranges), None
     n = len(cameras)
-    with progress.task(f"sightline coverage of {n} camera sites (once; cached)", 2, "part") as step:
+    with progress.task(
+        "sightline coverage", 2, "part", note=f"{n} camera sites; once, then cached"
+    ) as step:
         step.stage("what each camera sees (isovists)")
         areas = sightline_areas(xy, ranges, open_space)
         step.advance()

@@ -208,7 +208,9 @@ class DataSource:
                     "building open space for sightlines (street corridors%s)",
                     " and building footprints" if use_buildings else "",
                 )
-                with progress.task("open space for sightlines (once; cached)", 2, "part") as step:
+                with progress.task(
+                    "open space for sightlines", 2, "part", note="once, then cached"
+                ) as step:
                     step.stage("street corridors")
                     space = visibility.corridor_open_space(network.edge_geom, network.edge_highway)
                     step.advance()

@@ -169,7 +169,9 @@ def build_from_osm_xml(path: Path, source_sha256: str) -> WalkNetwork:
 
     log.info("building the walk network from %s (about 11 s)", path)
     with progress.task(
-        f"building the walk network from {path.name} (once; about 15 s)", len(BUILD_STAGES)
+        "building the walk network",
+        len(BUILD_STAGES),
+        note=f"from {path.name}; once, then cached; about 15 s",
     ) as step:
         step.stage(BUILD_STAGES[0])
         try:
@@ -186,7 +188,7 @@ def build_from_overpass(place: str) -> WalkNetwork:
     import osmnx as ox
 
     log.info("downloading the %s walk network of %s from Overpass", NETWORK_TYPE, place)
-    with progress.task(f"downloading the walk network of {place} (once)", 4) as step:
+    with progress.task("downloading the walk network", 4, note=f"{place}; once") as step:
         step.stage("Overpass download")
         graph = ox.graph_from_place(place, network_type=NETWORK_TYPE, retain_all=False)
         step.advance()

@@ -5,7 +5,8 @@ line turns the reports on (:func:`configure`), so library use and tests print no
 
 On a terminal a step shows a tqdm bar on stderr. When stderr is not a terminal (a log file,
 CI, a pipe) each step prints plain lines instead of carriage-return bars: one when it starts,
-one per stage or per tenth of its work, and one when it is done, with the time taken.
+one per named stage (else one per tenth of its work), and one when it is done, with the time
+taken.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ class Task:
     """One slow step. ``advance(n)`` counts work done; ``stage(name)`` names the part now
     running. Use as a context manager; disabled tasks do nothing."""
 
-    def __init__(self, what: str, total: int | None = None, unit: str = "step") -> None:
-        self.what, self.total, self.unit = what, total, unit
+    def __init__(
+        self, what: str, total: int | None = None, unit: str = "step", note: str = ""
+    ) -> None:
+        self.what, self.total, self.unit, self.note = what, total, unit, note
         self.done = 0
+        self._staged = False
         self._bar = None
         self._next_line = 0
         self._start = 0.0
@@ -61,17 +65,25 @@ class Task:
             from tqdm import tqdm
 
             self._bar = tqdm(
-                total=self.total, desc=self.what, unit=self.unit, file=stream, leave=True
+                total=self.total,
+                desc=self.what,
+                unit=self.unit,
+                file=stream,
+                leave=True,
             )
+            if self.note:
+                self._bar.set_postfix_str(self.note, refresh=True)
         else:
-            size = f" ({self.total} {self.unit}s)" if self.total else ""
-            self._print(f"{self.what}{size} ...")
+            size = f"{self.total} {self.unit}s" if self.total else ""
+            detail = "; ".join(x for x in (self.note, size) if x)
+            self._print(f"{self.what}" + (f" ({detail})" if detail else "") + " ...")
         return self
 
     def stage(self, name: str) -> None:
         """Name the part of the step now running (and count the previous one as done)."""
         if not self._on:
             return
+        self._staged = True
         if self._bar is not None:
             self._bar.set_postfix_str(name, refresh=True)
         else:
@@ -84,7 +96,7 @@ class Task:
         self.done += n
         if self._bar is not None:
             self._bar.update(n)
-        elif self.total and self.done >= self._next_line and self.done < self.total:
+        elif not self._staged and self.total and self._next_line <= self.done < self.total:
             self._print(f"{self.what}: {self.done}/{self.total} {self.unit}s")
             self._next_line = self.done + max(1, self.total // 10)
 
@@ -104,6 +116,7 @@ class Task:
         print(line, file=stream, flush=True)
 
 
-def task(what: str, total: int | None = None, unit: str = "step") -> Task:
-    """A progress report for one slow step (see :class:`Task`)."""
-    return Task(what, total, unit)
+def task(what: str, total: int | None = None, unit: str = "step", note: str = "") -> Task:
+    """A progress report for one slow step (see :class:`Task`); ``note`` is said once, when
+    the step starts."""
+    return Task(what, total, unit, note)

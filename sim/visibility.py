@@ -324,7 +324,7 @@ def isovists(
     angles = np.arange(n_rays) * (2.0 * math.pi / n_rays)
     directions = np.column_stack([np.cos(angles), np.sin(angles)])
     per_batch = max(1, _RAYS_PER_BATCH // n_rays)
-    with progress.task("isovists", len(seeing), "camera") as step:
+    with progress.task("isovists", len(seeing), "camera", note="what each camera sees") as step:
         for first in range(0, len(seeing), per_batch):
             cams = seeing[first : first + per_batch]
             starts = np.repeat(origins[cams], n_rays, axis=0)

@@ -123,10 +123,16 @@ def test_off_a_terminal_each_step_prints_plain_lines(report):
         step.stage("reading")
         step.advance()
         step.advance(3)
+    with progress.task("counting", 20, "item", note="a note") as step:
+        for _ in range(20):
+            step.advance()
     lines = report.getvalue().splitlines()
     assert lines[0] == "building (4 stages) ..."
-    assert lines[1:3] == ["building: reading", "building: 1/4 stages"]
-    assert lines[-1].startswith("building: done in ") and "\r" not in report.getvalue()
+    assert lines[1] == "building: reading"  # named stages stand for the counts
+    assert lines[2].startswith("building: done in ")
+    assert lines[3] == "counting (a note; 20 items) ..."
+    assert lines[4:-1] == [f"counting: {k}/20 items" for k in range(1, 20, 2)]
+    assert lines[-1].startswith("counting: done in ") and "\r" not in report.getvalue()
 
 
 def test_disabled_progress_prints_nothing():
@@ -144,4 +150,4 @@ def test_isovists_report_their_cameras(report):
     from sim.visibility import isovists
 
     isovists(np.array([[5.0, 5.0], [6.0, 5.0]]), 3.0, shapely.box(0, 0, 10, 10), n_rays=8)
-    assert report.getvalue().splitlines()[0] == "isovists (2 cameras) ..."
+    assert report.getvalue().splitlines()[0] == "isovists (what each camera sees; 2 cameras) ..."
