@@ -25,9 +25,11 @@ Core (arrays and graphs in, results out):
     city_area      the five boroughs and their land; checks on drawn paths
     equity         effective cameras per tract, the borough logit, site neighbourhoods
     usage          traversals and seconds in view per street, protesters per route
+    places         stations, exits and sites matched by the names people type
+    progress       progress of slow steps (off unless the CLI turns it on)
 Edges (files, data, scenario, output):
     cache          the cache folder; entries that load as data only (npz), checksummed
-    datasets       data manifest, data directory, downloads, checksums
+    datasets       data manifest, data folder search order, downloads, checksums
     records        reading tabular sources and reporting bad records
     cameras        camera layers from Amnesty, Ban the Scan, DOT, LinkNYC; the sources registry
     camera_edits   scenario camera removals and additions
@@ -48,7 +50,8 @@ Edges (files, data, scenario, output):
     report_pdf     report.pdf: the report for print (WeasyPrint)
     report_build   writing report.html, report.pdf and layers.gpkg, all or none
     plot           figures (matplotlib, Agg)
-    commands       the commands: parse, load, run, write (run, data, route, compare, report, ...)
+    readout        what compare prints and records: labels, matched draws, README units
+    commands       the commands: parse, load, run, write (run, data, places, route, compare, report, ...)
     route_path     route --path: a drawn walk scored without a walk network
     equity_report  the equity command; equity_figures its map and scatter plots
     cli            the command line (run_sim.py): parsing, logging, errors to exit code 2
