@@ -51,7 +51,7 @@ Edges (files, data, scenario, output):
     report_build   writing report.html, report.pdf and layers.gpkg, all or none
     plot           figures (matplotlib, Agg)
     readout        what compare prints and records: labels, matched draws, README units
-    commands       the commands: parse, load, run, write (run, data, places, route, compare, report, ...)
+    commands       the commands: parse, load, run, write (run, data, places, route, ...)
     route_path     route --path: a drawn walk scored without a walk network
     equity_report  the equity command; equity_figures its map and scatter plots
     cli            the command line (run_sim.py): parsing, logging, errors to exit code 2
