@@ -33,10 +33,10 @@ def _source(
     network: NetworkSpec | None = None,
     sources: list[str] | None = None,
 ) -> DataSource:
-    """The data folder found (said on stderr), after checking that every file of ``sources``
-    is there (all missing ones named at once)."""
+    """The data folder given or found (a found one is said on stderr), after checking that
+    every file of ``sources`` is there (all missing ones named at once)."""
     choice = datasets.find_data_dir(args.data_dir)
-    if not args.quiet:
+    if not args.quiet and args.data_dir is None:  # found by the search order: say which
         print(f"data: {choice.describe()}", file=sys.stderr)
     needed = sources or ["osm_walk", "mta_entrances"]
     if network is not None and not network.is_default:  # its own file or a download

@@ -195,8 +195,10 @@ def build_from_overpass(place: str) -> WalkNetwork:
         return _finish(graph, f"overpass:{place}", step)
 
 
-def _finish(graph, source_sha256: str, step: progress.Task) -> WalkNetwork:
+def _finish(graph, source_sha256: str, step: progress.Task | None = None) -> WalkNetwork:
     import osmnx as ox
+
+    step = step if step is not None else progress.silent()
 
     if len(graph) == 0:
         raise DataError(f"{source_sha256}: the OpenStreetMap data holds no walkable ways")

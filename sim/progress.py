@@ -120,3 +120,10 @@ def task(what: str, total: int | None = None, unit: str = "step", note: str = ""
     """A progress report for one slow step (see :class:`Task`); ``note`` is said once, when
     the step starts."""
     return Task(what, total, unit, note)
+
+
+def silent() -> Task:
+    """A report that says nothing, whatever the configuration (for a step inside another)."""
+    quiet = Task("")
+    quiet._on = False
+    return quiet
