@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ def removal_mask(
 def added_cameras(edit: dict[str, Any], index: int) -> CameraSites:
     """Hypothetical cameras an ``add`` edit places."""
     pts = np.array(edit["points"], float)
-    return make_sites(
+    sites = make_sites(
         pts[:, 0],
         pts[:, 1],
         np.full(len(pts), edit["class"], dtype=object),
@@ -146,6 +147,7 @@ def added_cameras(edit: dict[str, Any], index: int) -> CameraSites:
         "scenario_edit",
         f"added{index}",
     )
+    return dataclasses.replace(sites, count_source=np.full(len(pts), "edit", dtype=object))
 
 
 def apply_edits(

@@ -228,7 +228,7 @@ def _route_coverage(scenario_path: Path | None, source: DataSource):
     from sim.exposure import build_coverage
 
     if scenario_path is None:
-        inputs = load_inputs(source, AMNESTY_LAYERS)
+        inputs = load_inputs(source, AMNESTY_LAYERS, classes=AMNESTY_PRESET)
         coverage = build_coverage(
             inputs.network, inputs.cameras, AMNESTY_PRESET, "radius", store=source.store
         )

@@ -21,7 +21,10 @@ import numpy as np
 import shapely
 
 from sim import cache, datasets, places, progress
-from sim.cameras import CAMERA_SOURCES, CameraSites, empty_sites, join_counts, within_box
+from sim.camera_account import CameraAccount, assemble
+from sim.camera_counts import Intersections, read_intersections
+from sim.camera_model import CameraParams, resolve_classes
+from sim.cameras import CAMERA_SOURCES, CameraSites
 from sim.datasets import ResolvedFile
 from sim.errors import DataError, ScenarioError
 from sim.network import (
@@ -41,8 +44,6 @@ from sim.transit import Exits, read_exits
 
 log = logging.getLogger(__name__)
 
-# Cameras farther than this beyond the network's bounding box cannot see any of its streets.
-CAMERA_BOX_PAD_M = 500.0
 OPEN_SPACE_VERSION = 1
 
 
@@ -50,7 +51,8 @@ OPEN_SPACE_VERSION = 1
 class Inputs:
     """Everything a run reads, and the files it came from (each with its SHA-256).
 
-    ``cameras`` are the layers as read, filtered and combined, before a scenario's edits
+    ``cameras`` are the layers as read, filtered, counted, merged and limited to the sites
+    that can see the study area (``camera_account`` says how), before a scenario's edits
     (which depend on the site and the crowd, and are applied in :mod:`sim.setup`).
     ``open_space`` is set for the ``sightline`` model only.
     """
@@ -64,6 +66,7 @@ class Inputs:
     files: tuple[ResolvedFile, ...]
     open_space: shapely.Geometry | None = field(default=None, repr=False)
     open_space_key: str = ""
+    camera_account: CameraAccount | None = None
 
     def provenance(self) -> list[dict[str, object]]:
         """Every data file of these inputs, with its checksum and licence."""
@@ -116,6 +119,7 @@ class DataSource:
         self._exits: Exits | None = None
         self._sites: tuple[dict[str, SiteRecord], tuple[str, ...]] | None = None
         self._layers: dict[str, tuple[CameraSites, SkipReport]] = {}
+        self._intersections: tuple[Intersections, SkipReport] | None = None
         self._open_space: dict[bool, tuple[shapely.Geometry, str, tuple[str, ...]]] = {}
 
     def file(self, key: str) -> ResolvedFile:
@@ -186,6 +190,12 @@ class DataSource:
             self._layers[source] = CAMERA_SOURCES[source].read(resolved.path, ())
         return self._layers[source]
 
+    def intersections(self) -> tuple[Intersections, SkipReport]:
+        """Amnesty's intersections with cameras and their count columns (for counting sites)."""
+        if self._intersections is None:
+            self._intersections = read_intersections(self.file("amnesty_counts").path)
+        return self._intersections
+
     def open_space(self, use_buildings: bool) -> tuple[shapely.Geometry, str, tuple[str, ...]]:
         """Open space for sightlines, a key naming its inputs, and the files behind it.
 
@@ -245,11 +255,9 @@ class DataSource:
             sites = CameraSites(
                 **{**sites.__dict__, "cls": np.full(len(sites), layer.cls, dtype=object)}
             )
-        if layer.counts_from:
-            counts, counts_report = self.camera_source(layer.counts_from)
-            sites = join_counts(sites, counts)
+        if layer.counts_from:  # counted with every layer in load_inputs (each count once)
             files = (*files, layer.counts_from)
-            reports[layer.counts_from] = counts_report
+            reports[layer.counts_from] = self.intersections()[1]
         return sites, files, reports
 
 
@@ -258,32 +266,54 @@ def load_inputs(
     layers: tuple[CameraLayer, ...],
     visibility: str = "radius",
     buildings: bool = True,
+    classes: Mapping[str, CameraParams] | None = None,
 ) -> Inputs:
-    """Everything a run needs from ``source``, for these camera layers and visibility model."""
+    """Everything a run needs from ``source``, for these camera layers and visibility model.
+
+    The layers' sites take Amnesty's counts, are merged across layers and limited to those
+    that can see the study area under ``classes`` (default classes when None): see
+    :mod:`sim.camera_account`.
+    """
     network, keys = source.network()
     keys = list(keys) + ["mta_entrances"]
     exits = source.exits()
     sites, site_keys = source.site_records()
     keys += site_keys
-    parts, reports = [], {}
+    parts, reports, counted = [], {}, []
     for layer in layers:
         sites_of_layer, layer_keys, layer_reports = source.layer(layer)
         parts.append(sites_of_layer)
+        counted.append(bool(layer.counts_from))
         keys += layer_keys
         reports.update(layer_reports)
-    cameras = CameraSites.concat(parts) if parts else empty_sites()
-    cameras = cameras.subset(within_box(cameras, network.bounds(), CAMERA_BOX_PAD_M))
+    inter = source.intersections()[0] if any(counted) else None
+    cameras, account = assemble(
+        parts,
+        counted,
+        inter,
+        network.edge_geom,
+        dict(classes) if classes is not None else resolve_classes({}),
+    )
     open_space, open_key = None, ""
     if visibility == "sightline":
         open_space, open_key, space_keys = source.open_space(buildings)
         keys += space_keys
     files = tuple(source.file(k) for k in dict.fromkeys(keys))
     return Inputs(
-        source.data_dir, network, exits, sites, cameras, reports, files, open_space, open_key
+        source.data_dir,
+        network,
+        exits,
+        sites,
+        cameras,
+        reports,
+        files,
+        open_space,
+        open_key,
+        account,
     )
 
 
 def scenario_inputs(scenario: Scenario, source: DataSource) -> Inputs:
     """The inputs of one scenario."""
     cams = scenario.cameras
-    return load_inputs(source, cams.layers, cams.visibility, cams.buildings)
+    return load_inputs(source, cams.layers, cams.visibility, cams.buildings, cams.classes)

@@ -44,8 +44,14 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
             "sites": len(setup.coverage.cameras),
             "cameras": float(setup.coverage.cameras.count.sum()),
             "by_class": pd.Series(setup.coverage.cameras.cls).value_counts().to_dict(),
+            "by_count_source": pd.Series(setup.coverage.cameras.count_source)
+            .value_counts()
+            .to_dict(),
             "visibility": setup.coverage.visibility,
         },
+        "camera_account": (
+            setup.inputs.camera_account.as_dict() if setup.inputs.camera_account else {}
+        ),
         "site": setup.site.__dict__,
         "origins": {
             "exits": len(setup.origins),
@@ -68,6 +74,7 @@ def cameras_table(result: RunResult) -> pd.DataFrame:
             "source": cams.source,
             "class": cams.cls,
             "count": cams.count,
+            "count_source": cams.count_source,
             "lat": cams.lat,
             "lon": cams.lon,
             "seen_range_m": ranges[:, 0],
@@ -164,8 +171,9 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
     s = result.setup.scenario
     lines = [
         f"scenario {s.name}: {s.crowd.protesters} protesters x {s.replications} "
-        f"replications to {result.setup.site.name} from {len(result.setup.origins)} exits, "
-        f"{len(result.setup.coverage.cameras)} camera sites ({result.wall_s:.1f} s)",
+        f"replications to {result.setup.site.name} from {len(result.setup.origins)} exits "
+        f"({result.wall_s:.1f} s)",
+        *(account.lines() if (account := result.setup.inputs.camera_account) else []),
         f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
     ]
     for column in headline():

@@ -23,7 +23,13 @@ def undercount_coverage(setup: Setup, rng: np.random.Generator) -> tuple[Coverag
     """Coverage with each class's counts divided by a share drawn from Amnesty's interval."""
     cams = setup.coverage.cameras
     shares = {cls: float(rng.uniform(*UNDERCOUNT_SHARE[cls])) for cls in sorted(UNDERCOUNT_SHARE)}
-    factor = np.array([1.0 / shares.get(c, 1.0) for c in cams.cls])
+    # only volunteers' counts are corrected: a listed site's 1 and a DOT camera are not counts
+    factor = np.array(
+        [
+            1.0 / shares.get(c, 1.0) if src == "amnesty" else 1.0
+            for c, src in zip(cams.cls, cams.count_source)
+        ]
+    )
     count = cams.count * factor
     n_edges = setup.inputs.network.n_edges
     cov = setup.coverage
