@@ -38,7 +38,8 @@ from sim.network import (
 )
 from sim.networks import NetworkSpec, load_named_network
 from sim.records import SkipReport
-from sim.scenario import CameraLayer, Scenario
+from sim.ridership import RIDERSHIP_SOURCES, read_ridership
+from sim.scenario import CameraLayer, Origins, Scenario
 from sim.sites import Site, SiteRecord, make_site, read_site_records
 from sim.transit import Exits, read_exits
 
@@ -67,6 +68,7 @@ class Inputs:
     open_space: shapely.Geometry | None = field(default=None, repr=False)
     open_space_key: str = ""
     camera_account: CameraAccount | None = None
+    ridership: Mapping[str, float] | None = None  # riders per station complex (origins weights)
 
     def provenance(self) -> list[dict[str, object]]:
         """Every data file of these inputs, with its checksum and licence."""
@@ -120,6 +122,7 @@ class DataSource:
         self._sites: tuple[dict[str, SiteRecord], tuple[str, ...]] | None = None
         self._layers: dict[str, tuple[CameraSites, SkipReport]] = {}
         self._intersections: tuple[Intersections, SkipReport] | None = None
+        self._ridership: dict[tuple, dict[str, float]] = {}
         self._open_space: dict[bool, tuple[shapely.Geometry, str, tuple[str, ...]]] = {}
 
     def file(self, key: str) -> ResolvedFile:
@@ -189,6 +192,17 @@ class DataSource:
             resolved = self.file(source)
             self._layers[source] = CAMERA_SOURCES[source].read(resolved.path, ())
         return self._layers[source]
+
+    def ridership(
+        self, year: str, months: tuple[int, ...], day_group: str
+    ) -> tuple[dict[str, float], str]:
+        """Riders per station complex (``sim/ridership.py``) and the file's manifest key."""
+        key = RIDERSHIP_SOURCES[year]
+        wanted = (key, tuple(months), day_group)
+        if wanted not in self._ridership:
+            riders = read_ridership(self.file(key).path, tuple(months), day_group)
+            self._ridership[wanted] = riders
+        return self._ridership[wanted], key
 
     def intersections(self) -> tuple[Intersections, SkipReport]:
         """Amnesty's intersections with cameras and their count columns (for counting sites)."""
@@ -267,6 +281,7 @@ def load_inputs(
     visibility: str = "radius",
     buildings: bool = True,
     classes: Mapping[str, CameraParams] | None = None,
+    origins: Origins | None = None,
 ) -> Inputs:
     """Everything a run needs from ``source``, for these camera layers and visibility model.
 
@@ -298,6 +313,12 @@ def load_inputs(
     if visibility == "sightline":
         open_space, open_key, space_keys = source.open_space(buildings)
         keys += space_keys
+    riders = None
+    if origins is not None and origins.weights == "ridership":
+        riders, riders_key = source.ridership(
+            origins.ridership_year, origins.ridership_months, origins.ridership_day_group
+        )
+        keys.append(riders_key)
     files = tuple(source.file(k) for k in dict.fromkeys(keys))
     return Inputs(
         source.data_dir,
@@ -310,10 +331,13 @@ def load_inputs(
         open_space,
         open_key,
         account,
+        riders,
     )
 
 
 def scenario_inputs(scenario: Scenario, source: DataSource) -> Inputs:
     """The inputs of one scenario."""
     cams = scenario.cameras
-    return load_inputs(source, cams.layers, cams.visibility, cams.buildings, cams.classes)
+    return load_inputs(
+        source, cams.layers, cams.visibility, cams.buildings, cams.classes, scenario.origins
+    )

@@ -11,6 +11,7 @@ import pandas as pd
 from sim import plot
 from sim.columns import headline
 from sim.layers import write_run_layers
+from sim.origin_weights import station_shares
 from sim.outputs import (
     DEFAULT_OUTPUTS,
     RunFolder,
@@ -56,6 +57,19 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
         "origins": {
             "exits": len(setup.origins),
             "stations": sorted(set(setup.origins.station.tolist())),
+            "weights": s.origins.weights,
+            "exit_split_decay_m": s.origins.exit_split_decay_m,
+            "ridership": {
+                "year": s.origins.ridership_year,
+                "months": list(s.origins.ridership_months),
+                "day_group": s.origins.ridership_day_group,
+            }
+            if s.origins.weights == "ridership"
+            else None,
+            "share_by_complex": station_shares(setup.origins.complex_id, setup.origin_weight),
+            "share_by_exit": dict(
+                zip(setup.origins.exit_id.tolist(), setup.origin_weight.round(6).tolist())
+            ),
         },
         "undercount_shares": [r.undercount_share for r in result.replications],
         "events": [r.events for r in result.replications],

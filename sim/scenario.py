@@ -79,6 +79,15 @@ def _typed(kind: type, what: str):
     return check
 
 
+def _month_list(value: Any) -> str | None:
+    ok = (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 12 for v in value)
+    )
+    return None if ok else "a non-empty list of months 1..12"
+
+
 def _str_list(value: Any) -> str | None:
     ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     return None if ok else "a list of strings"
@@ -117,9 +126,13 @@ class Origins:
     distance: str = key("walking", _choice("walking", "straight"))
     stations: tuple[str, ...] = key((), _str_list)
     entrances: tuple[str, ...] = key((), _str_list)
-    weights: str = key("equal", _choice("equal", "distance", "given"))
+    weights: str = key("ridership", _choice("ridership", "station", "equal", "distance", "given"))
     distance_decay_m: float = key(750.0, _num(0, lo_open=True))
     given_weights: dict[str, float] = key({}, _typed(dict, "a table of station name = weight"))
+    exit_split_decay_m: float = key(100.0, _num(0, lo_open=True))
+    ridership_year: str = key("2020", _choice("2020", "2017-2019"))
+    ridership_months: tuple[int, ...] = key((6,), _month_list)
+    ridership_day_group: str = key("total", _choice("total", "weekday", "weekend"))
 
 
 @dataclass(frozen=True)

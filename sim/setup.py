@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +15,12 @@ from sim.crowding import walking_width_m
 from sim.errors import ScenarioError
 from sim.exposure import Coverage, Store, build_coverage
 from sim.model import Streets
+from sim.origin_weights import station_exit_weights
 from sim.scenario import Scenario
 from sim.sites import Site
 from sim.transit import Exits
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the inputs are loaded at the edge; the set-up only reads them
     from sim.inputs import Inputs
@@ -183,16 +187,46 @@ def select_origins(
         idx = places.origin_exits(exits, names, where, ScenarioError)
     idx = idx[np.isfinite(walk_m[idx])]
     origins = exits.subset(idx)
-    if o.weights == "equal":
-        w = np.ones(len(idx))
-    elif o.weights == "distance":
-        w = np.exp(-walk_m[idx] / o.distance_decay_m)
-    else:
-        where = f"{scenario.path}: key 'origins.given_weights':"
-        w = places.given_weights(origins, o.given_weights, where, ScenarioError)
+    w = origin_weights(scenario, inputs, origins, walk_m[idx])
     if w.sum() <= 0:
-        raise ScenarioError(f"{scenario.path}: key 'origins.given_weights': all weights are zero")
+        raise ScenarioError(
+            f"{scenario.path}: key 'origins.weights': every origin exit has weight zero "
+            f"(weights = {o.weights!r})"
+        )
     return origins, w / w.sum(), walk_m[idx]
+
+
+def origin_weights(
+    scenario: Scenario, inputs: Inputs, origins: Exits, walk_m: np.ndarray
+) -> np.ndarray:
+    """Unnormalised weight of each origin exit by the scenario's ``origins.weights``.
+
+    ``equal``: each exit alike. ``distance``: exp(-walk / distance_decay_m). ``station``: each
+    station complex alike, ``ridership``: each complex by its riders (``inputs.ridership``,
+    read by ``sim/ridership.py``); these two split a complex's share over its exits by
+    distance (``sim/origin_weights.py``). ``given``: each named station by ``given_weights``,
+    split equally over its exits (``sim/places.py``).
+    """
+    o = scenario.origins
+    decay = o.exit_split_decay_m
+    if o.weights == "equal":
+        return np.ones(len(origins))
+    if o.weights == "distance":
+        return np.exp(-walk_m / o.distance_decay_m)
+    if o.weights == "station":
+        ones = {str(c): 1.0 for c in origins.complex_id}
+        return station_exit_weights(origins.complex_id, walk_m, ones, decay)
+    if o.weights == "ridership":
+        riders = dict(inputs.ridership or {})
+        missing = sorted({str(c) for c in origins.complex_id} - set(riders))
+        if missing:
+            log.warning(
+                "no ridership for station complex(es) %s: their exits get no protesters",
+                ", ".join(missing),
+            )
+        return station_exit_weights(origins.complex_id, walk_m, riders, decay)
+    where = f"{scenario.path}: key 'origins.given_weights':"
+    return places.given_weights(origins, o.given_weights, where, ScenarioError)
 
 
 def streets_of(inputs: Inputs, coverage: Coverage) -> Streets:

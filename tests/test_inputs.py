@@ -33,6 +33,7 @@ def test_each_scenario_lists_exactly_its_own_files_even_from_a_shared_source(dat
         "banthescan_public",
         "banthescan_all",
         "amnesty_counts",
+        "ridership_2020",
     }
     foley = scenario_inputs(load_scenario(SCENARIOS / "foley_square.toml"), source)
     assert "buildings" in _keys(foley) and "buildings" not in _keys(default)
@@ -88,6 +89,7 @@ def test_compare_reruns_when_a_camera_file_changed_and_lists_every_file(data_dir
         "banthescan_public",
         "banthescan_all",
         "amnesty_counts",
+        "ridership_2020",
     }
     old = json.loads((runs[0] / "manifest.json").read_text())
     old_public = {f["source"]: f["sha256"] for f in old["data_files"]}["banthescan_public"]
