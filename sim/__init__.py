@@ -10,6 +10,11 @@ Core (arrays and graphs in, results out):
     camera_model   camera classes, ranges and lenses (DORI levels)
     coverage       per-edge coverage pieces and their aggregation
     visibility     open space and isovists for the sightline model
+    camera_merge   one site where two layers hold the same place (max count, not sum)
+    camera_scope   which camera sites can see the study area
+    site_area      the site as an area (its ring of streets, or a disk); standing points
+    access         the first and last metres as virtual edges after the network's
+    origin_weights exits weighted per exit, per station, by ridership; split by distance
     exposure       coverage of the network, of points and of routes
     crowding       Weidmann's speed-density relation, walking widths
     model          the simpy processes of one replication (Crowd)
@@ -34,6 +39,10 @@ Edges (files, data, scenario, output):
     cameras        camera layers from Amnesty, Ban the Scan, DOT, LinkNYC; the sources registry
     camera_edits   scenario camera removals and additions
     transit, sites subway exits and assembly sites
+    ridership      MTA ridership per station complex
+    footprints     complete building footprints (DoITT) and the open space they leave
+    camera_counts  Amnesty's per-intersection counts given to camera sites, each once
+    camera_account counting, merging and scoping a scenario's cameras, with an account
     inputs         a run's inputs loaded once and frozen, with every file's checksum
     scenario       typed scenario sections, base = inheritance, override(), validation
     route_input    places by name, id or coordinates, and path files, for the route command

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim import routing
+from sim.access import compose_legs
 from sim.exposure import Coverage, PointExposure, point_exposure
 from sim.model import Plan
 from sim.scenario import Arrival, Walking
 from sim.setup import Setup
-from sim.sites import Site
 
 # Subway riders reach the street within about a minute of their train (platform to exit);
 # with train waves, each protester's exit time is spread uniformly over this after the train.
@@ -46,11 +46,16 @@ def walking_speeds(walking: Walking, n: int, rng: np.random.Generator) -> np.nda
     return v
 
 
-def stand_points(site: Site, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Uniform random points in the site's disk (metres)."""
-    r = site.radius_m * np.sqrt(rng.random(n))
-    a = 2 * np.pi * rng.random(n)
-    return np.c_[site.x + r * np.cos(a), site.y + r * np.sin(a)]
+def take_points(points: PointExposure, k: np.ndarray) -> PointExposure:
+    """The exposure of standing points ``k`` of a pool (one row per protester)."""
+    return PointExposure(
+        points.seen[k],
+        points.seen_public[k],
+        points.camera[k],
+        points.recognition[k],
+        points.identification[k],
+        [points.cameras[i] for i in k.tolist()],
+    )
 
 
 def draw_plan(
@@ -67,8 +72,9 @@ def draw_plan(
     origin = rng.choice(len(setup.origins), size=n, p=setup.origin_weight)
     depart = departure_times(s.arrival, n, rng)
     speed = walking_speeds(s.walking, n, rng)
-    points = stand_points(setup.site, n, rng)
-    stand = point_exposure(coverage, points)
+    access = setup.access
+    k = rng.integers(0, len(access.stand_xy), n)  # each protester's standing point
+    stand = take_points(point_exposure(coverage, access.stand_xy), k)
     if setup.out_routes is None:
         route_rng = substream(seed, STREAM_ROUTES)
         per_origin = routing.stochastic_routes(
@@ -89,6 +95,17 @@ def draw_plan(
         if r is not None:
             back_ids[i] = len(pool)
             pool.append(r)
+    # the first and last metres: exit -> route -> standing point, and back
+    pool, out_route, back_route = compose_legs(
+        pool,
+        out_route,
+        back_ids[origin],
+        origin,
+        setup.back_exit[origin],
+        k,
+        access,
+        leave_from_stand=setup.march_route is None,
+    )
     march = -1
     if setup.march_route is not None:
         march = len(pool)
@@ -103,7 +120,7 @@ def draw_plan(
         speed_mps=speed,
         dwell_s=np.full(n, float(s.dwell.duration_s)),
         out_route=out_route,
-        back_route=back_ids[origin],
+        back_route=back_route,
         stand_seen=stand.seen,
         stand_public=stand.seen_public,
         stand_camera=stand.camera,

@@ -27,6 +27,7 @@ from sim.camera_model import CameraParams, resolve_classes
 from sim.cameras import CAMERA_SOURCES, CameraSites
 from sim.datasets import ResolvedFile
 from sim.errors import DataError, ScenarioError
+from sim.footprints import complete_open_space
 from sim.network import (
     NETWORK_CACHE_VERSION,
     NETWORK_TYPE,
@@ -46,6 +47,9 @@ from sim.transit import Exits, read_exits
 log = logging.getLogger(__name__)
 
 OPEN_SPACE_VERSION = 1
+# Building footprint files for sightlines (data-manifest keys): DoITT's complete 2017 outlines,
+# or the partial OSM file (which lacks the Washington Square strip, 40.730-40.736).
+FOOTPRINT_SOURCES = {"doitt_2017": "buildings_doitt", "osm_partial": "buildings"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class DataSource:
         self._layers: dict[str, tuple[CameraSites, SkipReport]] = {}
         self._intersections: tuple[Intersections, SkipReport] | None = None
         self._ridership: dict[tuple, dict[str, float]] = {}
-        self._open_space: dict[bool, tuple[shapely.Geometry, str, tuple[str, ...]]] = {}
+        self._open_space: dict[tuple, tuple[shapely.Geometry, str, tuple[str, ...]]] = {}
 
     def file(self, key: str) -> ResolvedFile:
         """A data file by manifest key, located (or downloaded) and checksummed once."""
@@ -210,38 +214,51 @@ class DataSource:
             self._intersections = read_intersections(self.file("amnesty_counts").path)
         return self._intersections
 
-    def open_space(self, use_buildings: bool) -> tuple[shapely.Geometry, str, tuple[str, ...]]:
+    def open_space(
+        self, use_buildings: bool, footprints: str = "doitt_2017"
+    ) -> tuple[shapely.Geometry, str, tuple[str, ...]]:
         """Open space for sightlines, a key naming its inputs, and the files behind it.
 
-        Street corridors everywhere; with ``use_buildings``, footprints where the building file
-        covers the city and corridors outside its extent. Cached as WKB (data only).
+        Without buildings: street corridors. With ``footprints = "doitt_2017"`` (the complete
+        DoITT outlines): everything that is not a building (``sim/footprints.py``). With
+        ``"osm_partial"``: footprints where the OSM file covers the city and corridors outside
+        its extent. Cached as WKB (data only).
         """
-        if use_buildings not in self._open_space:
+        wanted = (use_buildings, footprints if use_buildings else "")
+        if wanted not in self._open_space:
             from sim import visibility
 
             network, net_files = self.network()
             key = {"network": network.source_sha256, "version": OPEN_SPACE_VERSION}
             files = net_files
             if use_buildings:
-                buildings = self.file("buildings")
+                file_key = FOOTPRINT_SOURCES[footprints]
+                buildings = self.file(file_key)
                 key["buildings"] = buildings.sha256
-                files = (*files, "buildings")
+                files = (*files, file_key)
 
             def build() -> dict[str, np.ndarray]:
                 log.info(
-                    "building open space for sightlines (street corridors%s)",
-                    " and building footprints" if use_buildings else "",
+                    "building open space for sightlines (%s)",
+                    f"building footprints, {footprints}" if use_buildings else "street corridors",
                 )
                 with progress.task(
                     "open space for sightlines", 2, "part", note="once, then cached"
                 ) as step:
-                    step.stage("street corridors")
-                    space = visibility.corridor_open_space(network.edge_geom, network.edge_highway)
-                    step.advance()
-                    if use_buildings:
-                        step.stage("building footprints")
-                        footprints, extent = visibility.load_building_footprints(buildings.path)
-                        space = visibility.building_open_space(footprints, extent, space)
+                    if use_buildings and footprints == "doitt_2017":
+                        step.stage("building footprints (complete)")
+                        space = complete_open_space(buildings.path)  # complete: no corridors
+                        step.advance()
+                    else:
+                        step.stage("street corridors")
+                        space = visibility.corridor_open_space(
+                            network.edge_geom, network.edge_highway
+                        )
+                        step.advance()
+                        if use_buildings:
+                            step.stage("building footprints")
+                            outlines, extent = visibility.load_building_footprints(buildings.path)
+                            space = visibility.building_open_space(outlines, extent, space)
                     step.advance()
                 return cache.pack_wkb(np.array([space], dtype=object))
 
@@ -250,8 +267,8 @@ class DataSource:
             name = f"corridors:{network.source_sha256[:16]}"
             if use_buildings:
                 name += f"|buildings:{key['buildings'][:16]}"
-            self._open_space[use_buildings] = (geom, name, files)
-        return self._open_space[use_buildings]
+            self._open_space[wanted] = (geom, name, files)
+        return self._open_space[wanted]
 
     def layer(self, layer: CameraLayer) -> tuple[CameraSites, tuple[str, ...], dict]:
         """One scenario layer: its sites (class, filters, counts applied), files, reports."""
@@ -282,6 +299,7 @@ def load_inputs(
     buildings: bool = True,
     classes: Mapping[str, CameraParams] | None = None,
     origins: Origins | None = None,
+    footprints: str = "doitt_2017",
 ) -> Inputs:
     """Everything a run needs from ``source``, for these camera layers and visibility model.
 
@@ -311,7 +329,7 @@ def load_inputs(
     )
     open_space, open_key = None, ""
     if visibility == "sightline":
-        open_space, open_key, space_keys = source.open_space(buildings)
+        open_space, open_key, space_keys = source.open_space(buildings, footprints)
         keys += space_keys
     riders = None
     if origins is not None and origins.weights == "ridership":
@@ -339,5 +357,11 @@ def scenario_inputs(scenario: Scenario, source: DataSource) -> Inputs:
     """The inputs of one scenario."""
     cams = scenario.cameras
     return load_inputs(
-        source, cams.layers, cams.visibility, cams.buildings, cams.classes, scenario.origins
+        source,
+        cams.layers,
+        cams.visibility,
+        cams.buildings,
+        cams.classes,
+        scenario.origins,
+        cams.footprints,
     )

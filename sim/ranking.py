@@ -39,6 +39,8 @@ def agent_camera_seconds(
     """
     n = len(plan.depart_s)
     routes = plan.routes
+    # the coverage may hold virtual edges after the network's (first and last metres)
+    n_edges = max(n_edges, len(coverage.first_seen_m))
     # route incidence: (n_routes, n_edges)
     rows = np.repeat(np.arange(len(routes)), [len(r) for r in routes])
     cols = np.concatenate(routes) if routes else np.zeros(0, np.int64)

@@ -9,8 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 # (figure of stats.summarise, what a reader calls it, factor to the printed unit, decimals)
+# The walk leads; the site is its own figure; the total says it adds the two.
 COMPARE_FIGURES = [
     ("seen_walk_s.median", "minutes in view while walking", 1 / 60, 1),
+    ("share_surveilled.median", "% of the walk in view of a camera", 100, 1),
+    ("seen_dwell_s.median", "minutes in view at the site", 1 / 60, 1),
     ("seen_total_s.median", "minutes in view, walk + site", 1 / 60, 1),
     ("camera_s.median", "camera-minutes of footage", 1 / 60, 0),
     ("share_surveilled_public.median", "% of the walk within reach of public cameras", 100, 1),

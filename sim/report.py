@@ -54,6 +54,8 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
             setup.inputs.camera_account.as_dict() if setup.inputs.camera_account else {}
         ),
         "site": setup.site.__dict__,
+        "site_area": setup.site_area.as_dict() if setup.site_area is not None else None,
+        "first_and_last_metres": _access_account(setup),
         "origins": {
             "exits": len(setup.origins),
             "stations": sorted(set(setup.origins.station.tolist())),
@@ -75,6 +77,28 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
         "events": [r.events for r in result.replications],
         "wall_time_s": round(result.wall_s, 3),
         **provenance(setup.inputs.provenance()),
+    }
+
+
+def _access_account(setup) -> dict[str, Any]:
+    """The walks from exits to the network and from the site's node to standing points."""
+    access = setup.access
+    if access is None:
+        return {}
+    n_exit = len(access.exit_out)
+    exit_m = access.length_m[:n_exit]
+    stand_m = access.length_m[2 * n_exit : 2 * n_exit + len(access.stand_xy)]
+    return {
+        "exit_to_network_m": {
+            "median": float(np.median(exit_m)),
+            "max": float(exit_m.max()),
+            "exits": n_exit,
+        },
+        "site_node_to_standing_point_m": {
+            "median": float(np.median(stand_m)),
+            "max": float(stand_m.max()),
+            "standing_points": len(access.stand_xy),
+        },
     }
 
 
@@ -158,7 +182,7 @@ def write_figures(result: RunResult, folder: Path) -> None:
         **context,
     )
     share = np.divide(
-        setup.coverage.edges.seen_m,
+        setup.coverage.edges.seen_m[: net.n_edges],
         net.edge_length_m,
         out=np.zeros(net.n_edges),
         where=net.edge_length_m > 0,

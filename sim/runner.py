@@ -46,13 +46,13 @@ def run_replication(
     coverage, streets, shares = setup.coverage, setup.streets, {}
     if s.uncertainty.undercount:
         coverage, shares = undercount_coverage(setup, substream(seed, STREAM_UNDERCOUNT))
-        streets = streets_of(setup.inputs, coverage)
+        streets = streets_of(setup.inputs, coverage, setup.access)
     plan, stand = draw_plan(setup, seed, coverage)
     outcome = simulate(plan, streets, s.walking.crowding)
     agents = agent_table(
         setup.origins,
         setup.site.site_id,
-        setup.inputs.network.edge_length_m,
+        streets.length_m,
         coverage,
         plan,
         outcome,
@@ -61,7 +61,8 @@ def run_replication(
         seed.entropy,
     )
     series = timeseries(plan, outcome, streets, s.outputs.timeseries_step_s, rep)
-    traffic = np.bincount(outcome.trav_edge, minlength=setup.inputs.network.n_edges)
+    n_net = setup.inputs.network.n_edges
+    traffic = np.bincount(outcome.trav_edge, minlength=n_net)[:n_net]  # network edges only
     return Replication(
         agents,
         series,

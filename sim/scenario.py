@@ -115,6 +115,7 @@ class SiteSpec:
     lat: float | None = key(None, _num(40.49, 40.92))
     lon: float | None = key(None, _num(-74.27, -73.69))
     radius_m: float = key(80.0, _num(1, 2000))
+    area: str = key("streets", _choice("streets", "disk"))
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,9 @@ DEFAULT_LAYERS = [{"source": "banthescan_public", "class": "public_street"}]
 class Cameras:
     """``[cameras]``: layers, class reach overrides, edits and the visibility model."""
 
-    visibility: str = key("radius", _choice("radius", "sightline"))
+    visibility: str = key("sightline", _choice("radius", "sightline"))
     buildings: bool = key(True, _BOOL)
+    footprints: str = key("doitt_2017", _choice("doitt_2017", "osm_partial"))
     layers: tuple[CameraLayer, ...] = key(None)  # built by _layers
     classes: dict[str, CameraParams] = key({}, _typed(dict, "a table of class = {parameters}"))
     edits: tuple[dict[str, Any], ...] = key(

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 
 from sim import places, routing
+from sim.access import (
+    ACCESS_HIGHWAY,
+    Access,
+    build_access,
+    exit_connectors,
+    extend_coverage,
+)
 from sim.camera_edits import apply_edits
 from sim.cameras import CameraSites
 from sim.crowding import walking_width_m
@@ -17,10 +26,15 @@ from sim.exposure import Coverage, Store, build_coverage
 from sim.model import Streets
 from sim.origin_weights import station_exit_weights
 from sim.scenario import Scenario
+from sim.site_area import STAND_POINTS, SiteArea, sample_points, site_area
 from sim.sites import Site
 from sim.transit import Exits
 
 log = logging.getLogger(__name__)
+
+# The standing-point pool's stream of the scenario seed (replications use spawn keys (k,)
+# and (k, stream); this key is beyond every replication index a scenario allows, 1..1000).
+STREAM_STAND_POOL = 1_000_001
 
 if TYPE_CHECKING:  # the inputs are loaded at the edge; the set-up only reads them
     from sim.inputs import Inputs
@@ -43,6 +57,9 @@ class Setup:
     back_routes: list[np.ndarray | None]  # per origin (None: no dispersal)
     march_route: np.ndarray | None
     march_site: Site | None
+    site_area: SiteArea | None = None
+    access: Access | None = None  # first and last metres (virtual edges after the network's)
+    back_exit: np.ndarray | None = None  # per origin: the access exit row its dispersal ends at
 
 
 def prepare(scenario: Scenario, inputs: Inputs, store: Store | None = None) -> Setup:
@@ -63,12 +80,14 @@ def prepare(scenario: Scenario, inputs: Inputs, store: Store | None = None) -> S
     to_site = routing.shortest_tree(net, net.edge_length_m, site.node, towards=True)
     walk_to_site = to_site.dist
     origins, weights, walk_m = select_origins(scenario, inputs, site, walk_to_site)
+    join_node, exit_lines = exit_connectors(net, np.c_[origins.x, origins.y], walk_to_site)
+    origins = dataclasses.replace(origins, node=join_node)
+    walk_m = shapely.length(exit_lines) + walk_to_site[join_node]
     cameras = inputs.cameras
     coverage_args = coverage_options(scenario, inputs, store)
     ranker = _ranker(scenario, inputs, site, origins, weights, coverage_args)
     cameras, edit_log = apply_edits(cameras, s.cameras.edits, (site.x, site.y), s.path, ranker)
     coverage = build_coverage(net, cameras, s.cameras.classes, **coverage_args)
-    streets = streets_of(inputs, coverage)
     out_routes = None
     if s.routing.choice == "shortest":
         out_routes = [[routing.tree_route(net, to_site, int(o))] for o in origins.node]
@@ -96,6 +115,24 @@ def prepare(scenario: Scenario, inputs: Inputs, store: Store | None = None) -> S
     back_routes: list[np.ndarray | None] = [None] * len(origins)
     if s.dwell.disperse:
         back_routes = dispersal_routes(scenario, inputs, end_node, origins, coverage)
+    area = site_area(
+        net, site.x, site.y, s.site.area, s.site.radius_m, f"{s.path}: key 'site.area'"
+    )
+    stand_xy = sample_points(area.polygon, STAND_POINTS, stand_pool_rng(s.seed))
+    back_exit = np.arange(len(origins))
+    exit_xy, exit_node = np.c_[origins.x, origins.y], origins.node
+    if s.dwell.disperse and s.dwell.disperse_to == "nearest":
+        last = back_routes[0]
+        end = int(net.edge_v[last[-1]]) if len(last) else end_node
+        j = int(np.flatnonzero(inputs.exits.node == end)[0])
+        xy_j = np.c_[inputs.exits.x[j : j + 1], inputs.exits.y[j : j + 1]]
+        node_j, line_j = exit_connectors(net, xy_j)
+        exit_lines = np.r_[exit_lines, line_j]
+        exit_xy, exit_node = np.r_[exit_xy, xy_j], np.r_[exit_node, node_j]
+        back_exit = np.full(len(origins), len(origins))
+    access = build_access(net, exit_xy, exit_lines, exit_node, site.node, stand_xy)
+    coverage = extend_coverage(coverage, access)
+    streets = streets_of(inputs, coverage, access)
     return Setup(
         scenario,
         inputs,
@@ -110,7 +147,16 @@ def prepare(scenario: Scenario, inputs: Inputs, store: Store | None = None) -> S
         back_routes,
         march_route,
         march_site,
+        area,
+        access,
+        back_exit,
     )
+
+
+def stand_pool_rng(seed: int) -> np.random.Generator:
+    """The generator of a scenario's standing-point pool: drawn once per scenario from its
+    seed (a stream of its own), so that every replication stands on the same points."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STREAM_STAND_POOL,)))
 
 
 def dispersal_routes(
@@ -229,13 +275,18 @@ def origin_weights(
     return places.given_weights(origins, o.given_weights, where, ScenarioError)
 
 
-def streets_of(inputs: Inputs, coverage: Coverage) -> Streets:
-    """Per-edge arrays the simulation reads."""
+def streets_of(inputs: Inputs, coverage: Coverage, access: Access | None = None) -> Streets:
+    """Per-edge arrays the simulation reads: the network's edges, then any virtual edges of
+    the first and last metres (``access``)."""
     e = coverage.edges
     net = inputs.network
+    length, highway = net.edge_length_m, net.edge_highway
+    if access is not None:
+        length = np.r_[length, access.length_m]
+        highway = np.r_[highway, np.full(len(access.geom), ACCESS_HIGHWAY, dtype=object)]
     return Streets(
-        net.edge_length_m,
-        walking_width_m(net.edge_highway),
+        length,
+        walking_width_m(highway),
         e.seen_m,
         e.seen_public_m,
         e.camera_m,

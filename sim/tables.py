@@ -65,6 +65,7 @@ def agent_table(
             "distinct_cameras": distinct,
             "distinct_public_cameras": distinct_pub,
             "first_exposure_s": out.first_exposure_s,
+            "first_exposure_after_depart_s": out.first_exposure_s - plan.depart_s,
         }
     )[AGENT_COLUMNS]
 

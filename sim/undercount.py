@@ -31,8 +31,8 @@ def undercount_coverage(setup: Setup, rng: np.random.Generator) -> tuple[Coverag
         ]
     )
     count = cams.count * factor
-    n_edges = setup.inputs.network.n_edges
     cov = setup.coverage
+    n_edges = len(setup.streets.length_m)  # the network's edges and the virtual ones
     edges = edge_exposure(cov.pieces, n_edges, count, cov.public)
     return Coverage(
         cams.with_counts(count),

@@ -29,6 +29,11 @@ CORE = (
     "line_exposure",
     "city_area",
     "equity",
+    "access",
+    "site_area",
+    "origin_weights",
+    "camera_merge",
+    "camera_scope",
 )
 EDGE_MODULES = ("matplotlib", "osmnx", "geopandas", "tqdm", "sim.cli", "sim.commands", "sim.plot")
 

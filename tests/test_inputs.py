@@ -34,10 +34,13 @@ def test_each_scenario_lists_exactly_its_own_files_even_from_a_shared_source(dat
         "banthescan_all",
         "amnesty_counts",
         "ridership_2020",
+        "buildings_doitt",
     }
     foley = scenario_inputs(load_scenario(SCENARIOS / "foley_square.toml"), source)
-    assert "buildings" in _keys(foley) and "buildings" not in _keys(default)
-    assert foley.open_space is not None and default.open_space is None
+    assert "buildings_doitt" in _keys(foley) and "buildings" not in _keys(default)
+    assert foley.open_space is not None and default.open_space is not None
+    radius = scenario_inputs(load_scenario(SCENARIOS / "wsp_amnesty_radius.toml"), source)
+    assert radius.open_space is None and "buildings_doitt" not in _keys(radius)
     # the checksums are the files' own
     import hashlib
 
@@ -90,6 +93,7 @@ def test_compare_reruns_when_a_camera_file_changed_and_lists_every_file(data_dir
         "banthescan_all",
         "amnesty_counts",
         "ridership_2020",
+        "buildings_doitt",
     }
     old = json.loads((runs[0] / "manifest.json").read_text())
     old_public = {f["source"]: f["sha256"] for f in old["data_files"]}["banthescan_public"]

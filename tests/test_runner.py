@@ -31,19 +31,26 @@ def setup_no_crowd(city, source):
 
 def test_without_crowding_exposure_equals_the_analytic_route_sum(setup_no_crowd):
     setup = setup_no_crowd
-    agents = run_replication(setup, 0, np.random.SeedSequence(7)).agents
+    rep = run_replication(setup, 0, np.random.SeedSequence(7), keep_plan=True)
+    agents, plan, access = rep.agents, rep.plan, setup.access
     exits = {e: i for i, e in enumerate(setup.origins.exit_id)}
-    e = setup.coverage.edges
+    e, length = setup.coverage.edges, setup.streets.length_m
+    stand_in = set(access.stand_in.tolist())
     for row in agents.itertuples():
         i = exits[row.origin_exit]
-        legs = [setup.out_routes[i][0], setup.back_routes[i]]
+        out = plan.routes[plan.out_route[row.agent_id]]
+        back = plan.routes[plan.back_route[row.agent_id]]
+        # out: the exit's walk to the street, the network route, the walk to a standing point
+        assert out[0] == access.exit_out[i] and out[-1] in stand_in
+        assert out[1:-1].tolist() == setup.out_routes[i][0].tolist()
+        assert back[-1] == access.exit_back[i]
+        assert back[1:-1].tolist() == setup.back_routes[i].tolist()
+        legs = [out, back]
         seen = sum(e.seen_m[r].sum() for r in legs) / row.speed_mps
         cam = sum(e.camera_m[r].sum() for r in legs) / row.speed_mps
         assert row.seen_walk_s == pytest.approx(seen, rel=1e-9, abs=1e-9)
         assert row.camera_s >= cam * (1 - 1e-9)  # walk camera-seconds plus the dwell's
-        assert row.walk_m == pytest.approx(
-            sum(setup.inputs.network.edge_length_m[r].sum() for r in legs), rel=1e-12
-        )
+        assert row.walk_m == pytest.approx(sum(length[r].sum() for r in legs), rel=1e-12)
 
 
 def test_every_spawned_protester_is_accounted_for(city, source):

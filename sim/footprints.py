@@ -1,0 +1,60 @@
+"""Complete building footprints (DoITT 2017): a fast reader and the open space they leave."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from sim.errors import DataError
+from sim.geo import lonlat_to_xy
+
+log = logging.getLogger(__name__)
+
+# The open space reaches this far (metres) beyond the footprints' bounding box: cameras on the
+# shore see across the water, which blocks nothing.
+OPEN_SPACE_MARGIN_M = 500.0
+
+
+def read_footprints(path: Path) -> np.ndarray:
+    """Footprint polygons (UTM 18N metres) of a gzip GeoJSON of outer rings (EPSG:4326).
+
+    Only Polygon exterior rings are read (the DoITT copy holds outer rings only, geometry
+    only: heights are not used, the sightline model being flat at street level).
+    """
+    try:
+        with gzip.open(path, "rt") as handle:
+            features = json.load(handle)["features"]
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read building footprints ({exc})") from None
+    rings = []
+    for i, feature in enumerate(features):
+        geom = feature.get("geometry") or {}
+        if geom.get("type") != "Polygon" or not geom.get("coordinates"):
+            raise DataError(
+                f"{path}: feature {i}: geometry type {geom.get('type')!r} (allowed: Polygon)"
+            )
+        rings.append(np.asarray(geom["coordinates"][0], float))
+    if not rings:
+        raise DataError(f"{path}: no building polygons")
+    sizes = np.array([len(r) for r in rings])
+    coords = np.concatenate(rings)
+    x, y = lonlat_to_xy(coords[:, 0], coords[:, 1])
+    polys = shapely.polygons(
+        shapely.linearrings(np.c_[x, y], indices=np.repeat(np.arange(len(rings)), sizes))
+    )
+    return shapely.make_valid(polys)
+
+
+def complete_open_space(path: Path) -> shapely.Geometry:
+    """Open space where the footprint file is complete: everything but buildings, within the
+    footprints' bounding box widened by :data:`OPEN_SPACE_MARGIN_M`."""
+    polys = read_footprints(path)
+    built = shapely.union_all(polys)
+    box = shapely.box(*built.bounds).buffer(OPEN_SPACE_MARGIN_M, join_style="mitre")
+    log.info("%s: %d footprints, open space built", path.name, len(polys))
+    return shapely.difference(box, built)
