@@ -72,7 +72,7 @@ def assemble(
     layers: list[CameraSites],
     count_layers: list[bool],
     inter: Intersections | None,
-    edge_geom: np.ndarray,
+    edge_geom: np.ndarray | None,
     classes: dict[str, CameraParams] | None,
 ) -> tuple[CameraSites, CameraAccount]:
     """Count, merge and limit a scenario's camera layers.

@@ -50,11 +50,16 @@ def read_footprints(path: Path) -> np.ndarray:
     return shapely.make_valid(polys)
 
 
-def complete_open_space(path: Path) -> shapely.Geometry:
-    """Open space where the footprint file is complete: everything but buildings, within the
-    footprints' bounding box widened by :data:`OPEN_SPACE_MARGIN_M`."""
+def complete_open_space(path: Path) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """Open space where the footprint file is complete, and the extent it speaks for.
+
+    The extent is the footprints' bounding box widened by :data:`OPEN_SPACE_MARGIN_M`; inside
+    it everything but a building is open. The DoITT copy holds Manhattan's buildings only, so
+    the box's corners over Brooklyn, Queens and New Jersey read as open ground: use it for
+    Manhattan walks (outside the box, the caller supplies street corridors).
+    """
     polys = read_footprints(path)
     built = shapely.union_all(polys)
     box = shapely.box(*built.bounds).buffer(OPEN_SPACE_MARGIN_M, join_style="mitre")
     log.info("%s: %d footprints, open space built", path.name, len(polys))
-    return shapely.difference(box, built)
+    return shapely.difference(box, built), box

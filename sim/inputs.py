@@ -247,7 +247,13 @@ class DataSource:
                 ) as step:
                     if use_buildings and footprints == "doitt_2017":
                         step.stage("building footprints (complete)")
-                        space = complete_open_space(buildings.path)  # complete: no corridors
+                        space, extent = complete_open_space(buildings.path)
+                        outside = ~shapely.within(network.edge_geom, extent)
+                        if outside.any():  # streets beyond the footprints' extent: corridors
+                            corridors = visibility.corridor_open_space(
+                                network.edge_geom[outside], network.edge_highway[outside]
+                            )
+                            space = shapely.union(space, shapely.difference(corridors, extent))
                         step.advance()
                     else:
                         step.stage("street corridors")

@@ -4,6 +4,7 @@ cameras; as a run writes them (GeoParquet, CSV) and as a report bundles them (Ge
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -13,7 +14,7 @@ import shapely
 
 from sim.cameras import CameraSites
 from sim.coverage import EdgeExposure
-from sim.geo import GEOGRAPHIC_CRS, PROJECTED_CRS
+from sim.geo import GEOGRAPHIC_CRS, PROJECTED_CRS, lonlat_to_xy
 from sim.network import WalkNetwork
 from sim.usage import RouteUse
 
@@ -91,6 +92,37 @@ def streets_frame(
     )
 
 
+def access_rows(
+    streets: gpd.GeoDataFrame, setup, traversals: np.ndarray, seconds_in_view: np.ndarray
+) -> gpd.GeoDataFrame:
+    """``streets`` followed by the walks between exits or standing points and the network
+    (``highway`` "first/last metres"), each direction its own row, so that the layer's
+    traffic and time in view add up to the protesters' whole walks."""
+    access, ex = setup.access, setup.coverage.edges
+    idx = np.arange(access.n_network, access.n_network + len(access.geom))
+    used = traversals > 0
+    length = access.length_m
+    rows = gpd.GeoDataFrame(
+        {
+            "street_id": len(streets) + np.arange(int(used.sum())),
+            "edge_forward": idx[used],
+            "edge_backward": -1,
+            "highway": "first/last metres",
+            "length_m": np.round(length[used], 2),
+            "traversals_per_replication": traversals[used],
+            "minutes_in_view_per_replication": seconds_in_view[used] / 60.0,
+            "share_in_view": _share(ex.seen_m[idx][used], length[used]),
+            "share_in_view_public": _share(ex.seen_public_m[idx][used], length[used]),
+            "share_recognition": _share(ex.recognition_m[idx][used], length[used]),
+            "share_identification": _share(ex.identification_m[idx][used], length[used]),
+            "camera_m": ex.camera_m[idx][used],
+        },
+        geometry=_to_lonlat(access.geom[used]).values,
+        crs=GEOGRAPHIC_CRS,
+    )
+    return pd.concat([streets, rows], ignore_index=True)
+
+
 def routes_frame(
     uses: list[RouteUse],
     network: WalkNetwork,
@@ -166,9 +198,22 @@ def edited_cameras(before: CameraSites, after: CameraSites) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def site_area(lat: float, lon: float, x: float, y: float, radius_m: float) -> gpd.GeoDataFrame:
-    """The assembly site's area (a disk of ``radius_m`` around its point), EPSG:4326."""
-    disk = shapely.Point(x, y).buffer(radius_m, quad_segs=32)
+def site_area(
+    lat: float,
+    lon: float,
+    x: float,
+    y: float,
+    radius_m: float,
+    outline_latlon: list[list[float]] | None = None,
+) -> gpd.GeoDataFrame:
+    """The assembly site's area, EPSG:4326: the outline a run recorded (its manifest's
+    ``site_area``), else a disk of ``radius_m`` around its point."""
+    if outline_latlon:
+        pts = np.asarray(outline_latlon, float)
+        px, py = lonlat_to_xy(pts[:, 1], pts[:, 0])
+        disk = shapely.Polygon(np.c_[px, py])
+    else:
+        disk = shapely.Point(x, y).buffer(radius_m, quad_segs=32)
     return gpd.GeoDataFrame(
         {"lat": [lat], "lon": [lon], "radius_m": [radius_m]},
         geometry=_to_lonlat(np.array([disk], dtype=object)).values,
@@ -205,11 +250,21 @@ def write_run_layers(result: RunResult, folder: Path) -> None:
     reps = result.replications
     traversals = np.mean([r.edge_traffic for r in reps], axis=0)
     seen_s = np.mean([r.street_seen_s for r in reps], axis=0)
-    streets = streets_frame(net, setup.coverage.edges, traversals, seen_s)
+    n = net.n_edges
+    streets = streets_frame(net, setup.coverage.edges, traversals[:n], seen_s[:n])
+    if setup.access is not None:  # the first and last metres walked, one row per walk
+        streets = access_rows(streets, setup, traversals[n:], seen_s[n:])
     write_table(folder / "streets.parquet", streets)
+    # routes hold the first and last metres too: edges after the network's are virtual
+    walked = net
+    if setup.access is not None:
+        walked = SimpleNamespace(
+            edge_length_m=setup.streets.length_m,
+            edge_geom=np.r_[net.edge_geom, setup.access.geom],
+        )
     routes = routes_frame(
         [r.route_use for r in reps],
-        net,
+        walked,
         setup.origins.exit_id,
         setup.origins.station,
         setup.coverage.edges.seen_m,

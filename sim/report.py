@@ -168,7 +168,7 @@ def write_figures(result: RunResult, folder: Path) -> None:
         "site_name": setup.site.name,
         "stations": plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
     }
-    traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)
+    traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)[: net.n_edges]
     xy = np.c_[cams.x, cams.y]
     plot.network_map(
         net.edge_geom,

@@ -34,7 +34,8 @@ def site_of(ev: Evidence) -> gpd.GeoDataFrame:
     if x is None or y is None:
         xs, ys = lonlat_to_xy([site["lon"]], [site["lat"]])
         x, y = float(xs[0]), float(ys[0])
-    return site_area(site["lat"], site["lon"], x, y, float(site["radius_m"]))
+    outline = (ev.base.manifest.doc.get("site_area") or {}).get("outline_latlon")
+    return site_area(site["lat"], site["lon"], x, y, float(site["radius_m"]), outline)
 
 
 def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, str]:

@@ -193,8 +193,12 @@ def map_data(ev: Evidence, basemap: Basemap, site: gpd.GeoDataFrame) -> dict[str
             "ring": np.round(
                 np.asarray(site.geometry.iloc[0].exterior.coords)[:, ::-1], COORD_DECIMALS
             ).tolist(),
-            "label": f"{run.site.get('name', '')}: assembly site area, radius "
-            f"{run.site.get('radius_m', 0):.0f} m",
+            "label": f"{run.site.get('name', '')}: assembly site area, "
+            + (
+                f"{area['area_m2']:,.0f} m2 inside its ring of streets"
+                if (area := run.manifest.doc.get("site_area") or {}).get("mode") == "streets"
+                else f"radius {run.site.get('radius_m', 0):.0f} m"
+            ),
         },
         "routes": [
             {

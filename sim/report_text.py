@@ -45,6 +45,14 @@ def _unit(unit: str) -> str:
     return unit if unit == "%" else (f"&nbsp;{unit}" if unit else "")
 
 
+def _area_words(man) -> str:
+    """How the run drew its site area (its manifest's ``site_area``, else the disk)."""
+    area = man.doc.get("site_area") or {}
+    if area.get("mode") == "streets":
+        return f"the block inside its ring of streets, {area.get('area_m2', 0):,.0f} m2"
+    return f"a disk of radius {man.num('site/radius_m', 1, 0, 'm')}"
+
+
 def _minutes(man: Source, path: str) -> str:
     return man.num(path, 1 / 60, 0, "min")
 
@@ -111,7 +119,7 @@ def _scenario_words(run: RunEvidence) -> str:
         f"{man.num('origins/exits', 1, 0)} subway exits{where} and walk by {routing} to the "
         f"site, setting off over {_minutes(man, 'scenario_resolved/arrival/duration_s')}. "
         f"They rally for {_minutes(man, 'scenario_resolved/dwell/duration_s')} at random "
-        f"points of the site area (a disk of radius {man.num('site/radius_m', 1, 0, 'm')})"
+        f"points of the site area ({_area_words(man)})"
         f"{march}, {back}. Walking speeds average "
         f"{man.num('scenario_resolved/walking/speed_mean_mps', 1, 2, 'm/s')}{crowding}. The "
         f"whole crowd is drawn {man.num('scenario_resolved/replications', 1, 0)} times "

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from sim.camera_account import assemble
 from sim.camera_model import AMNESTY_PRESET
 from sim.cameras import CameraSites
 from sim.census import load_city_area
@@ -62,14 +63,18 @@ def check_path_in_city(path: Path, points: np.ndarray, data_dir: Path) -> list[d
 def city_cameras(
     source: DataSource, layers: tuple[CameraLayer, ...]
 ) -> tuple[CameraSites, list[dict[str, object]]]:
-    """A scenario's camera layers for the whole city (nothing cut to a network's area), and
-    the provenance of their files. ``source`` reads each file once per process."""
-    parts, keys = [], []
+    """A scenario's camera layers for the whole city (nothing cut to a network's area), counted
+    and merged as a run's are (``sim/camera_account.py``), and the provenance of their files.
+    ``source`` reads each file once per process."""
+    parts, keys, counted = [], [], []
     for layer in layers:
         sites, files, _ = source.layer(layer)
         parts.append(sites)
         keys += files
-    return CameraSites.concat(parts), [source.file(k).provenance() for k in dict.fromkeys(keys)]
+        counted.append(bool(layer.counts_from))
+    inter = source.intersections()[0] if any(counted) else None
+    cameras, _ = assemble(parts, counted, inter, None, None)
+    return cameras, [source.file(k).provenance() for k in dict.fromkeys(keys)]
 
 
 def score_drawn_path(args: argparse.Namespace, points: np.ndarray) -> tuple[dict, Path]:

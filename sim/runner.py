@@ -61,8 +61,8 @@ def run_replication(
         seed.entropy,
     )
     series = timeseries(plan, outcome, streets, s.outputs.timeseries_step_s, rep)
-    n_net = setup.inputs.network.n_edges
-    traffic = np.bincount(outcome.trav_edge, minlength=n_net)[:n_net]  # network edges only
+    # per edge: the network's, then the first and last metres (consumers slice what they show)
+    traffic = np.bincount(outcome.trav_edge, minlength=len(streets.length_m))
     return Replication(
         agents,
         series,

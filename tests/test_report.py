@@ -12,7 +12,6 @@ import tomllib
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -162,8 +161,9 @@ def test_layers_hold_real_streets_cameras_routes_and_site(outputs):
     to_site = routes[routes["leg"] == "to site"]
     assert to_site["protesters_per_replication"].sum() == pytest.approx(SMALL["protesters"])
     site = gpd.read_file(folder / "layers.gpkg", layer="site_area").to_crs(32618)
-    radius = json.loads((folder / "manifest.json").read_text())["site"]["radius_m"]
-    assert site.area.iloc[0] == pytest.approx(np.pi * radius**2, rel=0.01)
+    area = json.loads((folder / "manifest.json").read_text())["site_area"]
+    assert area["mode"] == "streets"  # the park inside its ring of streets, as the run drew it
+    assert site.area.iloc[0] == pytest.approx(area["area_m2"], rel=0.01)
 
 
 def test_comparison_layers_hold_the_cameras_the_counterfactual_removed(outputs):
