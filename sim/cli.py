@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from sim import progress
+from sim.engines import ENGINES
 from sim.errors import ProtestSimError
 
 log = logging.getLogger("sim")
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not write report.html, report.pdf and layers.gpkg into the run folder",
     )
+    run.add_argument("--engine", choices=ENGINES, help="movement engine (default: the scenario's)")
 
     data = _sub(
         sub,
@@ -208,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--report", action="store_true", help="write report.html, report.pdf and layers.gpkg"
     )
+    compare.add_argument("--engine", choices=ENGINES, help="movement engine for every run")
 
     report = _sub(
         sub,

@@ -12,6 +12,7 @@ import shapely
 
 from sim import datasets
 from sim.camera_model import AMNESTY_PRESET
+from sim.engines import with_engine
 from sim.errors import InputError
 from sim.inputs import DataSource, Inputs, load_inputs, scenario_inputs
 from sim.networks import NetworkSpec, spec_from_argument, spec_from_scenario
@@ -60,6 +61,7 @@ def run_command(args: argparse.Namespace) -> int:
     from sim.report import summary_lines
 
     scenarios = load_scenarios(args.scenario or DEFAULT_SCENARIO)
+    scenarios = [with_engine(s, getattr(args, "engine", None)) for s in scenarios]
     sources: dict[NetworkSpec, DataSource] = {}
     for scenario in scenarios:
         spec = _network(scenario)
@@ -309,6 +311,7 @@ def compare_command(args: argparse.Namespace) -> int:
     from sim.stats import comparison
 
     scenarios = [v for path in args.scenarios for v in load_scenarios(path)]
+    scenarios = [with_engine(s, getattr(args, "engine", None)) for s in scenarios]
     first = scenarios[0]
     networks = {_network(s) for s in scenarios}
     if len(networks) > 1:

@@ -67,6 +67,21 @@ class Plan:
     march_speed_mps: float = 1.0
 
 
+@dataclass(frozen=True)
+class Flows:
+    """What the tables read of the edge traversals, built as a run goes (``sim.kernel`` without
+    a traversal log): per-second sums of ``sim.tables.timeseries`` (rows: walkers entering and
+    leaving the street, in-view share entering and leaving, camera rate entering and leaving,
+    by the floor of the second), the last exit time, traffic per edge, and the edges walked by
+    protesters who had not finished when the clock stopped (by protester, in walk order)."""
+
+    bins: np.ndarray
+    t_out_max: float  # NaN without traversals
+    edge_traffic: np.ndarray
+    partial_agent: np.ndarray
+    partial_edge: np.ndarray
+
+
 @dataclass
 class Outcome:
     """Per-protester results of one replication, and every edge traversal for time series."""
@@ -88,6 +103,7 @@ class Outcome:
     trav_start_s: np.ndarray
     trav_speed_mps: np.ndarray
     events: int
+    flows: Flows | None = None  # set when the traversal log was not kept (trav_* are empty)
 
 
 def simulate(

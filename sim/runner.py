@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from sim.draws import STREAM_UNDERCOUNT, draw_plan, substream
-from sim.model import Plan, simulate
+from sim.engines import simulate
+from sim.model import Plan
 from sim.setup import Setup, streets_of
 from sim.tables import agent_table, timeseries
 from sim.undercount import undercount_coverage
@@ -48,7 +49,7 @@ def run_replication(
         coverage, shares = undercount_coverage(setup, substream(seed, STREAM_UNDERCOUNT))
         streets = streets_of(setup.inputs, coverage, setup.access)
     plan, stand = draw_plan(setup, seed, coverage)
-    outcome = simulate(plan, streets, s.walking.crowding)
+    outcome = simulate(s.engine, plan, streets, s.walking.crowding)
     agents = agent_table(
         setup.origins,
         setup.site.site_id,
@@ -63,6 +64,8 @@ def run_replication(
     series = timeseries(plan, outcome, streets, s.outputs.timeseries_step_s, rep)
     # per edge: the network's, then the first and last metres (consumers slice what they show)
     traffic = np.bincount(outcome.trav_edge, minlength=len(streets.length_m))
+    if outcome.flows is not None:
+        traffic = outcome.flows.edge_traffic
     return Replication(
         agents,
         series,

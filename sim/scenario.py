@@ -290,6 +290,7 @@ TOP_LEVEL: dict[str, tuple[Any, Any]] = {
     "description": ("", _typed(str, "a string")),
     "seed": (1, _num(0, integer=True)),
     "replications": (5, _num(1, 1000, integer=True)),
+    "engine": ("kernel", _choice("kernel", "reference")),
 }
 
 
@@ -309,6 +310,7 @@ class Scenario:
     description: str
     seed: int
     replications: int
+    engine: str
     site: SiteSpec
     origins: Origins
     crowd: Crowd

@@ -80,8 +80,11 @@ def _distinct_cameras(
     cache: dict[tuple, tuple[int, int]] = {}
     # protesters who finished walked their routes whole; others (a clock stopped early): their
     # traversals. Standing counts where they stood for any time.
-    order = np.argsort(out.trav_agent, kind="stable")
-    bounds = np.searchsorted(out.trav_agent[order], np.arange(n + 1))
+    trav_agent, trav_edge = out.trav_agent, out.trav_edge
+    if out.flows is not None:  # no traversal log: the walks of those who had not finished
+        trav_agent, trav_edge = out.flows.partial_agent, out.flows.partial_edge
+    order = np.argsort(trav_agent, kind="stable")
+    bounds = np.searchsorted(trav_agent[order], np.arange(n + 1))
     none = np.zeros(0, np.int64)
     for i in range(n):
         standing = stand.cameras[i] if out.dwell_s[i] > 0 else none
@@ -94,7 +97,7 @@ def _distinct_cameras(
                 cache[key] = (len(cams), int(coverage.public[cams].sum()))
             all_n[i], pub_n[i] = cache[key]
         else:
-            edges = out.trav_edge[order[bounds[i] : bounds[i + 1]]]
+            edges = trav_edge[order[bounds[i] : bounds[i + 1]]]
             cams = np.unique(np.concatenate([coverage.edges.cameras_on(edges), standing]))
             all_n[i], pub_n[i] = len(cams), int(coverage.public[cams.astype(np.int64)].sum())
     return all_n, pub_n
@@ -106,6 +109,8 @@ def timeseries(plan: Plan, out: Outcome, streets: Streets, step_s: float, rep: i
     dur = streets.length_m[out.trav_edge] / out.trav_speed_mps
     t_in = out.trav_start_s
     t_out = t_in + dur
+    if out.flows is not None:  # the traversals' flows were summed as the run went
+        t_out = np.array([out.flows.t_out_max])
     horizon = float(np.nanmax(np.r_[t_out, out.leave_s, out.end_s, plan.depart_s, 0.0])) + 1
     n_bins = int(np.ceil(horizon)) + 1
 
@@ -127,10 +132,14 @@ def timeseries(plan: Plan, out: Outcome, streets: Streets, step_s: float, rep: i
     )
     ones = np.ones(len(t_in))
     arrive, leave = out.arrive_s, np.where(np.isfinite(out.leave_s), out.leave_s, horizon)
-    on_street = rate(t_in, t_out, ones)
+    if out.flows is None:
+        on_street, walk_view, walk_cam = (rate(t_in, t_out, v) for v in (ones, frac_seen, cam_rate))
+    else:
+        b = np.pad(out.flows.bins, ((0, 0), (0, max(n_bins - out.flows.bins.shape[1], 0))))
+        on_street, walk_view, walk_cam = (np.cumsum(b[k] - b[k + 1])[:n_bins] for k in (0, 2, 4))
     at_site = rate(arrive, leave, np.ones(len(arrive)))
-    in_view = rate(t_in, t_out, frac_seen) + rate(arrive, leave, plan.stand_seen.astype(float))
-    cam = rate(t_in, t_out, cam_rate) + rate(arrive, leave, plan.stand_camera)
+    in_view = walk_view + rate(arrive, leave, plan.stand_seen.astype(float))
+    cam = walk_cam + rate(arrive, leave, plan.stand_camera)
     grid = np.arange(0, n_bins, step_s)
     cum_seen = np.concatenate(([0.0], np.cumsum(in_view)))
     cum_cam = np.concatenate(([0.0], np.cumsum(cam)))

@@ -1,0 +1,546 @@
+"""The compiled crowd engine: the simpy model's walk replayed in one numba event loop.
+
+:func:`simulate` takes the same :class:`~sim.model.Plan` and :class:`~sim.model.Streets` as
+:func:`sim.model.simulate` and returns the same :class:`~sim.model.Outcome`, bit for bit. It
+keeps simpy's event queue as an array heap keyed as simpy keys it, ``(time, priority, creation
+order)`` (priority 0 for a process start, 1 for a timeout), and each event does exactly what the
+simpy process does when it resumes, with the same floating-point operations in the same order:
+
+* a spawner per origin starts its protesters at their departure times (``now + (depart - now)``,
+  as a simpy timeout computes it), a process start being an urgent event;
+* a walker entering an edge counts itself on it (with crowding), takes Weidmann's speed at the
+  edge's density and is due at ``now + length / speed``; leaving, it uncounts itself;
+* without crowding (and no early stop) a leg is one timeout of the route's precomputed totals;
+* at the site it stands for its dwell (or until the march), then leaves as a new process;
+* ``until_s`` stops the clock as simpy's urgent stop event does.
+
+Events whose processing changes nothing (a process ending) are not replayed: they take a place
+in simpy's creation order, but leaving them out keeps the relative order of all the others.
+
+Memory: with ``log=False`` (the runner's default) no per-traversal log is kept; the loop
+builds what the tables need as it goes (:class:`~sim.model.Flows`): per-second flows of the
+crowd on the street, in view and under cameras, traffic per edge, and the edges walked by the
+protesters who had not finished when the clock stopped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from sim.crowding import MIN_SPEED_FACTOR, WEIDMANN_GAMMA, WEIDMANN_JAM_DENSITY
+from sim.model import (
+    ACC,
+    STATUS_AT_SITE,
+    STATUS_DONE,
+    STATUS_NO_ROUTE,
+    STATUS_WAITING,
+    STATUS_WALKING,
+    Flows,
+    Outcome,
+    Plan,
+    Streets,
+    _route_totals,
+)
+
+# status codes inside the loop, and their names
+WAITING, NO_ROUTE, WALKING, AT_SITE, DONE = 0, 1, 2, 3, 4
+STATUS_NAMES = np.array(
+    [STATUS_WAITING, STATUS_NO_ROUTE, STATUS_WALKING, STATUS_AT_SITE, STATUS_DONE], dtype=object
+)
+# event kinds (payload = who * 8 + kind)
+EV_SPAWN, EV_START, EV_STEP, EV_STAND, EV_LEAVE = 0, 1, 2, 3, 4
+# simpy's priorities: URGENT (process starts, the stop event) before NORMAL (timeouts)
+URGENT, NORMAL = 0, 1
+PRIO_SHIFT = np.int64(1) << np.int64(62)
+# legs of a walk
+OUT, MARCH, BACK = 0, 1, 2
+
+
+@numba.njit(cache=True, inline="always")
+def _weidmann(density: float) -> float:
+    """sim.crowding.weidmann_factor, the same operations."""
+    if density <= 0:
+        return 1.0
+    if density >= WEIDMANN_JAM_DENSITY:
+        return MIN_SPEED_FACTOR
+    factor = 1.0 - math.exp(-WEIDMANN_GAMMA * (1.0 / density - 1.0 / WEIDMANN_JAM_DENSITY))
+    return max(factor, MIN_SPEED_FACTOR)
+
+
+@numba.njit(cache=True, inline="always")
+def _less(ht, hk, a, b) -> bool:
+    return ht[a] < ht[b] or (ht[a] == ht[b] and hk[a] < hk[b])
+
+
+@numba.njit(cache=True)
+def _push(ht, hk, hp, size, t, key, payload) -> int:
+    i = size
+    ht[i], hk[i], hp[i] = t, key, payload
+    while i > 0:
+        parent = (i - 1) >> 1
+        if _less(ht, hk, i, parent):
+            ht[i], ht[parent] = ht[parent], ht[i]
+            hk[i], hk[parent] = hk[parent], hk[i]
+            hp[i], hp[parent] = hp[parent], hp[i]
+            i = parent
+        else:
+            break
+    return size + 1
+
+
+@numba.njit(cache=True)
+def _pop(ht, hk, hp, size) -> int:
+    """Move the smallest entry to slot ``size - 1``; returns the new size."""
+    last = size - 1
+    ht[0], ht[last] = ht[last], ht[0]
+    hk[0], hk[last] = hk[last], hk[0]
+    hp[0], hp[last] = hp[last], hp[0]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= last:
+            break
+        small = left
+        right = left + 1
+        if right < last and _less(ht, hk, right, left):
+            small = right
+        if _less(ht, hk, small, i):
+            ht[i], ht[small] = ht[small], ht[i]
+            hk[i], hk[small] = hk[small], hk[i]
+            hp[i], hp[small] = hp[small], hp[i]
+            i = small
+        else:
+            break
+    return last
+
+
+@numba.njit(cache=True)
+def _flow(bins, t_in, t_out, frac_seen, cam_rate):
+    """Add one traversal to the per-second flows, as sim.tables.timeseries's ``rate`` adds
+    it (a traversal of no duration adds nothing); returns ``bins``, grown if needed."""
+    if not t_out > t_in:
+        return bins
+    lo = int(math.floor(t_in))
+    hi = int(math.floor(t_out))
+    if hi >= bins.shape[1]:
+        grown = np.zeros((bins.shape[0], max(hi + 1, 2 * bins.shape[1])), np.float64)
+        grown[:, : bins.shape[1]] = bins
+        bins = grown
+    bins[0, lo] += 1.0
+    bins[1, hi] += 1.0
+    bins[2, lo] += frac_seen
+    bins[3, hi] += frac_seen
+    bins[4, lo] += cam_rate
+    bins[5, hi] += cam_rate
+    return bins
+
+
+@numba.njit(cache=True)
+def _run(
+    depart, speed_mps, dwell, out_route, back_route, stand_seen,  # per protester
+    order, group_start,  # spawners: order[group_start[g]:group_start[g + 1]]
+    flat, route_start, route_len, totals, first_on_route, flat_before,  # route pool
+    e_len, e_area, e_cov, e_first, frac_seen, cam_rate,  # per edge (e_cov: ACC columns)
+    march_route, march_start, march_speed,
+    crowding, edge_events, has_until, until, log,
+    status, arrive, leave, end, walk_m, walk_s, first_exp, acc, dwell_done,  # outputs
+    seen_m, seen_pub_m, traffic, entered,
+    trav_agent, trav_edge, trav_start, trav_speed,
+    leg_agent, leg_route, leg_start, leg_speed,
+    bins, t_out_max,
+):  # fmt: skip
+    n = len(depart)
+    n_groups = len(group_start) - 1
+    cap = n + n_groups + 1
+    ht = np.empty(cap, np.float64)
+    hk = np.empty(cap, np.int64)
+    hp = np.empty(cap, np.int64)
+    size = 0
+    seq = 0
+    for g in range(n_groups):  # env.process(spawner(group)) for each group, at time 0
+        size = _push(ht, hk, hp, size, 0.0, URGENT * PRIO_SHIFT + seq, g * 8 + EV_SPAWN)
+        seq += 1
+    stop_key = URGENT * PRIO_SHIFT + seq  # env.run(until) schedules its stop event now
+    seq += 1
+    g_pos = group_start[:-1].copy()
+    g_waiting = np.zeros(n_groups, np.bool_)
+    phase = np.zeros(n, np.int8)
+    pos = np.zeros(n, np.int64)
+    occupancy = np.zeros(len(e_len), np.int64)
+    n_trav = 0
+    n_legs = 0
+    now = 0.0
+    while size > 0:
+        t, key = ht[0], hk[0]
+        if has_until and (t > until or (t == until and key > stop_key)):
+            break
+        size = _pop(ht, hk, hp, size)
+        payload = hp[size]
+        now = t
+        who = payload >> 3
+        kind = payload & 7
+        if kind == EV_SPAWN:  # a spawner resumes: start everyone due now, wait for the next
+            g = who
+            while g_pos[g] < group_start[g + 1]:
+                i = order[g_pos[g]]
+                if not g_waiting[g]:
+                    delay = depart[i] - now
+                    if delay > 0:
+                        g_waiting[g] = True
+                        t_due = now + delay
+                        size = _push(ht, hk, hp, size, t_due, NORMAL * PRIO_SHIFT + seq, g * 8)
+                        seq += 1
+                        break
+                g_waiting[g] = False
+                g_pos[g] += 1
+                if out_route[i] < 0:
+                    status[i] = NO_ROUTE
+                    continue
+                size = _push(ht, hk, hp, size, now, URGENT * PRIO_SHIFT + seq, i * 8 + EV_START)
+                seq += 1
+            continue
+        i = who
+        if kind == EV_STAND:  # the stay is over: its callback starts the leaving process
+            size = _push(ht, hk, hp, size, now, URGENT * PRIO_SHIFT + seq, i * 8 + EV_LEAVE)
+            seq += 1
+            continue
+        starting = False  # a leg back to an exit is about to start
+        if kind == EV_START:
+            status[i] = WALKING
+            phase[i] = OUT
+            pos[i] = 0
+        elif kind == EV_LEAVE:
+            leave[i] = now
+            dwell_done[i] = now - arrive[i]
+            pos[i] = 0
+            if march_route >= 0:
+                status[i] = WALKING
+                phase[i] = MARCH
+            else:
+                phase[i] = BACK
+                starting = True
+        elif edge_events:  # EV_STEP: an edge walked
+            if crowding:
+                r = _leg_route(phase[i], i, out_route, back_route, march_route)
+                occupancy[flat[route_start[r] + pos[i]]] -= 1
+            pos[i] += 1
+        else:  # EV_STEP: a whole leg walked
+            pos[i] = 1
+        # the process goes on until its next timeout (or its end)
+        while True:
+            ph = phase[i]
+            r = _leg_route(ph, i, out_route, back_route, march_route)
+            if starting:
+                starting = False
+                if r < 0:  # no dispersal
+                    status[i] = DONE
+                    end[i] = now
+                    break
+                status[i] = WALKING
+            free = march_speed if ph == MARCH else speed_mps[i]
+            if edge_events and pos[i] < route_len[r]:
+                k = route_start[r] + pos[i]
+                e = flat[k]
+                v = free
+                if crowding:
+                    occupancy[e] += 1
+                    v = free * _weidmann(occupancy[e] / e_area[e])
+                if first_exp[i] != first_exp[i] and e_first[e] == e_first[e]:
+                    first_exp[i] = now + e_first[e] / v
+                for c in range(5):
+                    acc[i, c] += e_cov[e, c] / v
+                walk_m[i] += e_len[e]
+                dt = e_len[e] / v
+                walk_s[i] += dt
+                t_next = now + dt
+                seen_m[i] += e_cov[e, 0]
+                seen_pub_m[i] += e_cov[e, 1]
+                traffic[e] += 1
+                entered[i] += 1
+                if log:
+                    trav_agent[n_trav] = i
+                    trav_edge[n_trav] = e
+                    trav_start[n_trav] = now
+                    trav_speed[n_trav] = v
+                bins = _flow(bins, now, t_next, frac_seen[e], cam_rate[e])
+                t_out_max[0] = max(t_out_max[0], t_next)
+                n_trav += 1
+                size = _push(ht, hk, hp, size, t_next, NORMAL * PRIO_SHIFT + seq, i * 8 + EV_STEP)
+                seq += 1
+                break
+            if not edge_events and pos[i] == 0:  # a whole leg as one timeout
+                v = free
+                if first_exp[i] != first_exp[i] and first_on_route[r] == first_on_route[r]:
+                    first_exp[i] = now + first_on_route[r] / v
+                for c in range(5):
+                    acc[i, c] += totals[r, c] / v
+                walk_m[i] += totals[r, 5]
+                dt = totals[r, 5] / v
+                walk_s[i] += dt
+                leg_agent[n_legs] = i
+                leg_route[n_legs] = r
+                leg_start[n_legs] = now
+                leg_speed[n_legs] = v
+                n_legs += 1
+                for k in range(route_start[r], route_start[r] + route_len[r]):
+                    e = flat[k]
+                    seen_m[i] += e_cov[e, 0]
+                    seen_pub_m[i] += e_cov[e, 1]
+                    traffic[e] += 1
+                    entered[i] += 1
+                    t_in = now + flat_before[k] / v
+                    t_out = t_in + e_len[e] / v
+                    bins = _flow(bins, t_in, t_out, frac_seen[e], cam_rate[e])
+                    t_out_max[0] = max(t_out_max[0], t_out)
+                    n_trav += 1
+                size = _push(ht, hk, hp, size, now + dt, NORMAL * PRIO_SHIFT + seq,
+                             i * 8 + EV_STEP)  # fmt: skip
+                seq += 1
+                break
+            # the leg is over
+            if ph == OUT:  # at the site: stand, or leave at once
+                arrive[i] = now
+                status[i] = AT_SITE
+                if march_route >= 0:
+                    seconds = max(march_start - now, 0.0)
+                else:
+                    seconds = dwell[i]
+                if seconds <= 0:
+                    size = _push(ht, hk, hp, size, now, URGENT * PRIO_SHIFT + seq,
+                                 i * 8 + EV_LEAVE)  # fmt: skip
+                    seq += 1
+                    break
+                if stand_seen[i] != 0 and first_exp[i] != first_exp[i]:
+                    first_exp[i] = now
+                size = _push(ht, hk, hp, size, now + seconds, NORMAL * PRIO_SHIFT + seq,
+                             i * 8 + EV_STAND)  # fmt: skip
+                seq += 1
+                break
+            if ph == MARCH:  # then back to an exit
+                phase[i] = BACK
+                pos[i] = 0
+                starting = True
+                continue
+            status[i] = DONE  # back at an exit
+            end[i] = now
+            break
+    return n_trav, n_legs, now, bins
+
+
+@numba.njit(cache=True, inline="always")
+def _leg_route(ph, i, out_route, back_route, march_route):
+    if ph == OUT:
+        return out_route[i]
+    if ph == MARCH:
+        return march_route
+    return back_route[i]
+
+
+def simulate(
+    plan: Plan,
+    streets: Streets,
+    crowding: bool,
+    until_s: float | None = None,
+    edge_events: bool | None = None,
+    log: bool = True,
+) -> Outcome:
+    """Run one replication; the same arguments and result as :func:`sim.model.simulate`.
+
+    With ``log=False`` the per-traversal arrays of the outcome are empty and its ``flows``
+    hold what the tables need instead (memory: a few bytes per edge and second, not 32 per
+    traversal).
+    """
+    if edge_events is None:
+        edge_events = crowding or until_s is not None
+    if crowding and not edge_events:
+        raise ValueError("crowding needs edge events: speeds change as walkers enter edges")
+    if until_s is not None and not until_s > 0:
+        raise ValueError(f"until ({until_s}) must be greater than the current simulation time")
+    n = len(plan.depart_s)
+    n_edges = len(streets.length_m)
+    routes = [np.asarray(r, np.int64) for r in plan.routes]
+    route_len = np.array([len(r) for r in routes], np.int64)
+    route_start = np.concatenate(([0], np.cumsum(route_len)[:-1])).astype(np.int64)
+    flat = np.concatenate(routes) if routes else np.zeros(0, np.int64)
+    totals, first_on_route, cum_before = _route_totals(plan.routes, streets)
+    flat_before = np.concatenate(cum_before) if cum_before else np.zeros(0)
+    e_cov = np.ascontiguousarray(
+        np.c_[
+            streets.seen_m,
+            streets.seen_public_m,
+            streets.camera_m,
+            streets.recognition_m,
+            streets.identification_m,
+        ],
+        dtype=np.float64,
+    )
+    length = np.asarray(streets.length_m, np.float64)
+    positive = length > 0
+    with np.errstate(invalid="ignore", divide="ignore"):  # as sim.tables.timeseries
+        frac_seen = np.where(positive, streets.seen_m / length, 0.0)
+        cam_rate = np.where(positive, streets.camera_m / length, 0.0)
+    origin = plan.origin if plan.origin is not None else np.zeros(n, np.int64)
+    order = np.lexsort((np.arange(n), plan.depart_s, origin)).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, origin[order][1:] != origin[order][:-1]]) if n else []
+    group_start = np.r_[starts, n].astype(np.int64)
+
+    walks = plan.out_route >= 0
+    walkers = int(walks.sum())
+    legs_cap = 3 * walkers
+    trav_cap = 0
+    if log and edge_events:
+        back = plan.back_route[walks]
+        trav_cap = int(route_len[plan.out_route[walks]].sum())
+        trav_cap += int(route_len[back[back >= 0]].sum())
+        if plan.march_route >= 0:
+            trav_cap += walkers * int(route_len[plan.march_route])
+    status = np.zeros(n, np.int8)
+    arrive, leave, end, first_exp = (np.full(n, np.nan) for _ in range(4))
+    walk_m, walk_s, dwell_done, seen_m, seen_pub_m = (np.zeros(n) for _ in range(5))
+    acc = np.zeros((n, len(ACC)))
+    traffic = np.zeros(n_edges, np.int64)
+    entered = np.zeros(n, np.int64)
+    trav_agent, trav_edge = np.zeros(trav_cap, np.int64), np.zeros(trav_cap, np.int64)
+    trav_start, trav_speed = np.zeros(trav_cap), np.zeros(trav_cap)
+    leg_agent = np.zeros(0 if edge_events else legs_cap, np.int64)
+    leg_route = np.zeros_like(leg_agent)
+    leg_start, leg_speed = np.zeros(len(leg_agent)), np.zeros(len(leg_agent))
+    bins = np.zeros((6, 4096))
+    t_out_max = np.array([-np.inf])
+    n_trav, n_legs, _, bins = _run(
+        np.asarray(plan.depart_s, np.float64),
+        np.asarray(plan.speed_mps, np.float64),
+        np.asarray(plan.dwell_s, np.float64),
+        np.asarray(plan.out_route, np.int64),
+        np.asarray(plan.back_route, np.int64),
+        np.asarray(plan.stand_seen, np.float64),
+        order,
+        group_start,
+        flat,
+        route_start,
+        route_len,
+        np.ascontiguousarray(totals[:, :6], np.float64).reshape(len(routes), 6),
+        first_on_route,
+        flat_before,
+        length,
+        length * np.asarray(streets.width_m, np.float64),
+        e_cov,
+        np.asarray(streets.first_seen_m, np.float64),
+        frac_seen,
+        cam_rate,
+        int(plan.march_route),
+        float(plan.march_start_s),
+        float(plan.march_speed_mps),
+        bool(crowding),
+        bool(edge_events),
+        until_s is not None,
+        float(until_s) if until_s is not None else 0.0,
+        bool(log),
+        status,
+        arrive,
+        leave,
+        end,
+        walk_m,
+        walk_s,
+        first_exp,
+        acc,
+        dwell_done,
+        seen_m,
+        seen_pub_m,
+        traffic,
+        entered,
+        trav_agent,
+        trav_edge,
+        trav_start,
+        trav_speed,
+        leg_agent,
+        leg_route,
+        leg_start,
+        leg_speed,
+        bins,
+        t_out_max,
+    )
+    status_names = STATUS_NAMES[status]
+    dwell_arr = dwell_done
+    if until_s is not None:  # protesters still standing when the clock stopped
+        standing = (status == AT_SITE) & (dwell_arr == 0)
+        dwell_arr[standing] = until_s - arrive[standing]
+    stand = np.c_[
+        plan.stand_seen,
+        plan.stand_public,
+        plan.stand_camera,
+        plan.stand_recognition,
+        plan.stand_identification,
+    ].astype(float)
+    flows = None
+    if not log:
+        trav_agent = trav_edge = np.zeros(0, np.int64)
+        trav_start = trav_speed = np.zeros(0)
+        partial_agent, partial_edge = _partial_walks(plan, routes, status, entered)
+        flows = Flows(
+            bins,
+            float(t_out_max[0]) if n_trav else float("nan"),
+            traffic,
+            partial_agent,
+            partial_edge,
+        )
+    elif edge_events:
+        trav_agent, trav_edge = trav_agent[:n_trav], trav_edge[:n_trav]
+        trav_start, trav_speed = trav_start[:n_trav], trav_speed[:n_trav]
+    else:
+        trav_agent, trav_edge, trav_start, trav_speed = _expand_legs(
+            leg_agent[:n_legs], leg_route[:n_legs], leg_start[:n_legs], leg_speed[:n_legs],
+            route_len, route_start, flat, flat_before,
+        )  # fmt: skip
+    return Outcome(
+        status=status_names,
+        arrive_s=arrive,
+        leave_s=leave,
+        end_s=end,
+        walk_m=walk_m,
+        walk_s=walk_s,
+        walk_exposure=acc,
+        dwell_exposure=stand * dwell_arr[:, None],
+        dwell_s=dwell_arr,
+        first_exposure_s=first_exp,
+        seen_m=seen_m,
+        seen_public_m=seen_pub_m,
+        trav_agent=trav_agent,
+        trav_edge=trav_edge,
+        trav_start_s=trav_start,
+        trav_speed_mps=trav_speed,
+        events=(n_trav if edge_events else n_legs) + 2 * n,
+        flows=flows,
+    )
+
+
+def _expand_legs(agent, route, start, speed, route_len, route_start, flat, flat_before):
+    """Per-edge traversals of one-timeout legs: sim.model's expansion, from arrays."""
+    counts = route_len[route]
+    idx = np.repeat(route_start[route] - np.cumsum(counts) + counts, counts) + np.arange(
+        counts.sum()
+    )
+    speeds = np.repeat(speed, counts)
+    return (
+        np.repeat(agent, counts),
+        flat[idx],
+        np.repeat(start, counts) + flat_before[idx] / speeds,
+        speeds,
+    )
+
+
+def _partial_walks(plan: Plan, routes, status, entered) -> tuple[np.ndarray, np.ndarray]:
+    """The edges walked by protesters who had not finished: the first ``entered`` edges of
+    their legs (out, march, back), by protester."""
+    agents, edges = [], []
+    for i in np.flatnonzero((status != DONE) & (entered > 0)).tolist():
+        legs = [plan.out_route[i], plan.march_route, plan.back_route[i]]
+        walked = np.concatenate([routes[r] for r in legs if r >= 0])[: entered[i]]
+        agents.append(np.full(len(walked), i, np.int64))
+        edges.append(walked)
+    if not agents:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(agents), np.concatenate(edges)
