@@ -57,6 +57,10 @@ URGENT, NORMAL = 0, 1
 PRIO_SHIFT = np.int64(1) << np.int64(62)
 # legs of a walk
 OUT, MARCH, BACK = 0, 1, 2
+# columns of the per-protester state: floats (accumulators in ACC order first), integers
+F_WALK_M, F_WALK_S, F_FIRST, F_SEEN_M, F_SEEN_PUB_M = 5, 6, 7, 8, 9
+F_ARRIVE, F_LEAVE, F_END, F_DWELL, F_SPEED, N_F = 10, 11, 12, 13, 14, 16
+I_STATUS, I_PHASE, I_POS, I_ENTERED, N_I = 0, 1, 2, 3, 4
 
 
 @numba.njit(cache=True, inline="always")
@@ -71,49 +75,43 @@ def _weidmann(density: float) -> float:
 
 
 @numba.njit(cache=True, inline="always")
-def _less(ht, hk, a, b) -> bool:
-    return ht[a] < ht[b] or (ht[a] == ht[b] and hk[a] < hk[b])
+def _before(t_a, key_a, t_b, key_b) -> bool:
+    """Event a comes before event b: by time, then priority and creation order (``key``)."""
+    return t_a < t_b or (t_a == t_b and key_a < key_b)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _push(ht, hk, hp, size, t, key, payload) -> int:
+    """Add an event to the binary heap (times ``ht``, keys ``hk``, payloads ``hp``) of
+    ``size`` entries, moving a hole up rather than swapping; returns the new size."""
     i = size
-    ht[i], hk[i], hp[i] = t, key, payload
     while i > 0:
         parent = (i - 1) >> 1
-        if _less(ht, hk, i, parent):
-            ht[i], ht[parent] = ht[parent], ht[i]
-            hk[i], hk[parent] = hk[parent], hk[i]
-            hp[i], hp[parent] = hp[parent], hp[i]
-            i = parent
-        else:
+        if not _before(t, key, ht[parent], hk[parent]):
             break
+        ht[i], hk[i], hp[i] = ht[parent], hk[parent], hp[parent]
+        i = parent
+    ht[i], hk[i], hp[i] = t, key, payload
     return size + 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _pop(ht, hk, hp, size) -> int:
-    """Move the smallest entry to slot ``size - 1``; returns the new size."""
+    """Drop the first entry (read it before); returns the new size."""
     last = size - 1
-    ht[0], ht[last] = ht[last], ht[0]
-    hk[0], hk[last] = hk[last], hk[0]
-    hp[0], hp[last] = hp[last], hp[0]
+    t, key, payload = ht[last], hk[last], hp[last]
     i = 0
     while True:
-        left = 2 * i + 1
-        if left >= last:
+        c = 2 * i + 1
+        if c >= last:
             break
-        small = left
-        right = left + 1
-        if right < last and _less(ht, hk, right, left):
-            small = right
-        if _less(ht, hk, small, i):
-            ht[i], ht[small] = ht[small], ht[i]
-            hk[i], hk[small] = hk[small], hk[i]
-            hp[i], hp[small] = hp[small], hp[i]
-            i = small
-        else:
+        if c + 1 < last and _before(ht[c + 1], hk[c + 1], ht[c], hk[c]):
+            c += 1
+        if not _before(ht[c], hk[c], t, key):
             break
+        ht[i], hk[i], hp[i] = ht[c], hk[c], hp[c]
+        i = c
+    ht[i], hk[i], hp[i] = t, key, payload
     return last
 
 
@@ -140,14 +138,14 @@ def _flow(bins, t_in, t_out, frac_seen, cam_rate):
 
 @numba.njit(cache=True)
 def _run(
-    depart, speed_mps, dwell, out_route, back_route, stand_seen,  # per protester
+    depart, dwell, out_route, back_route, stand_seen,  # per protester
+    A, S,  # per protester: float state (free speed in, results out), int state (F_*, I_*)
     order, group_start,  # spawners: order[group_start[g]:group_start[g + 1]]
     flat, route_start, route_len, totals, first_on_route, flat_before,  # route pool
     e_len, e_area, e_cov, e_first, frac_seen, cam_rate,  # per edge (e_cov: ACC columns)
     march_route, march_start, march_speed,
     crowding, edge_events, has_until, until, log,
-    status, arrive, leave, end, walk_m, walk_s, first_exp, acc, dwell_done,  # outputs
-    seen_m, seen_pub_m, traffic, entered,
+    traffic,
     trav_agent, trav_edge, trav_start, trav_speed,
     leg_agent, leg_route, leg_start, leg_speed,
     bins, t_out_max,
@@ -167,18 +165,15 @@ def _run(
     seq += 1
     g_pos = group_start[:-1].copy()
     g_waiting = np.zeros(n_groups, np.bool_)
-    phase = np.zeros(n, np.int8)
-    pos = np.zeros(n, np.int64)
     occupancy = np.zeros(len(e_len), np.int64)
     n_trav = 0
     n_legs = 0
     now = 0.0
     while size > 0:
-        t, key = ht[0], hk[0]
-        if has_until and (t > until or (t == until and key > stop_key)):
+        t, payload = ht[0], hp[0]
+        if has_until and (t > until or (t == until and hk[0] > stop_key)):
             break
         size = _pop(ht, hk, hp, size)
-        payload = hp[size]
         now = t
         who = payload >> 3
         kind = payload & 7
@@ -197,7 +192,7 @@ def _run(
                 g_waiting[g] = False
                 g_pos[g] += 1
                 if out_route[i] < 0:
-                    status[i] = NO_ROUTE
+                    S[i, I_STATUS] = NO_ROUTE
                     continue
                 size = _push(ht, hk, hp, size, now, URGENT * PRIO_SHIFT + seq, i * 8 + EV_START)
                 seq += 1
@@ -209,57 +204,57 @@ def _run(
             continue
         starting = False  # a leg back to an exit is about to start
         if kind == EV_START:
-            status[i] = WALKING
-            phase[i] = OUT
-            pos[i] = 0
+            S[i, I_STATUS] = WALKING
+            S[i, I_PHASE] = OUT
+            S[i, I_POS] = 0
         elif kind == EV_LEAVE:
-            leave[i] = now
-            dwell_done[i] = now - arrive[i]
-            pos[i] = 0
+            A[i, F_LEAVE] = now
+            A[i, F_DWELL] = now - A[i, F_ARRIVE]
+            S[i, I_POS] = 0
             if march_route >= 0:
-                status[i] = WALKING
-                phase[i] = MARCH
+                S[i, I_STATUS] = WALKING
+                S[i, I_PHASE] = MARCH
             else:
-                phase[i] = BACK
+                S[i, I_PHASE] = BACK
                 starting = True
         elif edge_events:  # EV_STEP: an edge walked
             if crowding:
-                r = _leg_route(phase[i], i, out_route, back_route, march_route)
-                occupancy[flat[route_start[r] + pos[i]]] -= 1
-            pos[i] += 1
+                r = _leg_route(S[i, I_PHASE], i, out_route, back_route, march_route)
+                occupancy[flat[route_start[r] + S[i, I_POS]]] -= 1
+            S[i, I_POS] += 1
         else:  # EV_STEP: a whole leg walked
-            pos[i] = 1
+            S[i, I_POS] = 1
         # the process goes on until its next timeout (or its end)
         while True:
-            ph = phase[i]
+            ph = S[i, I_PHASE]
             r = _leg_route(ph, i, out_route, back_route, march_route)
             if starting:
                 starting = False
                 if r < 0:  # no dispersal
-                    status[i] = DONE
-                    end[i] = now
+                    S[i, I_STATUS] = DONE
+                    A[i, F_END] = now
                     break
-                status[i] = WALKING
-            free = march_speed if ph == MARCH else speed_mps[i]
-            if edge_events and pos[i] < route_len[r]:
-                k = route_start[r] + pos[i]
+                S[i, I_STATUS] = WALKING
+            free = march_speed if ph == MARCH else A[i, F_SPEED]
+            if edge_events and S[i, I_POS] < route_len[r]:
+                k = route_start[r] + S[i, I_POS]
                 e = flat[k]
                 v = free
                 if crowding:
                     occupancy[e] += 1
                     v = free * _weidmann(occupancy[e] / e_area[e])
-                if first_exp[i] != first_exp[i] and e_first[e] == e_first[e]:
-                    first_exp[i] = now + e_first[e] / v
+                if A[i, F_FIRST] != A[i, F_FIRST] and e_first[e] == e_first[e]:
+                    A[i, F_FIRST] = now + e_first[e] / v
                 for c in range(5):
-                    acc[i, c] += e_cov[e, c] / v
-                walk_m[i] += e_len[e]
+                    A[i, c] += e_cov[e, c] / v
+                A[i, F_WALK_M] += e_len[e]
                 dt = e_len[e] / v
-                walk_s[i] += dt
+                A[i, F_WALK_S] += dt
                 t_next = now + dt
-                seen_m[i] += e_cov[e, 0]
-                seen_pub_m[i] += e_cov[e, 1]
+                A[i, F_SEEN_M] += e_cov[e, 0]
+                A[i, F_SEEN_PUB_M] += e_cov[e, 1]
                 traffic[e] += 1
-                entered[i] += 1
+                S[i, I_ENTERED] += 1
                 if log:
                     trav_agent[n_trav] = i
                     trav_edge[n_trav] = e
@@ -271,15 +266,15 @@ def _run(
                 size = _push(ht, hk, hp, size, t_next, NORMAL * PRIO_SHIFT + seq, i * 8 + EV_STEP)
                 seq += 1
                 break
-            if not edge_events and pos[i] == 0:  # a whole leg as one timeout
+            if not edge_events and S[i, I_POS] == 0:  # a whole leg as one timeout
                 v = free
-                if first_exp[i] != first_exp[i] and first_on_route[r] == first_on_route[r]:
-                    first_exp[i] = now + first_on_route[r] / v
+                if A[i, F_FIRST] != A[i, F_FIRST] and first_on_route[r] == first_on_route[r]:
+                    A[i, F_FIRST] = now + first_on_route[r] / v
                 for c in range(5):
-                    acc[i, c] += totals[r, c] / v
-                walk_m[i] += totals[r, 5]
+                    A[i, c] += totals[r, c] / v
+                A[i, F_WALK_M] += totals[r, 5]
                 dt = totals[r, 5] / v
-                walk_s[i] += dt
+                A[i, F_WALK_S] += dt
                 leg_agent[n_legs] = i
                 leg_route[n_legs] = r
                 leg_start[n_legs] = now
@@ -287,10 +282,10 @@ def _run(
                 n_legs += 1
                 for k in range(route_start[r], route_start[r] + route_len[r]):
                     e = flat[k]
-                    seen_m[i] += e_cov[e, 0]
-                    seen_pub_m[i] += e_cov[e, 1]
+                    A[i, F_SEEN_M] += e_cov[e, 0]
+                    A[i, F_SEEN_PUB_M] += e_cov[e, 1]
                     traffic[e] += 1
-                    entered[i] += 1
+                    S[i, I_ENTERED] += 1
                     t_in = now + flat_before[k] / v
                     t_out = t_in + e_len[e] / v
                     bins = _flow(bins, t_in, t_out, frac_seen[e], cam_rate[e])
@@ -302,8 +297,8 @@ def _run(
                 break
             # the leg is over
             if ph == OUT:  # at the site: stand, or leave at once
-                arrive[i] = now
-                status[i] = AT_SITE
+                A[i, F_ARRIVE] = now
+                S[i, I_STATUS] = AT_SITE
                 if march_route >= 0:
                     seconds = max(march_start - now, 0.0)
                 else:
@@ -313,19 +308,19 @@ def _run(
                                  i * 8 + EV_LEAVE)  # fmt: skip
                     seq += 1
                     break
-                if stand_seen[i] != 0 and first_exp[i] != first_exp[i]:
-                    first_exp[i] = now
+                if stand_seen[i] != 0 and A[i, F_FIRST] != A[i, F_FIRST]:
+                    A[i, F_FIRST] = now
                 size = _push(ht, hk, hp, size, now + seconds, NORMAL * PRIO_SHIFT + seq,
                              i * 8 + EV_STAND)  # fmt: skip
                 seq += 1
                 break
             if ph == MARCH:  # then back to an exit
-                phase[i] = BACK
-                pos[i] = 0
+                S[i, I_PHASE] = BACK
+                S[i, I_POS] = 0
                 starting = True
                 continue
-            status[i] = DONE  # back at an exit
-            end[i] = now
+            S[i, I_STATUS] = DONE  # back at an exit
+            A[i, F_END] = now
             break
     return n_trav, n_legs, now, bins
 
@@ -397,12 +392,11 @@ def simulate(
         trav_cap += int(route_len[back[back >= 0]].sum())
         if plan.march_route >= 0:
             trav_cap += walkers * int(route_len[plan.march_route])
-    status = np.zeros(n, np.int8)
-    arrive, leave, end, first_exp = (np.full(n, np.nan) for _ in range(4))
-    walk_m, walk_s, dwell_done, seen_m, seen_pub_m = (np.zeros(n) for _ in range(5))
-    acc = np.zeros((n, len(ACC)))
+    A = np.zeros((n, N_F))
+    A[:, [F_FIRST, F_ARRIVE, F_LEAVE, F_END]] = np.nan
+    A[:, F_SPEED] = plan.speed_mps
+    S = np.zeros((n, N_I), np.int64)
     traffic = np.zeros(n_edges, np.int64)
-    entered = np.zeros(n, np.int64)
     trav_agent, trav_edge = np.zeros(trav_cap, np.int64), np.zeros(trav_cap, np.int64)
     trav_start, trav_speed = np.zeros(trav_cap), np.zeros(trav_cap)
     leg_agent = np.zeros(0 if edge_events else legs_cap, np.int64)
@@ -412,11 +406,12 @@ def simulate(
     t_out_max = np.array([-np.inf])
     n_trav, n_legs, _, bins = _run(
         np.asarray(plan.depart_s, np.float64),
-        np.asarray(plan.speed_mps, np.float64),
         np.asarray(plan.dwell_s, np.float64),
         np.asarray(plan.out_route, np.int64),
         np.asarray(plan.back_route, np.int64),
         np.asarray(plan.stand_seen, np.float64),
+        A,
+        S,
         order,
         group_start,
         flat,
@@ -439,19 +434,7 @@ def simulate(
         until_s is not None,
         float(until_s) if until_s is not None else 0.0,
         bool(log),
-        status,
-        arrive,
-        leave,
-        end,
-        walk_m,
-        walk_s,
-        first_exp,
-        acc,
-        dwell_done,
-        seen_m,
-        seen_pub_m,
         traffic,
-        entered,
         trav_agent,
         trav_edge,
         trav_start,
@@ -463,8 +446,8 @@ def simulate(
         bins,
         t_out_max,
     )
-    status_names = STATUS_NAMES[status]
-    dwell_arr = dwell_done
+    status, entered = S[:, I_STATUS], S[:, I_ENTERED]
+    arrive, dwell_arr = A[:, F_ARRIVE].copy(), A[:, F_DWELL].copy()
     if until_s is not None:  # protesters still standing when the clock stopped
         standing = (status == AT_SITE) & (dwell_arr == 0)
         dwell_arr[standing] = until_s - arrive[standing]
@@ -496,18 +479,18 @@ def simulate(
             route_len, route_start, flat, flat_before,
         )  # fmt: skip
     return Outcome(
-        status=status_names,
+        status=STATUS_NAMES[status],
         arrive_s=arrive,
-        leave_s=leave,
-        end_s=end,
-        walk_m=walk_m,
-        walk_s=walk_s,
-        walk_exposure=acc,
+        leave_s=A[:, F_LEAVE].copy(),
+        end_s=A[:, F_END].copy(),
+        walk_m=A[:, F_WALK_M].copy(),
+        walk_s=A[:, F_WALK_S].copy(),
+        walk_exposure=A[:, : len(ACC)].copy(),
         dwell_exposure=stand * dwell_arr[:, None],
         dwell_s=dwell_arr,
-        first_exposure_s=first_exp,
-        seen_m=seen_m,
-        seen_public_m=seen_pub_m,
+        first_exposure_s=A[:, F_FIRST].copy(),
+        seen_m=A[:, F_SEEN_M].copy(),
+        seen_public_m=A[:, F_SEEN_PUB_M].copy(),
         trav_agent=trav_agent,
         trav_edge=trav_edge,
         trav_start_s=trav_start,
