@@ -116,24 +116,26 @@ def _pop(ht, hk, hp, size) -> int:
 
 
 @numba.njit(cache=True)
+def _grown(bins, last):
+    """``bins`` with room for the second ``last``."""
+    grown = np.zeros((bins.shape[0], max(last + 1, 2 * bins.shape[1])), np.float64)
+    grown[:, : bins.shape[1]] = bins
+    return grown
+
+
+@numba.njit(cache=True, inline="always")
 def _flow(bins, t_in, t_out, frac_seen, cam_rate):
     """Add one traversal to the per-second flows, as sim.tables.timeseries's ``rate`` adds
-    it (a traversal of no duration adds nothing); returns ``bins``, grown if needed."""
-    if not t_out > t_in:
-        return bins
-    lo = int(math.floor(t_in))
-    hi = int(math.floor(t_out))
-    if hi >= bins.shape[1]:
-        grown = np.zeros((bins.shape[0], max(hi + 1, 2 * bins.shape[1])), np.float64)
-        grown[:, : bins.shape[1]] = bins
-        bins = grown
-    bins[0, lo] += 1.0
-    bins[1, hi] += 1.0
-    bins[2, lo] += frac_seen
-    bins[3, hi] += frac_seen
-    bins[4, lo] += cam_rate
-    bins[5, hi] += cam_rate
-    return bins
+    it (a traversal of no duration adds nothing); ``bins`` has room up to ``t_out``."""
+    if t_out > t_in:
+        lo = int(math.floor(t_in))
+        hi = int(math.floor(t_out))
+        bins[0, lo] += 1.0
+        bins[1, hi] += 1.0
+        bins[2, lo] += frac_seen
+        bins[3, hi] += frac_seen
+        bins[4, lo] += cam_rate
+        bins[5, hi] += cam_rate
 
 
 @numba.njit(cache=True)
@@ -148,7 +150,7 @@ def _run(
     traffic,
     trav_agent, trav_edge, trav_start, trav_speed,
     leg_agent, leg_route, leg_start, leg_speed,
-    bins, t_out_max,
+    bins,
 ):  # fmt: skip
     n = len(depart)
     n_groups = len(group_start) - 1
@@ -168,6 +170,7 @@ def _run(
     occupancy = np.zeros(len(e_len), np.int64)
     n_trav = 0
     n_legs = 0
+    t_out_max = -np.inf
     now = 0.0
     while size > 0:
         t, payload = ht[0], hp[0]
@@ -260,8 +263,11 @@ def _run(
                     trav_edge[n_trav] = e
                     trav_start[n_trav] = now
                     trav_speed[n_trav] = v
-                bins = _flow(bins, now, t_next, frac_seen[e], cam_rate[e])
-                t_out_max[0] = max(t_out_max[0], t_next)
+                if not log:
+                    if t_next >= bins.shape[1]:
+                        bins = _grown(bins, int(math.floor(t_next)))
+                    _flow(bins, now, t_next, frac_seen[e], cam_rate[e])
+                    t_out_max = max(t_out_max, t_next)
                 n_trav += 1
                 size = _push(ht, hk, hp, size, t_next, NORMAL * PRIO_SHIFT + seq, i * 8 + EV_STEP)
                 seq += 1
@@ -280,17 +286,22 @@ def _run(
                 leg_start[n_legs] = now
                 leg_speed[n_legs] = v
                 n_legs += 1
+                seen, seen_pub = A[i, F_SEEN_M], A[i, F_SEEN_PUB_M]
                 for k in range(route_start[r], route_start[r] + route_len[r]):
                     e = flat[k]
-                    A[i, F_SEEN_M] += e_cov[e, 0]
-                    A[i, F_SEEN_PUB_M] += e_cov[e, 1]
+                    seen += e_cov[e, 0]
+                    seen_pub += e_cov[e, 1]
                     traffic[e] += 1
-                    S[i, I_ENTERED] += 1
-                    t_in = now + flat_before[k] / v
-                    t_out = t_in + e_len[e] / v
-                    bins = _flow(bins, t_in, t_out, frac_seen[e], cam_rate[e])
-                    t_out_max[0] = max(t_out_max[0], t_out)
-                    n_trav += 1
+                    if not log:
+                        t_in = now + flat_before[k] / v
+                        t_out = t_in + e_len[e] / v
+                        if t_out >= bins.shape[1]:
+                            bins = _grown(bins, int(math.floor(t_out)))
+                        _flow(bins, t_in, t_out, frac_seen[e], cam_rate[e])
+                        t_out_max = max(t_out_max, t_out)
+                A[i, F_SEEN_M], A[i, F_SEEN_PUB_M] = seen, seen_pub
+                S[i, I_ENTERED] += route_len[r]
+                n_trav += route_len[r]
                 size = _push(ht, hk, hp, size, now + dt, NORMAL * PRIO_SHIFT + seq,
                              i * 8 + EV_STEP)  # fmt: skip
                 seq += 1
@@ -322,7 +333,7 @@ def _run(
             S[i, I_STATUS] = DONE  # back at an exit
             A[i, F_END] = now
             break
-    return n_trav, n_legs, now, bins
+    return n_trav, n_legs, t_out_max, bins
 
 
 @numba.njit(cache=True, inline="always")
@@ -403,8 +414,7 @@ def simulate(
     leg_route = np.zeros_like(leg_agent)
     leg_start, leg_speed = np.zeros(len(leg_agent)), np.zeros(len(leg_agent))
     bins = np.zeros((6, 4096))
-    t_out_max = np.array([-np.inf])
-    n_trav, n_legs, _, bins = _run(
+    n_trav, n_legs, t_out_max, bins = _run(
         np.asarray(plan.depart_s, np.float64),
         np.asarray(plan.dwell_s, np.float64),
         np.asarray(plan.out_route, np.int64),
@@ -444,7 +454,6 @@ def simulate(
         leg_start,
         leg_speed,
         bins,
-        t_out_max,
     )
     status, entered = S[:, I_STATUS], S[:, I_ENTERED]
     arrive, dwell_arr = A[:, F_ARRIVE].copy(), A[:, F_DWELL].copy()
@@ -465,7 +474,7 @@ def simulate(
         partial_agent, partial_edge = _partial_walks(plan, routes, status, entered)
         flows = Flows(
             bins,
-            float(t_out_max[0]) if n_trav else float("nan"),
+            t_out_max if n_trav else float("nan"),
             traffic,
             partial_agent,
             partial_edge,
