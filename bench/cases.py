@@ -16,7 +16,7 @@ import numpy as np
 from harness import repeat
 from plans import DATA_DIR, draw_plan, inputs_of, prepared, scenario_variant, source, subset_plan
 
-from sim import cache, datasets, runner
+from sim import cache, datasets, kernel, runner
 from sim.exposure import build_coverage
 from sim.inputs import DataSource, load_inputs
 from sim.model import simulate
@@ -24,10 +24,12 @@ from sim.network import build_from_osm_xml
 from sim.scenario import CameraLayer
 
 BIG_PROTESTERS = {False: 100_000, True: 20_000}  # by quick
-SCALING_SIZES = {False: (1_000, 10_000, 100_000), True: (1_000, 5_000, 20_000)}
+SCALING_SIZES = {False: (1_000, 10_000, 100_000, 1_000_000), True: (1_000, 5_000, 20_000)}
+ENGINE_SIZES = {False: (4_000, 100_000), True: (4_000, 20_000)}  # kernel vs reference
 NAIVE_PROTESTERS = {False: 300, True: 120}  # naive model: ~30 ms per protester here
 WARMUP_PROTESTERS = 4_000  # big cases warm up on a crowd of the default size
 FEWER_REPS_ABOVE = 10_000  # protesters; larger crowds get fewer repetitions
+ONE_REP_ABOVE = 300_000  # and the largest one repetition
 
 
 def _reps(quick: bool, full: int, fast: int) -> int:
@@ -88,6 +90,7 @@ def scenario_run(quick: bool, protesters: int, crowding: bool, role: str) -> lis
     warm = replace(setup, scenario=scenario_variant(min(protesters, WARMUP_PROTESTERS), crowding))
     big = protesters > FEWER_REPS_ABOVE
     reps = _reps(quick, 3, 2) if big else _reps(quick, 5, 3)
+    reps = 1 if protesters > ONE_REP_ABOVE else reps
     t = repeat(lambda: runner.run_replication(setup, 0, seed), reps,
                warmup=lambda: runner.run_replication(warm, 0, seed))
     rep = t.last
@@ -113,6 +116,38 @@ def default_all_replications(quick: bool) -> list[dict]:
                   events=sum(r.events for r in result.replications))]
 
 
+def engines_crowding(quick: bool, protesters: int) -> list[dict]:
+    """The two engines on the same plan, crowding on: the simpy reference and the kernel (as
+    the runner calls it, no traversal log). Their outcomes must be identical."""
+    scenario = scenario_variant(protesters=protesters, crowding=True)
+    setup = prepared(scenario)
+    seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
+    plan = draw_plan(setup, seed)
+    warm = subset_plan(plan, np.arange(min(protesters, WARMUP_PROTESTERS)))
+    big = protesters > FEWER_REPS_ABOVE
+    ref = repeat(lambda: simulate(plan, setup.streets, True), 1 if big else _reps(quick, 3, 2),
+                 warmup=lambda: simulate(warm, setup.streets, True))
+    ker = repeat(lambda: kernel.simulate(plan, setup.streets, True, log=False),
+                 _reps(quick, 3, 2) if big else _reps(quick, 10, 5),
+                 warmup=lambda: kernel.simulate(warm, setup.streets, True, log=False))
+    a, b = ref.last, ker.last
+    same = bool(
+        a.status.tolist() == b.status.tolist()
+        and all(np.array_equal(getattr(a, k), getattr(b, k), equal_nan=True)
+                for k in ("arrive_s", "leave_s", "end_s", "walk_m", "walk_s", "walk_exposure",
+                          "dwell_exposure", "first_exposure_s", "seen_m", "seen_public_m"))
+        and np.array_equal(np.bincount(a.trav_edge, minlength=len(setup.streets.length_m)),
+                           b.flows.edge_traffic)
+    )
+    extra = {"protesters": protesters, "crowding": True, "events": a.events, "identical": same}
+    return [
+        ref.row("engines", f"reference engine (simpy): {protesters:,} protesters, crowding on",
+                role="engine_reference", **extra),
+        ker.row("engines", f"kernel engine (numba): {protesters:,} protesters, crowding on",
+                role="engine_kernel", **extra),
+    ]
+
+
 def _default_plan(crowding: bool = False):
     scenario = scenario_variant(crowding=crowding)
     setup = prepared(scenario)
@@ -131,8 +166,9 @@ def naive_vs_model(quick: bool) -> list[dict]:
     warm_sub = subset_plan(plan, np.arange(n, n + 5))
     naive = repeat(lambda: simulate_naive(sub, city.network, setup.coverage), _reps(quick, 2, 1),
                    warmup=lambda: simulate_naive(warm_sub, city.network, setup.coverage))
-    model = repeat(lambda: simulate(sub, setup.streets, False), _reps(quick, 20, 10),
-                   warmup=lambda: simulate(sub, setup.streets, False))
+    model = repeat(lambda: kernel.simulate(sub, setup.streets, False, log=False),
+                   _reps(quick, 20, 10),
+                   warmup=lambda: kernel.simulate(sub, setup.streets, False, log=False))
     walk = model.last.walk_exposure
     totals = {
         "model_seen_walk_s": float(walk[:, 0].sum()),
@@ -148,7 +184,7 @@ def naive_vs_model(quick: bool) -> list[dict]:
         naive.row("naive", f"naive: 1 s ticks, {n} protesters", role="naive", protesters=n,
                   events=naive.last.queries, ticks=naive.last.ticks,
                   disagreement=disagreement, **totals),
-        model.row("naive", f"model: same {n} protesters, crowding off", role="naive_model",
+        model.row("naive", f"kernel: same {n} protesters, crowding off", role="naive_model",
                   protesters=n, events=model.last.events),
     ]
 
@@ -161,11 +197,17 @@ def lower_bound_vs_model(quick: bool) -> list[dict]:
     n = len(plan.depart_s)
     model = repeat(lambda: simulate(plan, setup.streets, False), _reps(quick, 5, 3),
                    warmup=lambda: simulate(plan, setup.streets, False))
+    ker = repeat(lambda: kernel.simulate(plan, setup.streets, False, log=False),
+                 _reps(quick, 20, 10),
+                 warmup=lambda: kernel.simulate(plan, setup.streets, False, log=False))
     bound = repeat(lambda: walk_exposure(plan, setup.streets), _reps(quick, 50, 20),
                    warmup=lambda: walk_exposure(plan, setup.streets))
     walk = model.last.walk_exposure
+    kwalk = ker.last.walk_exposure
     mismatch = max(_max_rel(bound.last.seen_s, walk[:, 0]),
-                   _max_rel(bound.last.camera_s, walk[:, 2]))
+                   _max_rel(bound.last.camera_s, walk[:, 2]),
+                   _max_rel(bound.last.seen_s, kwalk[:, 0]),
+                   _max_rel(bound.last.camera_s, kwalk[:, 2]))
     # the Plan drawn here must be the runner's: same seed, same per-protester walk exposure
     agents = runner.run_replication(setup, 0, seed).agents
     same_plan = bool(np.array_equal(agents["seen_walk_s"].to_numpy(), walk[:, 0]))
@@ -173,8 +215,10 @@ def lower_bound_vs_model(quick: bool) -> list[dict]:
         bound.row("lower_bound", f"lower bound: numpy pass, {n:,} protesters", role="lower_bound",
                   protesters=n, events=bound.last.traversals, mismatch=mismatch,
                   plan_matches_runner=same_plan),
-        model.row("lower_bound", f"model: simulate(), {n:,} protesters, crowding off",
-                  role="lower_bound_model", protesters=n, events=model.last.events),
+        model.row("lower_bound", f"reference: simulate(), {n:,} protesters, crowding off",
+                  role="lower_bound_reference", protesters=n, events=model.last.events),
+        ker.row("lower_bound", f"kernel: simulate(), {n:,} protesters, crowding off",
+                role="lower_bound_model", protesters=n, events=ker.last.events),
     ]
 
 
@@ -277,6 +321,8 @@ def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]
                                      "role": "default"}))
     for crowding in (True, False):
         cases.append((scenario_run, {"protesters": big, "crowding": crowding, "role": "big"}))
+    for size in ENGINE_SIZES[quick]:
+        cases.append((engines_crowding, {"protesters": size}))
     for size in SCALING_SIZES[quick]:
         if size != big:  # the largest size is the big case above (crowding on)
             cases.append((scenario_run, {"protesters": size, "crowding": True,

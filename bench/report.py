@@ -12,6 +12,7 @@ BIG_MAX_S = 60.0
 BIG_MAX_RSS_MB = 2048.0
 NAIVE_MIN_RATIO = 100.0
 LOWER_BOUND_MAX_RATIO = 5.0
+ENGINE_MIN_RATIO = 15.0  # reference (simpy) / kernel, crowding on (issue 13)
 # Agreement required before a ratio is printed at all.
 NAIVE_MAX_DISAGREEMENT = 0.01  # 1 %: the naive model samples exposure once per 1 s tick
 LOWER_BOUND_MAX_MISMATCH = 1e-9  # relative: the same sums in another order
@@ -85,9 +86,13 @@ def assess(rows: list[dict]) -> dict[str, Any]:
             targets.append({"case": r["name"], "target": f"< {limit:g} s ({what})",
                             "value": f"{value:.3g} s", "status": _mark(value < limit),
                             "note": ""})
-    ratios = {"naive": _naive_ratio(rows), "lower_bound": _lower_bound_ratio(rows)}
-    for key, target in (("naive", f">= {NAIVE_MIN_RATIO:g}x"),
-                        ("lower_bound", f"<= {LOWER_BOUND_MAX_RATIO:g}x")):
+    ratios = {"naive": _naive_ratio(rows), "lower_bound": _lower_bound_ratio(rows),
+              "lower_bound_reference": _lower_bound_ratio(rows, "lower_bound_reference"),
+              **_engine_ratios(rows)}
+    checks = [("naive", f">= {NAIVE_MIN_RATIO:g}x"),
+              ("lower_bound", f"<= {LOWER_BOUND_MAX_RATIO:g}x")]
+    checks += [(k, f">= {ENGINE_MIN_RATIO:g}x") for k in ratios if k.startswith("reference_")]
+    for key, target in checks:
         ratio = ratios[key]
         if ratio is not None:
             targets.append({"case": ratio["label"], "target": target, "value": ratio["text"],
@@ -114,12 +119,34 @@ def _naive_ratio(rows: list[dict]) -> dict[str, Any] | None:
             "text": f"{ratio:,.0f}x", "note": f"totals agree within {gap:.3%}"}
 
 
-def _lower_bound_ratio(rows: list[dict]) -> dict[str, Any] | None:
-    bound, model = _by_role(rows, "lower_bound"), _by_role(rows, "lower_bound_model")
+def _engine_ratios(rows: list[dict]) -> dict[str, dict[str, Any]]:
+    """Reference engine / kernel, crowding on, per size: ``reference_crowding_<k>k``."""
+    out = {}
+    kernels = {r["protesters"]: r for r in _by_role(rows, "engine_kernel")}
+    for ref in _by_role(rows, "engine_reference"):
+        n = ref["protesters"]
+        ker = kernels.get(n)
+        if ker is None:
+            continue
+        label = f"reference engine / kernel, {n:,} protesters, crowding on"
+        base = {"label": label, "protesters": n, "reference_s": ref["median_s"],
+                "kernel_s": ker["median_s"], "identical": ker["identical"]}
+        if not ker["identical"]:
+            base.update(ratio=None, status="refused", text="refused: outcomes differ")
+        else:
+            ratio = ref["median_s"] / ker["median_s"]
+            base.update(ratio=ratio, status=_mark(ratio >= ENGINE_MIN_RATIO),
+                        text=f"{ratio:,.1f}x", note="outcomes bit-identical")
+        out[f"reference_crowding_{n // 1000}k"] = base
+    return out
+
+
+def _lower_bound_ratio(rows: list[dict], role: str = "lower_bound_model") -> dict[str, Any] | None:
+    bound, model = _by_role(rows, "lower_bound"), _by_role(rows, role)
     if not bound or not model:
         return None
     bound, model = bound[0], model[0]
-    label = "model / lower bound"
+    label = ("kernel" if role == "lower_bound_model" else "reference") + " / lower bound"
     gap = bound["mismatch"]
     out = {"label": label, "mismatch": gap, "plan_matches_runner": bound["plan_matches_runner"]}
     if not gap <= LOWER_BOUND_MAX_MISMATCH:
@@ -173,9 +200,17 @@ def render(rows: list[dict], assessment: dict[str, Any], header: str) -> str:
                      f"{naive['model_s_per_protester'] * 1e6:.0f} us per protester; totals "
                      f"differ by {naive['disagreement']:.3%}; target >= {NAIVE_MIN_RATIO:g}x: "
                      f"{naive['status']})")
+    for key, r in ratios.items():
+        if key.startswith("reference_") and r:
+            lines.append(f"  {r['label']}: {r['text']}  (reference {r['reference_s']:.2f} s, "
+                         f"kernel {r['kernel_s']:.3f} s; target >= {ENGINE_MIN_RATIO:g}x: "
+                         f"{r['status']})")
+    ref_bound = ratios["lower_bound_reference"]
+    if ref_bound:
+        lines.append(f"  reference / lower bound: {ref_bound['text']}")
     bound = ratios["lower_bound"]
     if bound:
-        lines.append(f"  model / lower bound: {bound['text']}  (max relative gap "
+        lines.append(f"  kernel / lower bound: {bound['text']}  (max relative gap "
                      f"{bound['mismatch']:.1e}; target <= {LOWER_BOUND_MAX_RATIO:g}x: "
                      f"{bound['status']}; plan drawn as the runner draws it: "
                      f"{'yes' if bound['plan_matches_runner'] else 'NO'})")
