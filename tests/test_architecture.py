@@ -18,6 +18,8 @@ CORE = (
     "exposure",
     "crowding",
     "model",
+    "kernel",
+    "engines",
     "stats",
     "ranking",
     "setup",

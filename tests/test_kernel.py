@@ -14,13 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import prepared
 
 from sim import kernel, model
+from sim.draws import draw_plan
 from sim.engines import with_engine
 from sim.errors import ScenarioError
 from sim.model import Plan, Streets
-from sim.runner import draw_plan, prepare, run_replication
-from sim.scenario import DEFAULT_SCENARIO, parse_scenario
+from sim.runner import run_replication
+from sim.scenario import DEFAULT_SCENARIO, load_scenario, override, parse_scenario
 from sim.tables import agent_table, timeseries
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
@@ -139,36 +141,31 @@ def test_kernel_equals_reference_on_random_streets(crowding, until, march):
 
 
 def _scenario(path: Path, protesters: int, crowding: bool, **sections):
-    raw = tomllib.loads(path.read_text())
-    raw.setdefault("crowd", {})["protesters"] = protesters
-    raw["replications"] = 1
-    raw.pop("sweep", None)  # the file's own values (a sweep's variants differ in cameras only)
-    raw.setdefault("walking", {})["crowding"] = crowding
-    for section, values in sections.items():
-        raw.setdefault(section, {}).update(values)
-    return parse_scenario(raw, path)
+    changes = {"crowd.protesters": protesters, "replications": 1, "walking.crowding": crowding}
+    changes.update({f"{sec}.{k}": v for sec, kv in sections.items() for k, v in kv.items()})
+    # a sweep's variants differ in cameras only: the file's own values stand for them
+    return override(load_scenario(path), changes, drop=("sweep",))
 
 
 @pytest.fixture(scope="module")
-def setups(city):
+def setups(source):
     """Each scenario file prepared once (crowding does not change the set-up)."""
     cache = {}
 
     def get(path: Path, **sections):
         key = (path, repr(sections))
         if key not in cache:
-            cache[key] = prepare(_scenario(path, 400, True, **sections), city)
+            cache[key] = prepared(_scenario(path, 400, True, **sections), source)
         return cache[key]
 
     return get
 
 
 def _both_engines(setup, crowding: bool, protesters: int | None = None):
-    values = {k: dict(v) for k, v in setup.scenario.values.items()}
-    values["walking"]["crowding"] = crowding
+    changes = {"walking.crowding": crowding}
     if protesters:
-        values["crowd"]["protesters"] = protesters
-    scenario = dataclasses.replace(setup.scenario, values=values)
+        changes["crowd.protesters"] = protesters
+    scenario = override(setup.scenario, changes)
     seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
     reps = [
         run_replication(dataclasses.replace(setup, scenario=with_engine(scenario, e)), 0, seed)
@@ -198,7 +195,7 @@ def test_kernel_equals_reference_on_every_scenario(setups, path, crowding):
     (ref, ker), scenario_setup, seed = _both_engines(setup, crowding)
     _assert_same_replication(ref, ker)
     assert (ref.agents["status"] == "done").mean() > 0.9
-    if not setup.scenario["uncertainty"]["undercount"]:  # the Outcome itself, with its log
+    if not setup.scenario.uncertainty.undercount:  # the Outcome itself, with its log
         plan, _ = draw_plan(scenario_setup, seed)
         assert_same_outcome(
             model.simulate(plan, setup.streets, crowding),
@@ -239,7 +236,7 @@ def test_clock_cut_offs_give_the_reference_tables(setups, until):
     assert np.array_equal(
         ker.flows.edge_traffic, np.bincount(ref.trav_edge, minlength=len(setup.streets.length_m))
     )
-    args = (setup.origins, setup.site.site_id, setup.city.network.edge_length_m, setup.coverage)
+    args = (setup.origins, setup.site.site_id, setup.inputs.network.edge_length_m, setup.coverage)
     a = agent_table(*args, plan, ref, stand, 0, 5)
     b = agent_table(*args, plan, ker, stand, 0, 5)
     assert a.equals(b)
@@ -256,5 +253,30 @@ def test_engine_key_is_checked():
         parse_scenario(raw, DEFAULT_SCENARIO)
     raw["engine"] = "reference"
     scenario = parse_scenario(raw, DEFAULT_SCENARIO)
-    assert with_engine(scenario, "kernel")[""]["engine"] == "kernel"
+    assert with_engine(scenario, "kernel").engine == "kernel"
+    assert with_engine(scenario, "kernel").resolved()["engine"] == "kernel"
     assert with_engine(scenario, None) is scenario
+
+
+@pytest.mark.realdata
+def test_run_command_engine_option_writes_the_same_tables(data_dir, tmp_path):
+    """``run --engine reference`` and ``run`` (the kernel) write identical agents and series;
+    each manifest records the engine that ran."""
+    from sim.cli import main
+
+    text = DEFAULT_SCENARIO.read_text()
+    path = tmp_path / "small.toml"
+    path.write_text(text.replace("protesters = 4000", "protesters = 300"))
+    assert "protesters = 300" in path.read_text()
+    folders = {}
+    for engine in ("reference", "kernel"):
+        out = tmp_path / engine
+        argv = ["--data-dir", str(data_dir), "--outputs", str(out), "-q", "run", str(path)]
+        assert main([*argv, "--no-progress", "--engine", engine]) == 0
+        (folders[engine],) = (out / "washington_square").iterdir()
+    ref, ker = folders["reference"], folders["kernel"]
+    assert (ref / "agents.csv").read_bytes() == (ker / "agents.csv").read_bytes()
+    assert (ref / "timeseries.csv").read_bytes() == (ker / "timeseries.csv").read_bytes()
+    for engine, folder in folders.items():
+        manifest = (folder / "manifest.json").read_text()
+        assert f'"engine": "{engine}"' in manifest
