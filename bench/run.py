@@ -32,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="fewer repetitions and smaller crowds (under 3 minutes)")
     parser.add_argument("--out", type=Path, default=OUTPUT_DIR,
                         help=f"directory for the JSON (default {OUTPUT_DIR})")
+    parser.add_argument("--only", default="",
+                        help="comma-separated case names to run (default: every case)")
     args = parser.parse_args(argv)
+    only = {name for name in args.only.split(",") if name}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
 
     started = datetime.now(UTC)
@@ -40,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     failures: list[dict] = []
     for case, kwargs in cases.suite(args.quick):
+        if only and case.__name__ not in only:
+            continue
         label = case.__name__ + (f" {kwargs}" if kwargs else "")
         log.info("running %s", label)
         t_case = time.perf_counter()

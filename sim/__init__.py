@@ -18,6 +18,8 @@ Core (arrays and graphs in, results out):
     exposure       coverage of the network, of points and of routes
     crowding       Weidmann's speed-density relation, walking widths
     model          the simpy processes of one replication (Crowd)
+    kernel         the compiled engine: the same replication in one numba event loop
+    engines        the choice of engine (scenario key ``engine``): kernel or simpy reference
     setup          what every replication shares: site, origins, edited cameras, coverage, routes
     draws          one replication's random draws: origins, departures, speeds, standing points
     undercount     Amnesty's undercount drawn per replication

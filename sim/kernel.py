@@ -42,7 +42,6 @@ from sim.model import (
     Outcome,
     Plan,
     Streets,
-    _route_totals,
 )
 
 # status codes inside the loop, and their names
@@ -118,24 +117,110 @@ def _pop(ht, hk, hp, size) -> int:
 @numba.njit(cache=True)
 def _grown(bins, last):
     """``bins`` with room for the second ``last``."""
-    grown = np.zeros((bins.shape[0], max(last + 1, 2 * bins.shape[1])), np.float64)
-    grown[:, : bins.shape[1]] = bins
+    grown = np.zeros((max(last + 1, 2 * bins.shape[0]), bins.shape[1]), np.float64)
+    grown[: bins.shape[0]] = bins
     return grown
 
 
 @numba.njit(cache=True, inline="always")
 def _flow(bins, t_in, t_out, frac_seen, cam_rate):
     """Add one traversal to the per-second flows, as sim.tables.timeseries's ``rate`` adds
-    it (a traversal of no duration adds nothing); ``bins`` has room up to ``t_out``."""
+    it (a traversal of no duration adds nothing); ``bins`` (a row per second, so that one
+    traversal touches two rows) has room up to ``t_out``."""
     if t_out > t_in:
         lo = int(math.floor(t_in))
         hi = int(math.floor(t_out))
-        bins[0, lo] += 1.0
-        bins[1, hi] += 1.0
-        bins[2, lo] += frac_seen
-        bins[3, hi] += frac_seen
-        bins[4, lo] += cam_rate
-        bins[5, hi] += cam_rate
+        bins[lo, 0] += 1.0
+        bins[hi, 1] += 1.0
+        bins[lo, 2] += frac_seen
+        bins[hi, 3] += frac_seen
+        bins[lo, 4] += cam_rate
+        bins[hi, 5] += cam_rate
+
+
+@numba.njit(cache=True)
+def _block_sum(a, lo, n):
+    """numpy's sum of up to 128 floats: under 8 in a row, else in eight lanes, then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True)
+def _pairwise_sum(a, lo, n):
+    """numpy's sum of ``a[lo:lo + n]`` (float64 ``add.reduce``, pairwise): spans over 128 are
+    halved at a multiple of eight and their halves' sums added. Walked with explicit stacks
+    (numba does not cache recursive functions); the order of two halves does not matter, an
+    IEEE sum of two numbers being commutative."""
+    todo = np.empty((128, 3), np.int64)  # span start, length, halves summed (0/1)
+    sums = np.empty(128)
+    todo[0, 0], todo[0, 1], todo[0, 2] = lo, n, 0
+    n_todo, n_sums = 1, 0
+    while n_todo:
+        n_todo -= 1
+        start, length, merge = todo[n_todo, 0], todo[n_todo, 1], todo[n_todo, 2]
+        if length <= 128:
+            sums[n_sums] = _block_sum(a, start, length)
+            n_sums += 1
+        elif merge:
+            n_sums -= 1
+            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
+        else:
+            half = length // 2
+            half -= half % 8
+            todo[n_todo, 0], todo[n_todo, 1], todo[n_todo, 2] = start, length, 1
+            todo[n_todo + 1, 0], todo[n_todo + 1, 1], todo[n_todo + 1, 2] = start, half, 0
+            todo[n_todo + 2, 0], todo[n_todo + 2, 1] = start + half, length - half
+            todo[n_todo + 2, 2] = 0
+            n_todo += 3
+    return sums[0]
+
+
+@numba.njit(cache=True)
+def _route_tables(flat, route_start, route_len, e_len, e_cov, e_first):
+    """sim.model._route_totals for the pooled routes, in the same floating-point order: per
+    route its totals (ACC columns, then length), metres to its first stretch in view, and per
+    pooled edge the metres before it on its route."""
+    n_routes = len(route_start)
+    totals = np.zeros((n_routes, 6))
+    first = np.full(n_routes, np.nan)
+    before = np.zeros(len(flat))
+    buf = np.empty(len(flat))
+    for r in range(n_routes):
+        lo, n = route_start[r], route_len[r]
+        for c in range(6):
+            for k in range(n):
+                e = flat[lo + k]
+                buf[k] = e_len[e] if c == 5 else e_cov[e, c]
+            totals[r, c] = _pairwise_sum(buf, 0, n)
+        run = 0.0
+        for k in range(n):
+            e = flat[lo + k]
+            before[lo + k] = run
+            if first[r] != first[r] and math.isfinite(e_first[e]):
+                first[r] = run + e_first[e]
+            run += e_len[e]
+    return totals, first, before
 
 
 @numba.njit(cache=True)
@@ -264,7 +349,7 @@ def _run(
                     trav_start[n_trav] = now
                     trav_speed[n_trav] = v
                 if not log:
-                    if t_next >= bins.shape[1]:
+                    if t_next >= bins.shape[0]:
                         bins = _grown(bins, int(math.floor(t_next)))
                     _flow(bins, now, t_next, frac_seen[e], cam_rate[e])
                     t_out_max = max(t_out_max, t_next)
@@ -295,7 +380,7 @@ def _run(
                     if not log:
                         t_in = now + flat_before[k] / v
                         t_out = t_in + e_len[e] / v
-                        if t_out >= bins.shape[1]:
+                        if t_out >= bins.shape[0]:
                             bins = _grown(bins, int(math.floor(t_out)))
                         _flow(bins, t_in, t_out, frac_seen[e], cam_rate[e])
                         t_out_max = max(t_out_max, t_out)
@@ -371,8 +456,6 @@ def simulate(
     route_len = np.array([len(r) for r in routes], np.int64)
     route_start = np.concatenate(([0], np.cumsum(route_len)[:-1])).astype(np.int64)
     flat = np.concatenate(routes) if routes else np.zeros(0, np.int64)
-    totals, first_on_route, cum_before = _route_totals(plan.routes, streets)
-    flat_before = np.concatenate(cum_before) if cum_before else np.zeros(0)
     e_cov = np.ascontiguousarray(
         np.c_[
             streets.seen_m,
@@ -384,6 +467,10 @@ def simulate(
         dtype=np.float64,
     )
     length = np.asarray(streets.length_m, np.float64)
+    e_first = np.asarray(streets.first_seen_m, np.float64)
+    totals, first_on_route, flat_before = _route_tables(
+        flat, route_start, route_len, length, e_cov, e_first
+    )
     positive = length > 0
     with np.errstate(invalid="ignore", divide="ignore"):  # as sim.tables.timeseries
         frac_seen = np.where(positive, streets.seen_m / length, 0.0)
@@ -413,7 +500,7 @@ def simulate(
     leg_agent = np.zeros(0 if edge_events else legs_cap, np.int64)
     leg_route = np.zeros_like(leg_agent)
     leg_start, leg_speed = np.zeros(len(leg_agent)), np.zeros(len(leg_agent))
-    bins = np.zeros((6, 4096))
+    bins = np.zeros((4096, 6))
     n_trav, n_legs, t_out_max, bins = _run(
         np.asarray(plan.depart_s, np.float64),
         np.asarray(plan.dwell_s, np.float64),
@@ -427,13 +514,13 @@ def simulate(
         flat,
         route_start,
         route_len,
-        np.ascontiguousarray(totals[:, :6], np.float64).reshape(len(routes), 6),
+        totals,
         first_on_route,
         flat_before,
         length,
         length * np.asarray(streets.width_m, np.float64),
         e_cov,
-        np.asarray(streets.first_seen_m, np.float64),
+        e_first,
         frac_seen,
         cam_rate,
         int(plan.march_route),
@@ -473,7 +560,7 @@ def simulate(
         trav_start = trav_speed = np.zeros(0)
         partial_agent, partial_edge = _partial_walks(plan, routes, status, entered)
         flows = Flows(
-            bins,
+            np.ascontiguousarray(bins.T),
             t_out_max if n_trav else float("nan"),
             traffic,
             partial_agent,

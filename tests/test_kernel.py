@@ -280,3 +280,11 @@ def test_run_command_engine_option_writes_the_same_tables(data_dir, tmp_path):
     for engine, folder in folders.items():
         manifest = (folder / "manifest.json").read_text()
         assert f'"engine": "{engine}"' in manifest
+
+
+def test_pairwise_sums_are_numpys():
+    """The kernel's route totals add in numpy's pairwise order (blocks of 128, eight lanes)."""
+    rng = np.random.default_rng(3)
+    for n in [*range(0, 300), 1000, 1023, 1024, 1025, 5000, 40_000]:
+        a = rng.random(n + 3) * 10.0 ** rng.uniform(-3, 3, n + 3)
+        assert kernel._pairwise_sum(a, 2, n) == a[2 : 2 + n].sum(), n
