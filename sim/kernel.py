@@ -257,11 +257,28 @@ def _run(
     n_legs = 0
     t_out_max = -np.inf
     now = 0.0
-    while size > 0:
-        t, payload = ht[0], hp[0]
-        if has_until and (t > until or (t == until and hk[0] > stop_key)):
+    # Stays end in the order they start when every dwell is equal (or all end at the march):
+    # those go to a first-in first-out queue (creation order rises along it), the rest to the
+    # heap; the next event is the earlier of the two heads. The queue keeps the heap small.
+    stay_t = np.empty(n, np.float64)
+    stay_k = np.empty(n, np.int64)
+    stay_p = np.empty(n, np.int64)
+    n_stays = 0
+    stay_next = 0
+    while size > 0 or stay_next < n_stays:
+        from_stays = stay_next < n_stays and (
+            size == 0 or _before(stay_t[stay_next], stay_k[stay_next], ht[0], hk[0])
+        )
+        if from_stays:
+            t, key, payload = stay_t[stay_next], stay_k[stay_next], stay_p[stay_next]
+        else:
+            t, key, payload = ht[0], hk[0], hp[0]
+        if has_until and (t > until or (t == until and key > stop_key)):
             break
-        size = _pop(ht, hk, hp, size)
+        if from_stays:
+            stay_next += 1
+        else:
+            size = _pop(ht, hk, hp, size)
         now = t
         who = payload >> 3
         kind = payload & 7
@@ -406,8 +423,14 @@ def _run(
                     break
                 if stand_seen[i] != 0 and A[i, F_FIRST] != A[i, F_FIRST]:
                     A[i, F_FIRST] = now
-                size = _push(ht, hk, hp, size, now + seconds, NORMAL * PRIO_SHIFT + seq,
-                             i * 8 + EV_STAND)  # fmt: skip
+                t_end = now + seconds
+                if n_stays == 0 or t_end >= stay_t[n_stays - 1]:  # in order: the queue
+                    stay_t[n_stays], stay_k[n_stays] = t_end, NORMAL * PRIO_SHIFT + seq
+                    stay_p[n_stays] = i * 8 + EV_STAND
+                    n_stays += 1
+                else:
+                    size = _push(ht, hk, hp, size, t_end, NORMAL * PRIO_SHIFT + seq,
+                                 i * 8 + EV_STAND)  # fmt: skip
                 seq += 1
                 break
             if ph == MARCH:  # then back to an exit
