@@ -120,8 +120,14 @@ def _random_case(seed: int, n: int = 300):
 @pytest.mark.parametrize("crowding", [True, False])
 @pytest.mark.parametrize("until", [None, 90.0, 250.0])
 @pytest.mark.parametrize("march", [False, True])
-def test_kernel_equals_reference_on_random_streets(crowding, until, march):
+@pytest.mark.parametrize("dwell", ["equal", "varied"])
+def test_kernel_equals_reference_on_random_streets(crowding, until, march, dwell):
+    """Equal stays end in the order they start (the kernel's queue); varied ones do not (its
+    heap); whole-second departures make ties that only the creation order breaks."""
     plan, streets = _random_case(1)
+    if dwell == "varied":
+        rng = np.random.default_rng(2)
+        plan = dataclasses.replace(plan, dwell_s=np.round(rng.uniform(0, 90, len(plan.dwell_s))))
     if march:
         plan = dataclasses.replace(plan, march_route=2, march_start_s=240.0, march_speed_mps=1.1)
     ref = model.simulate(plan, streets, crowding, until_s=until)
