@@ -232,7 +232,7 @@ def _run(
     e_len, e_area, e_cov, e_first, frac_seen, cam_rate,  # per edge (e_cov: ACC columns)
     march_route, march_start, march_speed,
     crowding, edge_events, has_until, until, log,
-    traffic,
+    traffic, edge_seen_s,
     trav_agent, trav_edge, trav_start, trav_speed,
     leg_agent, leg_route, leg_start, leg_speed,
     bins,
@@ -366,6 +366,7 @@ def _run(
                     trav_start[n_trav] = now
                     trav_speed[n_trav] = v
                 if not log:
+                    edge_seen_s[e] += e_cov[e, 0] / v
                     if t_next >= bins.shape[0]:
                         bins = _grown(bins, int(math.floor(t_next)))
                     _flow(bins, now, t_next, frac_seen[e], cam_rate[e])
@@ -395,6 +396,7 @@ def _run(
                     seen_pub += e_cov[e, 1]
                     traffic[e] += 1
                     if not log:
+                        edge_seen_s[e] += e_cov[e, 0] / v
                         t_in = now + flat_before[k] / v
                         t_out = t_in + e_len[e] / v
                         if t_out >= bins.shape[0]:
@@ -518,6 +520,7 @@ def simulate(
     A[:, F_SPEED] = plan.speed_mps
     S = np.zeros((n, N_I), np.int64)
     traffic = np.zeros(n_edges, np.int64)
+    edge_seen_s = np.zeros(n_edges)
     trav_agent, trav_edge = np.zeros(trav_cap, np.int64), np.zeros(trav_cap, np.int64)
     trav_start, trav_speed = np.zeros(trav_cap), np.zeros(trav_cap)
     leg_agent = np.zeros(0 if edge_events else legs_cap, np.int64)
@@ -555,6 +558,7 @@ def simulate(
         float(until_s) if until_s is not None else 0.0,
         bool(log),
         traffic,
+        edge_seen_s,
         trav_agent,
         trav_edge,
         trav_start,
@@ -586,6 +590,7 @@ def simulate(
             np.ascontiguousarray(bins.T),
             t_out_max if n_trav else float("nan"),
             traffic,
+            edge_seen_s,
             partial_agent,
             partial_edge,
         )

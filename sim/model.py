@@ -72,12 +72,14 @@ class Flows:
     """What the tables read of the edge traversals, built as a run goes (``sim.kernel`` without
     a traversal log): per-second sums of ``sim.tables.timeseries`` (rows: walkers entering and
     leaving the street, in-view share entering and leaving, camera rate entering and leaving,
-    by the floor of the second), the last exit time, traffic per edge, and the edges walked by
-    protesters who had not finished when the clock stopped (by protester, in walk order)."""
+    by the floor of the second), the last exit time, traffic and seconds in view per edge,
+    and the edges walked by protesters who had not finished when the clock stopped (by
+    protester, in walk order)."""
 
     bins: np.ndarray
     t_out_max: float  # NaN without traversals
     edge_traffic: np.ndarray
+    edge_seen_s: np.ndarray  # protester-seconds in view per edge (sim.usage)
     partial_agent: np.ndarray
     partial_edge: np.ndarray
 

@@ -33,6 +33,8 @@ def street_seconds_in_view(
 ) -> np.ndarray:
     """Protester-seconds in view of a camera on each edge: for every traversal, the metres of
     the edge in view divided by the walker's speed on it, summed per edge."""
+    if outcome.flows is not None:  # summed as the run went, in the same order
+        return outcome.flows.edge_seen_s
     speed = outcome.trav_speed_mps
     seen_s = np.divide(
         edge_seen_m[outcome.trav_edge],
