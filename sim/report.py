@@ -102,6 +102,17 @@ def _access_account(setup) -> dict[str, Any]:
     }
 
 
+# With ``[outputs] agents_csv = "auto"`` (the default) agents.csv is written up to this many
+# rows; above it only agents.parquet (same columns), CSV being by far the slowest and largest
+# writer of a large run.
+AGENTS_CSV_MAX_ROWS = 200_000
+
+
+def agents_csv_wanted(setting: bool | str, rows: int) -> bool:
+    """Whether to write agents.csv: ``true``/``false``, or ``"auto"`` by size."""
+    return rows <= AGENTS_CSV_MAX_ROWS if setting == "auto" else bool(setting)
+
+
 def cameras_table(result: RunResult) -> pd.DataFrame:
     """Every camera site the run used, with class, count and reach."""
     cams = result.setup.coverage.cameras
@@ -130,7 +141,7 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
     folder = RunFolder(root, run_id)
     with folder as tmp:
         write_table(tmp / "agents.parquet", result.agents)
-        if s.outputs.agents_csv:
+        if agents_csv_wanted(s.outputs.agents_csv, len(result.agents)):
             write_table(tmp / "agents.csv", result.agents)
         write_table(tmp / "timeseries.csv", result.timeseries)
         write_table(tmp / "cameras.csv", cameras_table(result))

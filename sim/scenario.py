@@ -96,6 +96,10 @@ def _str_list(value: Any) -> str | None:
 _BOOL = _typed(bool, "true or false")
 
 
+def _bool_or_auto(value: Any) -> str | None:
+    return None if isinstance(value, bool) or value == "auto" else 'true, false or "auto"'
+
+
 def key(default: Any, check: Any = None) -> Any:
     """A scenario key: its default and the check of its values (None: checked elsewhere)."""
     if isinstance(default, list | dict):
@@ -267,7 +271,7 @@ class Outputs:
 
     timeseries_step_s: float = key(30.0, _num(1, 3600))
     figures: bool = key(True, _BOOL)
-    agents_csv: bool = key(True, _BOOL)
+    agents_csv: bool | str = key("auto", _bool_or_auto)
 
 
 SECTIONS: dict[str, type] = {
