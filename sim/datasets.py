@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
+import threading
 import tomllib
 import urllib.request
 from dataclasses import dataclass, field
@@ -31,6 +33,9 @@ REQUIRED_SOURCES = (
     "amnesty_counts",
 )
 DOWNLOAD_TIMEOUT_S = 60
+# Whether the machine is online is asked of the host most downloads come from, bounded in time.
+PROBE_ADDRESS = ("raw.githubusercontent.com", 443)
+PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,30 @@ class ResolvedFile:
             return "bundle"
         return "other (not the bundle's copy)"
 
+    @property
+    def checksum_mismatch(self) -> str:
+        """A warning when this file is at the bundle's own name with another checksum than
+        ``data/sources.toml`` gives (truncated, edited or another release), else ''.
+
+        A file found under an alternative name (the full original) is expected to differ.
+        """
+        expected = self.source.sha256
+        at_bundle_name = self.path.as_posix().endswith("/" + self.source.path)
+        if not expected or self.sha256 == expected or not at_bundle_name:
+            return ""
+        return (
+            f"{self.path}: SHA-256 {self.sha256[:12]}... differs from data/sources.toml's "
+            f"{expected[:12]}... for {self.source.key!r} (truncated, edited or another "
+            "release?); results from it are not the bundle's"
+        )
+
     def provenance(self) -> dict[str, object]:
         """What a manifest records of this file."""
         return {
             "source": self.source.key,
             "path": str(self.path),
             "sha256": self.sha256,
+            "checksum_warning": self.checksum_mismatch,
             "size_bytes": self.size_bytes,
             "url": self.source.url,
             "licence": self.source.licence,
@@ -243,6 +266,10 @@ def find_source(key: str, data_dir: Path) -> Path | None:
         candidate = data_dir / rel
         if candidate.is_file():
             return candidate
+        if candidate.exists():
+            raise DataError(
+                f"{candidate}: is a folder or special file, not the data file of source {key!r}"
+            )
     return None
 
 
@@ -268,24 +295,57 @@ def locate(key: str, data_dir: Path, *, online: bool | None = None) -> ResolvedF
             f"--data-dir or {DATA_ENV_VAR} at a directory holding it"
             + (f", or go online to download it from {source.url}" if source.url else "")
         )
-    return ResolvedFile(source, found, sha256_of(found), found.stat().st_size)
+    try:
+        return ResolvedFile(source, found, sha256_of(found), found.stat().st_size)
+    except OSError as exc:
+        raise DataError(
+            f"{found}: cannot read the data file of source {key!r} ({exc.strerror or exc})"
+        ) from None
+
+
+def offline_forced() -> bool:
+    """Whether ``$PROTEST_SIM_OFFLINE`` forbids every connection (any value but '', 0, no,
+    false)."""
+    return os.environ.get(OFFLINE_ENV_VAR, "").strip().lower() not in ("", "0", "no", "false")
 
 
 def is_online(online: bool | None = None) -> bool:
-    """Whether downloads can be tried: ``online`` if given, never with $PROTEST_SIM_OFFLINE."""
+    """Whether downloads can be tried: ``online`` if given, never with $PROTEST_SIM_OFFLINE.
+
+    Otherwise one connection to the download host is tried, once per process, and given up
+    after :data:`PROBE_TIMEOUT_S` including the name lookup (which a socket timeout does not
+    bound), so an offline machine says what is missing within seconds instead of hanging.
+    """
     if online is not None:
         return online
-    if os.environ.get(OFFLINE_ENV_VAR):
+    if offline_forced():
         return False
-    try:
-        urllib.request.urlopen("https://raw.githubusercontent.com", timeout=3).close()
-    except OSError:
-        return False
-    return True
+    return _probe()
+
+
+@lru_cache(maxsize=1)
+def _probe() -> bool:
+    answer: list[bool] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection(PROBE_ADDRESS, timeout=PROBE_TIMEOUT_S).close()
+            answer.append(True)
+        except OSError:
+            answer.append(False)
+
+    thread = threading.Thread(target=connect, name="online-probe", daemon=True)
+    thread.start()
+    thread.join(PROBE_TIMEOUT_S)
+    if not answer:
+        log.info("no answer from %s within %.0f s: offline", PROBE_ADDRESS[0], PROBE_TIMEOUT_S)
+    return bool(answer and answer[0])
 
 
 def download(source: Source, data_dir: Path) -> Path:
     """Fetch ``source.url`` into ``data_dir``, verify it, and write it atomically."""
+    if offline_forced():
+        raise DataError(f"{source.url}: not downloaded, {OFFLINE_ENV_VAR} is set")
     target = data_dir / (source.download_as or source.path)
     log.info("downloading %s from %s", source.key, source.url)
     try:
@@ -325,38 +385,60 @@ class SourceStatus:
 
 
 def count_rows(path: Path) -> int | None:
-    """Data rows in a CSV (lines minus header) or entries of a JSON list; None otherwise."""
+    """Data rows in a CSV (lines minus header) or entries of a JSON list; None otherwise.
+
+    Raises :class:`DataError` (one line naming the file) when the file cannot be read as such.
+    """
+    from sim.textfiles import read_text
+
     if path.suffix == ".csv":
+        import io
+
         import pandas as pd
 
-        return len(pd.read_csv(path, dtype=str, keep_default_na=False))
+        text = read_text(path, "a CSV file")
+        try:
+            return len(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False))
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise DataError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     if path.suffix == ".json":
         import json
 
-        return len(json.loads(path.read_text()))
+        try:
+            entries = json.loads(read_text(path, "a JSON file"))
+        except ValueError as exc:
+            raise DataError(f"{path}: not valid JSON ({exc})") from None
+        return len(entries) if isinstance(entries, list | dict) else None
     return None
 
 
 def data_status(data_dir: Path) -> list[SourceStatus]:
-    """Where each manifest source was found, its size, checksum state and row count."""
-    rows = []
-    for key, source in load_manifest().items():
+    """Where each manifest source was found, its size, checksum state and row count.
+
+    A file that cannot be read is reported in its row (``UNREADABLE: why``), never raised:
+    the listing always covers every source.
+    """
+    return [_status(key, source, data_dir) for key, source in load_manifest().items()]
+
+
+def _status(key: str, source: Source, data_dir: Path) -> SourceStatus:
+    try:
         path = find_source(key, data_dir)
-        if path is None:
-            how = f"download from {source.url}" if source.download != "none" else "not downloadable"
-            rows.append(SourceStatus(key, f"MISSING ({how})"))
-            continue
+    except DataError as exc:
+        return SourceStatus(key, f"UNREADABLE: {exc}")
+    if path is None:
+        how = f"download from {source.url}" if source.download != "none" else "not downloadable"
+        return SourceStatus(key, f"MISSING ({how})")
+    try:
         resolved = ResolvedFile(source, path, sha256_of(path), path.stat().st_size)
-        rows.append(
-            SourceStatus(
-                key,
-                str(path),
-                resolved.size_bytes,
-                resolved.checksum_state,
-                count_rows(path),
-            )
-        )
-    return rows
+    except OSError as exc:
+        return SourceStatus(key, f"UNREADABLE: {path}: {exc.strerror or exc}")
+    status = SourceStatus(key, str(path), resolved.size_bytes, resolved.checksum_state)
+    try:
+        status.rows = count_rows(path)
+    except DataError as exc:
+        status.found = f"UNREADABLE: {exc}"
+    return status
 
 
 def sources_for(scenario) -> list[str]:

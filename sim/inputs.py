@@ -38,7 +38,7 @@ from sim.network import (
     network_from_arrays,
 )
 from sim.networks import NetworkSpec, load_named_network
-from sim.records import SkipReport
+from sim.records import SkipReport, check_usable
 from sim.ridership import RIDERSHIP_SOURCES, read_ridership
 from sim.scenario import CameraLayer, Origins, Scenario
 from sim.sites import Site, SiteRecord, make_site, read_site_records
@@ -133,6 +133,8 @@ class DataSource:
         """A data file by manifest key, located (or downloaded) and checksummed once."""
         if key not in self._files:
             self._files[key] = datasets.locate(key, self.data_dir)
+            if self._files[key].checksum_mismatch:
+                log.warning("%s", self._files[key].checksum_mismatch)
         return self._files[key]
 
     def store(self, kind, key, build):
@@ -194,7 +196,9 @@ class DataSource:
         """One camera source's sites as read, and the report of records left out."""
         if source not in self._layers:
             resolved = self.file(source)
-            self._layers[source] = CAMERA_SOURCES[source].read(resolved.path, ())
+            sites, report = CAMERA_SOURCES[source].read(resolved.path, ())
+            check_usable(resolved.path, report, CAMERA_SOURCES[source].holds)
+            self._layers[source] = (sites, report)
         return self._layers[source]
 
     def ridership(
@@ -288,6 +292,13 @@ class DataSource:
             reports[layer.source] = report
         if layer.keep_classes:
             sites = sites.subset(np.isin(sites.cls, list(layer.keep_classes)))
+        if len(sites) == 0:
+            raise DataError(
+                f"{self.file(layer.source).path}: no camera site matches the layer "
+                f"{layer.source!r} with keep_classes {list(layer.keep_classes)} and boroughs "
+                f"{list(layer.boroughs)} (classes in the file: "
+                f"{', '.join(sorted(set(map(str, self.camera_source(layer.source)[0].cls))))})"
+            )
         if layer.cls:
             sites = CameraSites(
                 **{**sites.__dict__, "cls": np.full(len(sites), layer.cls, dtype=object)}

@@ -143,14 +143,20 @@ class Crowd:
     protesters: int = key(1000, _num(1, 10_000_000, integer=True))
 
 
+# Times are bounded so that every clock and the one-second time series stay computable: a
+# protest's arrival, rally and march fit in a day each; trains run at least hourly.
+MAX_TIME_S = 86_400.0
+MAX_HEADWAY_S = 3_600.0
+
+
 @dataclass(frozen=True)
 class Arrival:
     """``[arrival]``: when protesters leave their exits."""
 
-    start_s: float = key(0.0, _num(0))
-    duration_s: float = key(3600.0, _num(0))
+    start_s: float = key(0.0, _num(0, MAX_TIME_S))
+    duration_s: float = key(3600.0, _num(0, MAX_TIME_S))
     shape: str = key("uniform", _choice("uniform", "ramp", "poisson"))
-    train_headway_s: float = key(0.0, _num(0))
+    train_headway_s: float = key(0.0, _num(0, MAX_HEADWAY_S))
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ class Walking:
 class Dwell:
     """``[dwell]``: the time at the site, and the walk back."""
 
-    duration_s: float = key(3600.0, _num(0))
+    duration_s: float = key(3600.0, _num(0, MAX_TIME_S))
     disperse: bool = key(True, _BOOL)
     disperse_to: str = key("origin", _choice("origin", "nearest"))
 
@@ -547,6 +553,11 @@ def _check_across(path: Path, s: Mapping[str, Any]) -> None:
     site = s["site"]
     if not site.id and (site.lat is None or site.lon is None):
         raise ScenarioError(f"{path}: [site] needs 'id' (a protest site) or both 'lat' and 'lon'")
+    if site.id and (site.lat is not None or site.lon is not None):
+        raise ScenarioError(
+            f"{path}: [site] gives both 'id' ({site.id!r}) and coordinates (allowed: 'id' of a "
+            "protest site, or 'lat' and 'lon' with an optional 'name', not both)"
+        )
     walking = s["walking"]
     if walking.speed_min_mps >= walking.speed_max_mps:
         raise ScenarioError(
