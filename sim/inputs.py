@@ -121,6 +121,7 @@ class DataSource:
         self.network_spec = network or NetworkSpec()
         self.cache_folder = cache_folder if cache_folder is not None else cache.cache_dir()
         self._files: dict[str, ResolvedFile] = {}
+        self._warned: set[str] = set()
         self._network: tuple[WalkNetwork, tuple[str, ...]] | None = None
         self._exits: Exits | None = None
         self._sites: tuple[dict[str, SiteRecord], tuple[str, ...]] | None = None
@@ -133,9 +134,15 @@ class DataSource:
         """A data file by manifest key, located (or downloaded) and checksummed once."""
         if key not in self._files:
             self._files[key] = datasets.locate(key, self.data_dir)
-            if self._files[key].checksum_mismatch:
-                log.warning("%s", self._files[key].checksum_mismatch)
         return self._files[key]
+
+    def warn_of_checksums(self, files: tuple[ResolvedFile, ...]) -> None:
+        """Warn once per file read whose checksum differs from ``data/sources.toml``'s (after
+        it was read without error, so that a broken file gives only its error)."""
+        for f in files:
+            if f.checksum_mismatch and f.source.key not in self._warned:
+                self._warned.add(f.source.key)
+                log.warning("%s", f.checksum_mismatch)
 
     def store(self, kind, key, build):
         """The cache of built arrays (see :func:`sim.cache.cached`)."""
@@ -355,6 +362,7 @@ def load_inputs(
         )
         keys.append(riders_key)
     files = tuple(source.file(k) for k in dict.fromkeys(keys))
+    source.warn_of_checksums(files)
     return Inputs(
         source.data_dir,
         network,

@@ -60,11 +60,17 @@ class RunFolder:
     """
 
     def __init__(self, parent: Path, run_id: str) -> None:
+        if not run_id or "/" in run_id or os.sep in run_id or run_id.startswith("."):
+            raise ValueError(f"run id {run_id!r} must be a plain folder name")
         self.parent, self.run_id = parent, run_id
         self.partial = parent / f"{PARTIAL_PREFIX}{run_id}-{os.getpid()}"
         self.final: Path | None = None
+        # the first folder of the chain to ``parent`` this run creates (removed if it fails)
+        self.created: Path | None = None
 
     def __enter__(self) -> Path:
+        missing = [p for p in (self.parent, *self.parent.parents) if not p.exists()]
+        self.created = missing[-1] if missing else None
         try:
             remove_stale_partials(self.parent)
             self.partial.mkdir(parents=True)
@@ -72,13 +78,13 @@ class RunFolder:
                 json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
             )
         except OSError as exc:
-            shutil.rmtree(self.partial, ignore_errors=True)
+            self._discard()
             raise _output_error(self.parent, exc) from None
         return self.partial
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is not None:
-            shutil.rmtree(self.partial, ignore_errors=True)
+            self._discard()
             if isinstance(exc, OSError):
                 raise _output_error(self.parent, exc) from None
             return False
@@ -86,9 +92,22 @@ class RunFolder:
             (self.partial / OWNER_FILE).unlink()
             self.final = self._rename()
         except OSError as exc:
-            shutil.rmtree(self.partial, ignore_errors=True)
+            self._discard()
             raise _output_error(self.parent, exc) from None
         return False
+
+    def _discard(self) -> None:
+        """Remove the partial folder, and the folders made for it if they are left empty."""
+        shutil.rmtree(self.partial, ignore_errors=True)
+        if self.created is None:
+            return
+        for folder in (self.parent, *self.parent.parents):
+            try:
+                folder.rmdir()  # only ever removes an empty folder
+            except OSError:
+                return
+            if folder == self.created:
+                return
 
     def _rename(self) -> Path:
         k = 1
