@@ -266,8 +266,17 @@ def find_source(key: str, data_dir: Path) -> Path | None:
         candidate = data_dir / rel
         if candidate.is_file():
             return candidate
-        if candidate.exists():
-            raise DataError(
+    return None
+
+
+def not_a_file(key: str, data_dir: Path) -> DataError | None:
+    """The error for a name of source ``key`` that exists but is no regular file (a folder),
+    or None."""
+    source = load_manifest()[key]
+    for rel in (source.path, *source.alt_paths):
+        candidate = data_dir / rel
+        if candidate.exists() and not candidate.is_file():
+            return DataError(
                 f"{candidate}: is a folder or special file, not the data file of source {key!r}"
             )
     return None
@@ -287,6 +296,9 @@ def locate(key: str, data_dir: Path, *, online: bool | None = None) -> ResolvedF
         raise DataError(f"unknown data source {key!r}; known: {', '.join(sorted(manifest))}")
     source = manifest[key]
     found = find_source(key, data_dir)
+    blocked = not_a_file(key, data_dir) if found is None else None
+    if blocked is not None:
+        raise blocked
     if found is None and source.download == "http" and is_online(online):
         found = download(source, data_dir)
     if found is None:
@@ -422,10 +434,10 @@ def data_status(data_dir: Path) -> list[SourceStatus]:
 
 
 def _status(key: str, source: Source, data_dir: Path) -> SourceStatus:
-    try:
-        path = find_source(key, data_dir)
-    except DataError as exc:
-        return SourceStatus(key, f"UNREADABLE: {exc}")
+    path = find_source(key, data_dir)
+    blocked = not_a_file(key, data_dir) if path is None else None
+    if blocked is not None:
+        return SourceStatus(key, f"UNREADABLE: {blocked}")
     if path is None:
         how = f"download from {source.url}" if source.download != "none" else "not downloadable"
         return SourceStatus(key, f"MISSING ({how})")

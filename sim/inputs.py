@@ -192,7 +192,10 @@ class DataSource:
     def site_records(self) -> tuple[dict[str, SiteRecord], tuple[str, ...]]:
         """The protest-sites file (optional: without it, sites come by coordinates)."""
         if self._sites is None:
-            if datasets.find_source("protest_sites", self.data_dir) is None:
+            if (
+                datasets.find_source("protest_sites", self.data_dir) is None
+                and datasets.not_a_file("protest_sites", self.data_dir) is None
+            ):
                 self._sites = ({}, ())
             else:
                 records = read_site_records(self.file("protest_sites").path)

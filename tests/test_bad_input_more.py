@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import preflight
+from sim import datasets, preflight
 from sim.cli import main
 
 OSM = "osm/manhattan_walk_2019-10-26.osm.bz2"
@@ -122,6 +122,32 @@ def _header_only(bundle: Path) -> str:
 def _on_binary_base(env: Env) -> Path:
     env.file("bin.toml", BINARY)
     return env.scenario("", 'base = "bin.toml"\n' + SMALL)
+
+
+def _vanishing(env: Env, when: str) -> Path:
+    """A data folder whose MTA file is removed as it is checksummed, or just after."""
+    root = env.data({MTA: (env.bundle / MTA).read_bytes()})
+    target = root / MTA
+    if when == "checksum":
+        original = datasets.sha256_of
+
+        def vanish_then_hash(path: Path) -> str:
+            if path == target:
+                target.unlink()
+            return original(path)
+
+        env.monkeypatch.setattr(datasets, "sha256_of", vanish_then_hash)
+    else:
+        original_locate = datasets.locate
+
+        def locate_then_vanish(key: str, data_dir: Path, **kw):
+            found = original_locate(key, data_dir, **kw)
+            if found.path == target:
+                target.unlink()
+            return found
+
+        env.monkeypatch.setattr(datasets, "locate", locate_then_vanish)
+    return root
 
 
 AMNESTY_LAYER = '[[cameras.layers]]\nsource = "amnesty_counts"\n'
@@ -369,9 +395,24 @@ CASES: list[Case] = [
         (MTA, "is a folder", "mta_entrances"),
     ),
     (
+        "mta-vanishes-while-checksummed",
+        lambda e: e.run("run", str(e.scenario()), data=_vanishing(e, "checksum")),
+        (MTA, "cannot read the data file of source 'mta_entrances'", "No such file"),
+    ),
+    (
+        "mta-vanishes-before-it-is-read",
+        lambda e: e.run("run", str(e.scenario()), data=_vanishing(e, "read")),
+        (MTA, "no such file", "removed while being read"),
+    ),
+    (
         "sites-duplicate-id",
         lambda e: e.run("run", str(e.scenario()), data=e.data({SITES: _duplicate_site(e.bundle)})),
         (SITES, "line 22", "'union_sq_park'", "repeats line 3", "each site_id once"),
+    ),
+    (
+        "sites-a-folder",
+        lambda e: e.run("run", str(e.scenario()), data=e.data({SITES: "DIR"})),
+        (SITES, "is a folder", "protest_sites"),
     ),
     (
         "sites-binary",
