@@ -147,6 +147,8 @@ class Crowd:
 # protest's arrival, rally and march fit in a day each; trains run at least hourly.
 MAX_TIME_S = 86_400.0
 MAX_HEADWAY_S = 3_600.0
+# Relative weights of stations; bounded so that their sum stays finite.
+MAX_GIVEN_WEIGHT = 1e12
 
 
 @dataclass(frozen=True)
@@ -570,11 +572,17 @@ def _check_across(path: Path, s: Mapping[str, Any]) -> None:
     if origins.mode == "entrances" and not origins.entrances:
         raise ScenarioError(f"{path}: key 'origins.entrances': empty (mode 'entrances' needs ids)")
     for station, weight in origins.given_weights.items():
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+        if _num(0, MAX_GIVEN_WEIGHT)(weight):
             raise ScenarioError(
                 f"{path}: key 'origins.given_weights.{station}': bad value "
-                f"{weight!r} (allowed: a number >= 0)"
+                f"{weight!r} (allowed: a number >= 0 and <= {MAX_GIVEN_WEIGHT:g})"
             )
+    if not walking.speed_min_mps <= walking.speed_mean_mps <= walking.speed_max_mps:
+        raise ScenarioError(
+            f"{path}: key 'walking.speed_mean_mps': bad value {walking.speed_mean_mps!r} "
+            f"(allowed: within walking.speed_min_mps = {walking.speed_min_mps} and "
+            f"walking.speed_max_mps = {walking.speed_max_mps}; speeds are drawn between them)"
+        )
 
 
 def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:

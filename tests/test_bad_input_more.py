@@ -231,6 +231,31 @@ CASES: list[Case] = [
         lambda e: e.run("run", str(e.scenario("", SMALL.replace("150", "10_000_000")))),
         ("bad.toml", "'crowd.protesters'", "10,000,000", "GB", "at most about"),
     ),
+    (
+        "mean-speed-outside-its-bounds",
+        lambda e: e.run("run", str(e.scenario("[walking]\nspeed_mean_mps = 2.8\n"))),
+        ("'walking.speed_mean_mps'", "2.8", "walking.speed_max_mps = 2.5"),
+    ),
+    (
+        "station-weight-overflowing",
+        lambda e: e.run(
+            "run",
+            str(e.scenario('[origins]\nweights = "given"\ngiven_weights = {"14 St" = 1e308}\n')),
+        ),
+        ("'origins.given_weights.14 St'", "1e+308", "<= 1e+12"),
+    ),
+    (
+        "no-exit-within-reach",
+        lambda e: e.run("run", str(e.scenario("[origins]\nmax_distance_m = 5\n"))),
+        ("'origins.max_distance_m'", "no subway exit within 5 m", "'washington_sq_park'"),
+    ),
+    (
+        "unknown-station",
+        lambda e: e.run(
+            "run", str(e.scenario('[origins]\nmode = "stations"\nstations = ["Atlantis"]\n'))
+        ),
+        ("'origins.stations'", "'Atlantis'"),
+    ),
     # ---- names that would leave the outputs folder
     (
         "name-with-dot-dot-slash",
