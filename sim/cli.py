@@ -265,10 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {unknown}", file=sys.stderr)
             return 2
         argv = _insert_run(argv)
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error, already printed on one line
-        return exc.code if isinstance(exc.code, int) else 2
+    args = build_parser().parse_args(argv)  # a usage error exits 2 after one line
     progress.configure(not (args.quiet or args.no_progress))
     logging.basicConfig(
         level=logging.ERROR

@@ -217,7 +217,12 @@ def missing_sources(keys, data_dir: Path, *, online: bool | None = None) -> list
 
 
 def require_sources(keys, data_dir: Path, *, online: bool | None = None) -> None:
-    """Raise one :class:`DataError` listing every source of ``keys`` that is missing."""
+    """Raise one :class:`DataError` listing every source of ``keys`` that is missing (or the
+    error of the first whose name is taken by a folder: that is not a missing file)."""
+    for key in keys:
+        blocked = not_a_file(key, data_dir) if find_source(key, data_dir) is None else None
+        if blocked is not None:
+            raise blocked
     absent = missing_sources(keys, data_dir, online=online)
     if absent:
         raise DataError(missing_message(absent, data_dir))
@@ -473,7 +478,8 @@ def status_report(choice: DataDirChoice, *, online: bool | None = None) -> tuple
         "  searched, in order: " + "; ".join(f"{place}: {what}" for place, what in choice.searched)
     )
     lines.append(f"{'source':18s} {'need':8s} {'rows':>7s} {'size':>10s}  {'checksum':28s} found")
-    for row in data_status(choice.path):
+    statuses = data_status(choice.path)
+    for row in statuses:
         need = "required" if row.key in REQUIRED_SOURCES else "optional"
         size = f"{row.size_bytes / 1e6:.2f} MB" if row.size_bytes is not None else "-"
         rows = str(row.rows) if row.rows is not None else "-"
@@ -481,8 +487,13 @@ def status_report(choice: DataDirChoice, *, online: bool | None = None) -> tuple
             f"{row.key:18s} {need:8s} {rows:>7s} {size:>10s}  {row.checksum or '-':28s} {row.found}"
         )
     absent = missing_sources(REQUIRED_SOURCES, choice.path, online=online)
+    unreadable = [
+        r.key for r in statuses if r.key in REQUIRED_SOURCES and r.found.startswith("UNREADABLE")
+    ]
     if absent:
         lines.append(f"error: {missing_message(absent, choice.path)}")
-    else:
+    if unreadable:
+        lines.append(f"error: required source(s) unreadable: {', '.join(unreadable)} (see above)")
+    if not absent and not unreadable:
         lines.append("every required source is available")
-    return lines, not absent
+    return lines, not absent and not unreadable

@@ -33,11 +33,12 @@ OPTION_RANGES = {
     "--speed": f"a number {SPEED_RANGE_MPS[0]}..{SPEED_RANGE_MPS[1]} (m/s)",
 }
 
-# Memory, measured on the bundle (README "Performance"; python bench/run.py): the loaded city
-# with radius coverage peaks near 270 MB, with sightline open space near 510 MB; a replication
-# needs about 7 kB per protester while it runs (882 MB at 100,000 protesters); the agent table
-# kept for every replication holds 273 bytes per row, held twice while the tables are joined.
-CITY_BYTES = {"radius": 300e6, "sightline": 550e6}
+# Memory, measured on the bundle (README "Performance"; python bench/run.py): loading the city
+# peaks near 510 MB when the walk network is built cold (270 MB from the cache), with sightline
+# open space near 510 MB cached; a replication needs about 7 kB per protester while it runs
+# (882 MB at 100,000 protesters); the agent table kept for every replication holds 273 bytes
+# per row, held twice while the tables are joined; writing the folder adds its figures.
+CITY_BYTES = {"radius": 600e6, "sightline": 800e6}
 RUN_BYTES_PER_PROTESTER = 7_000.0
 ROW_BYTES = 273.0 * 2
 # Disk: agents.csv (283 B per row) and agents.parquet (140 B), plus time series and figures.

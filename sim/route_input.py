@@ -107,7 +107,7 @@ def _geojson_points(path: Path, text: str) -> np.ndarray:
         )
     if len(lines) != 1 or len(geoms) != 1:
         got = ", ".join(repr(k) for k in kinds)
-        raise InputError(f"{path}: expected one GeoJSON LineString, got {got}")
+        raise InputError(f"{path}: expected a GeoJSON LineString (one route), got {got}")
     coords = lines[0].get("coordinates")
     ok = isinstance(coords, list) and all(
         isinstance(c, list)

@@ -65,8 +65,9 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def _cli(args: list[str], env: dict[str, str], prefix: tuple[str, ...] = (), **kw):
+    data = ["--data-dir", env["PROTEST_SIM_DATA"]]  # named: a found data folder is said
     return subprocess.Popen(
-        [*prefix, sys.executable, str(REPO / "run_sim.py"), *args],
+        [*prefix, sys.executable, str(REPO / "run_sim.py"), *data, *args],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -117,7 +118,7 @@ def test_a_run_killed_at_any_moment_leaves_nothing_read_as_finished(data_dir, tm
     scenario, out = _scenario(tmp_path), tmp_path / "out"
     runs = out / "faulty"
     env = _env(data_dir)
-    args = ["--outputs", str(out), "-q", "run", str(scenario), "--no-progress"]
+    args = ["--outputs", str(out), "-q", "run", str(scenario), "--no-progress", "--no-report"]
     first = _cli(args, env)
     assert first.wait() == 0, first.communicate()
     (earlier,) = _finished(runs)
@@ -169,7 +170,7 @@ def test_a_comparison_killed_while_writing_leaves_no_comparison(data_dir, tmp_pa
 @pytest.mark.realdata
 def test_two_runs_started_together_both_finish_into_their_own_folders(data_dir, tmp_path):
     scenario, out = _scenario(tmp_path), tmp_path / "out"
-    args = ["--outputs", str(out), "-q", "run", str(scenario), "--no-progress"]
+    args = ["--outputs", str(out), "-q", "run", str(scenario), "--no-progress", "--no-report"]
     procs = [_cli(args, _env(data_dir)) for _ in range(2)]
     for proc in procs:
         assert proc.wait() == 0, proc.communicate()
@@ -256,7 +257,8 @@ def test_a_disk_that_fills_while_writing_gives_one_line_and_leaves_nothing(sourc
     stdout, stderr = proc.communicate()
     assert proc.returncode == 2, stderr
     assert stderr.splitlines() == [stderr.strip()], stderr
-    assert stderr.startswith(f"error: {out / 'faulty'}: cannot write results (File too large")
+    assert stderr.startswith(f"error: {out / 'faulty'}: cannot write results (")
+    assert "File too large" in stderr
     assert "nothing was kept" in stderr
     assert not out.exists()
 
@@ -368,7 +370,11 @@ def test_offline_with_a_file_missing_names_it_and_never_connects(data_dir, tmp_p
     (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE)
     marker = tmp_path / "connections.txt"
     root = tmp_path / "data"
-    for rel in ("osm/manhattan_walk_2019-10-26.osm.bz2", "sites/protest_sites_nyc.csv"):
+    for rel in (
+        "osm/manhattan_walk_2019-10-26.osm.bz2",
+        "sites/protest_sites_nyc.csv",
+        "cameras/banthescan_public_cameras.json",
+    ):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).symlink_to(data_dir / rel)  # no MTA file
     env = _env(root, PYTHONPATH=str(hooks), NET_MARKER=str(marker), PROTEST_SIM_OFFLINE=offline)
@@ -377,8 +383,8 @@ def test_offline_with_a_file_missing_names_it_and_never_connects(data_dir, tmp_p
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 2, stderr
     (line,) = stderr.splitlines()
-    assert line.startswith(f"error: {root / MTA}: missing data file for source 'mta_entrances'")
-    assert "--data-dir or PROTEST_SIM_DATA" in line and "go online to download it" in line
+    assert line.startswith(f"error: 1 data file(s) missing: {root / MTA} (mta_entrances)")
+    assert "--data-dir or PROTEST_SIM_DATA" in line and "go online" in line
     assert not (tmp_path / "out").exists()
     if offline:
         assert not marker.exists()  # not a single connection was attempted
@@ -440,7 +446,16 @@ def test_a_truncated_mta_file_warns_on_every_run_and_the_manifest_records_it(
     caplog.set_level(logging.WARNING)
     for _ in range(2):  # every run that uses the file says so
         caplog.clear()
-        argv = ["--data-dir", str(root), "--outputs", str(out), "-q", "run", str(scenario)]
+        argv = [
+            "--data-dir",
+            str(root),
+            "--outputs",
+            str(out),
+            "-q",
+            "run",
+            str(scenario),
+            "--no-report",
+        ]
         assert main([*argv, "--no-progress"]) == 0
         (warning,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
         assert warning.startswith(f"{root / MTA}: SHA-256 ")
@@ -465,10 +480,15 @@ def test_data_lists_every_source_even_when_files_are_corrupt(data_dir, tmp_path,
         (root / rel).write_bytes(content)
     (root / "sites/protest_sites_nyc.csv").unlink()
     (root / "sites/protest_sites_nyc.csv").mkdir()
-    assert main(["--data-dir", str(root), "data"]) == 0
+    assert main(["--data-dir", str(root), "data"]) == 1  # required sources are unusable
     out, err = capsys.readouterr()
-    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    lines = out.splitlines()
+    rows = {line.split()[0]: line for line in lines[3:] if not line.startswith("error:")}
     assert set(rows) == set(datasets.load_manifest())
+    assert lines[-1] == (
+        "error: required source(s) unreadable: banthescan_public, mta_entrances, "
+        "protest_sites (see above)"
+    )
     assert "UNREADABLE" in rows["mta_entrances"] and "binary file" in rows["mta_entrances"]
     assert "not valid JSON" in rows["banthescan_public"]
     assert "not UTF-8" in rows["linknyc"]
