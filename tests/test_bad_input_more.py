@@ -21,7 +21,6 @@ MTA = "transit/MTA_Subway_Entrances_and_Exits_2024.csv"
 SITES = "sites/protest_sites_nyc.csv"
 PUBLIC = "cameras/banthescan_public_cameras.json"
 COUNTS = "cameras/counts_per_intersections_offline.csv"
-BUNDLE_FILES = (OSM, MTA, SITES, PUBLIC, "cameras/banthescan_all_cameras.json", COUNTS)
 
 SMALL = """name = "small"
 replications = 1
@@ -29,6 +28,8 @@ replications = 1
 id = "washington_sq_park"
 [crowd]
 protesters = 150
+[cameras]
+visibility = "radius"
 [outputs]
 figures = false
 """
@@ -54,7 +55,8 @@ class Env:
         """A data folder linking every bundle file, except ``altered`` ones written here
         (bytes or text; the string ``"DIR"`` makes a folder in its place)."""
         root = self.tmp / "data"
-        for rel in BUNDLE_FILES:
+        bundle_files = [str(p.relative_to(self.bundle)) for p in self.bundle.rglob("*")]
+        for rel in [r for r in bundle_files if (self.bundle / r).is_file()]:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             content = (altered or {}).get(rel)
             if content is None:

@@ -50,6 +50,8 @@ seed = 7
 id = "washington_sq_park"
 [crowd]
 protesters = 200
+[cameras]
+visibility = "radius"
 """
 
 
@@ -326,6 +328,7 @@ def test_the_memory_estimate_covers_a_measured_run(data_dir, tmp_path):
     path.write_text(
         'name = "mem"\nreplications = 1\n[site]\nid = "washington_sq_park"\n'
         "[crowd]\nprotesters = 30000\n[walking]\ncrowding = false\n[outputs]\nfigures = false\n"
+        '[cameras]\nvisibility = "radius"\n'
     )
     code = (
         "import resource, sys\nfrom sim.cli import main\ncode = main(sys.argv[1:])\n"
