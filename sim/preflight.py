@@ -33,13 +33,14 @@ OPTION_RANGES = {
     "--speed": f"a number {SPEED_RANGE_MPS[0]}..{SPEED_RANGE_MPS[1]} (m/s)",
 }
 
-# Memory, measured on the bundle (README "Performance"; python bench/run.py): loading the city
-# peaks near 510 MB when the walk network is built cold (270 MB from the cache), with sightline
-# open space near 510 MB cached; a replication needs about 7 kB per protester while it runs
-# (882 MB at 100,000 protesters); the agent table kept for every replication holds 273 bytes
-# per row, held twice while the tables are joined; writing the folder adds its figures.
-CITY_BYTES = {"radius": 600e6, "sightline": 800e6}
-RUN_BYTES_PER_PROTESTER = 7_000.0
+# Memory, measured on this version with the bundle (peak resident memory of `run_sim.py run`,
+# one replication, warm cache unless said): the city loads in about 320 MB (510 MB while the
+# walk network is built cold; sightline open space of the default scenario 420 MB), and a
+# replication adds about 9-12 kB per protester with crowding off (1.23 GB at 100,000) and
+# 18 kB with crowding on (2.14 GB at 100,000); the agent table kept for every replication
+# holds 273 bytes per row, held twice while the tables are joined. Rounded up, as a guard.
+CITY_BYTES = {"radius": 700e6, "sightline": 900e6}
+RUN_BYTES_PER_PROTESTER = {True: 18_000.0, False: 12_000.0}  # by walking.crowding
 ROW_BYTES = 273.0 * 2
 # Disk: agents.csv (283 B per row) and agents.parquet (140 B), plus time series and figures.
 OUTPUT_BYTES_PER_ROW = 450.0
@@ -83,7 +84,8 @@ def memory_needed_bytes(scenario: Scenario, workers: int = 1, replications: int 
     n = scenario.crowd.protesters
     reps = replications or scenario.replications
     city = CITY_BYTES.get(scenario.cameras.visibility, CITY_BYTES["sightline"])
-    return city + min(workers, reps) * n * RUN_BYTES_PER_PROTESTER + reps * n * ROW_BYTES
+    per_protester = RUN_BYTES_PER_PROTESTER[bool(scenario.walking.crowding)]
+    return city + min(workers, reps) * n * per_protester + reps * n * ROW_BYTES
 
 
 def workers_to_use(
@@ -113,7 +115,8 @@ def workers_to_use(
         if needed > memory_bytes:
             n = scenario.crowd.protesters
             city = CITY_BYTES.get(scenario.cameras.visibility, CITY_BYTES["sightline"])
-            fits = int(max(memory_bytes - city, 0) / (RUN_BYTES_PER_PROTESTER + reps * ROW_BYTES))
+            per_protester = RUN_BYTES_PER_PROTESTER[bool(scenario.walking.crowding)]
+            fits = int(max(memory_bytes - city, 0) / (per_protester + reps * ROW_BYTES))
             raise ScenarioError(
                 f"{scenario.path}: key 'crowd.protesters': {n:,} protesters x {reps} "
                 f"replication(s) need about {needed / 1e9:.1f} GB of memory, this machine has "

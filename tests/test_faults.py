@@ -316,7 +316,7 @@ def test_workers_are_capped_by_replications_cpus_and_memory(tmp_path):
     big = override(scenario, {"crowd.protesters": 200_000})
     one = preflight.memory_needed_bytes(big, 1)
     two = preflight.memory_needed_bytes(big, 2)
-    assert two - one == pytest.approx(200_000 * preflight.RUN_BYTES_PER_PROTESTER)
+    assert two - one == pytest.approx(200_000 * preflight.RUN_BYTES_PER_PROTESTER[True])
     assert preflight.workers_to_use(big, 2, cpus=2, memory_bytes=(one + two) / 2) == 1
     with pytest.raises(ScenarioError, match=r"'crowd.protesters': 200,000 protesters x 2"):
         preflight.workers_to_use(big, 1, cpus=2, memory_bytes=one - 1)
