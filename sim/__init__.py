@@ -37,6 +37,7 @@ Core (arrays and graphs in, results out):
 Edges (files, data, scenario, output):
     cache          the cache folder; entries that load as data only (npz), checksummed
     datasets       data manifest, data folder search order, downloads, checksums
+    textfiles      reading a user's text file: one-line errors for binary, Latin-1, empty, folders
     records        reading tabular sources and reporting bad records
     cameras        camera layers from Amnesty, Ban the Scan, DOT, LinkNYC; the sources registry
     camera_edits   scenario camera removals and additions
@@ -51,6 +52,7 @@ Edges (files, data, scenario, output):
     networks       which walk network: the bundle's, another OSM XML file, a place or bbox
     census         census tracts, the state shoreline, borough boundaries, the city's area
     outputs        run folders, manifests, atomic writes
+    preflight      checks before any work: option ranges, workers, memory, the outputs folder
     report         writers: a run's folder, a route, a comparison, a ranking
     layers         GIS layers: streets, routes, site area, edited cameras; GeoPackage
     evidence       a finished run or comparison folder read back, figures tagged by source

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from sim import __version__
+from sim.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,13 @@ def cache_dir() -> Path | None:
     value = os.environ.get(CACHE_ENV_VAR)
     if value is not None and value.strip().lower() in ("off", "none", "0"):
         return None
-    return Path(value) if value else DEFAULT_CACHE_DIR
+    folder = Path(value) if value else DEFAULT_CACHE_DIR
+    if folder.exists() and not folder.is_dir():
+        raise InputError(
+            f"{CACHE_ENV_VAR}={value}: not a folder (allowed: a folder, created when missing, "
+            "or 'off')"
+        )
+    return folder
 
 
 def key_digest(key: Mapping[str, object]) -> str:
@@ -119,6 +126,7 @@ def _write_entry(
         if np.asarray(array).dtype == object:
             raise TypeError(f"cache array {name!r} holds Python objects; store data only")
     data_path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(data_path.parent, (data_path.name, meta_path.name))
     tmp = data_path.with_name(f".{data_path.name}.{os.getpid()}.part")
     with open(tmp, "wb") as handle:
         np.savez(handle, **arrays)
@@ -128,6 +136,17 @@ def _write_entry(
     tmp_meta = meta_path.with_name(f".{meta_path.name}.{os.getpid()}.part")
     tmp_meta.write_text(json.dumps(meta, sort_keys=True, indent=1), encoding="utf-8")
     os.replace(tmp_meta, meta_path)
+
+
+def _remove_stale_parts(folder: Path, names: tuple[str, ...]) -> None:
+    """Remove temporary files of these entries left by writers killed before their rename."""
+    from sim.outputs import process_gone
+
+    for name in names:
+        for part in folder.glob(f".{name}.*.part"):
+            pid = part.name[len(name) + 2 : -len(".part")]
+            if pid.isdigit() and int(pid) != os.getpid() and process_gone(int(pid)):
+                part.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ geometry as plain arrays

@@ -14,6 +14,7 @@ import pandas as pd
 from sim.errors import DataError
 from sim.geo import lonlat_to_xy
 from sim.records import SkipReport, lenient_coordinates, read_csv_columns
+from sim.textfiles import read_text
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +192,11 @@ def read_point_json(
 
     With a type, 1 is a public street-furniture site and 0 a private-only site.
     """
+    text = read_text(path, "a JSON list of [lat, lon] points")
     try:
-        records = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read JSON point list ({exc})") from None
+        records = json.loads(text)
+    except ValueError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc}); expected a list of [lat, lon]") from None
     if not isinstance(records, list):
         raise DataError(f"{path}: expected a JSON list of [lat, lon] pairs")
     report = SkipReport(source=Path(path).name, read=len(records))

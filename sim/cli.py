@@ -9,10 +9,12 @@ import os
 import sys
 import textwrap
 from pathlib import Path
+from typing import NoReturn
 
 from sim import progress
 from sim.engines import ENGINES
 from sim.errors import ProtestSimError
+from sim.preflight import OPTION_RANGES, check_options
 
 log = logging.getLogger("sim")
 
@@ -42,8 +44,18 @@ def _sub(sub, name: str, help_text: str, description: str) -> argparse.ArgumentP
     )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr, exit code 2, with the option's range."""
+
+    def error(self, message: str) -> NoReturn:
+        for option, allowed in OPTION_RANGES.items():
+            if f"argument {option}" in message:
+                message = f"{message} (allowed: {allowed})"
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="run_sim.py",
         description="Simulate protesters walking from subway exits to an assembly site and "
         "measure their exposure to cameras. With no command, runs a scenario.",
@@ -240,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Amnesty's tract analysis: camera surveillance against race per borough, and the "
         "protest sites.",
     )
+    for command in (run, route, compare, rank):
+        for action in command._actions:
+            allowed = OPTION_RANGES.get(action.option_strings[-1] if action.option_strings else "")
+            if allowed:
+                action.help = f"{action.help or ''}; allowed: {allowed}".lstrip("; ")
     return parser
 
 
@@ -251,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {unknown}", file=sys.stderr)
             return 2
         argv = _insert_run(argv)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # a usage error exits 2 after one line
     progress.configure(not (args.quiet or args.no_progress))
     logging.basicConfig(
         level=logging.ERROR
@@ -262,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        check_options(args)
         return _dispatch(args)
     except BrokenPipeError:
         # the reader went away (``| head``): stop quietly, and keep Python's exit-time flush
@@ -270,6 +288,18 @@ def main(argv: list[str] | None = None) -> int:
         return 141
     except ProtestSimError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder failing where no domain error names it
+        log.debug("details", exc_info=True)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} (nothing was kept)", file=sys.stderr)
+        return 2
+    except MemoryError:
+        log.debug("details", exc_info=True)
+        print(
+            "error: out of memory; use fewer protesters, replications or --workers",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("interrupted; no partial results were kept", file=sys.stderr)

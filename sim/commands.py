@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from sim import datasets
+from sim import datasets, preflight
 from sim.camera_model import AMNESTY_PRESET
 from sim.engines import with_engine
 from sim.errors import InputError
@@ -62,6 +62,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     scenarios = load_scenarios(args.scenario or DEFAULT_SCENARIO)
     scenarios = [with_engine(s, getattr(args, "engine", None)) for s in scenarios]
+    preflight.check_runs(scenarios, args, args.outputs or DEFAULT_OUTPUTS)
     sources: dict[NetworkSpec, DataSource] = {}
     for scenario in scenarios:
         spec = _network(scenario)
@@ -97,7 +98,8 @@ def run_and_write(scenario: Scenario, source: DataSource, args: argparse.Namespa
 
     setup = prepare(scenario, scenario_inputs(scenario, source), source.store)
     with progress.task(f"{scenario.name}: replications", scenario.replications, "rep") as bar:
-        result = run_scenario(setup, workers=getattr(args, "workers", 1), progress=bar.advance)
+        workers = preflight.workers_to_use(scenario, getattr(args, "workers", 1))
+        result = run_scenario(setup, workers=workers, progress=bar.advance)
     return result, write_run(result, args.outputs)
 
 
@@ -144,8 +146,7 @@ def route_command(args: argparse.Namespace) -> int:
         raise InputError("route: give --from and --to, or --path FILE")
     if args.preset == "scenario" and args.scenario is None:
         raise InputError("route: --preset scenario needs --scenario FILE (the scenario to use)")
-    if not 0.1 <= args.speed <= 3.0:
-        raise InputError(f"--speed {args.speed}: allowed 0.1..3.0 m/s")
+    preflight.check_outputs(args.outputs or DEFAULT_OUTPUTS, preflight.OUTPUT_FIXED_BYTES)
     preset = "scenario" if args.scenario is not None else "amnesty"
     pts = read_path_file(args.path) if args.path is not None else None
     if pts is not None:
@@ -320,6 +321,9 @@ def compare_command(args: argparse.Namespace) -> int:
             + "; ".join(sorted(n.describe() for n in networks))
             + "); compare scenarios of one network"
         )
+    preflight.check_runs(
+        [matched_seed(s, first) for s in scenarios], args, args.outputs or DEFAULT_OUTPUTS
+    )
     matching = readout.matching(scenarios, first)
     labels = readout.run_labels([s.name for s in scenarios], [s.path for s in scenarios])
     if not args.quiet:
@@ -419,9 +423,9 @@ def rank_command(args: argparse.Namespace) -> int:
     from sim.runner import run_replication
     from sim.setup import prepare
 
-    if args.top < 1:
-        raise InputError(f"--top {args.top}: allowed a whole number >= 1")
     scenario = load_scenario(args.scenario)
+    preflight.workers_to_use(scenario, 1, replications=1)
+    preflight.check_outputs(args.outputs or DEFAULT_OUTPUTS, preflight.OUTPUT_FIXED_BYTES)
     source = _source(args, _network(scenario), datasets.sources_for(scenario))
     crowding = scenario.walking.crowding
     free = override(scenario, {"walking.crowding": False}, note="rank-cameras: crowding off")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
+import threading
 import tomllib
 import urllib.request
 from dataclasses import dataclass, field
@@ -31,6 +33,9 @@ REQUIRED_SOURCES = (
     "amnesty_counts",
 )
 DOWNLOAD_TIMEOUT_S = 60
+# Whether the machine is online is asked of the host most downloads come from, bounded in time.
+PROBE_ADDRESS = ("raw.githubusercontent.com", 443)
+PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,30 @@ class ResolvedFile:
             return "bundle"
         return "other (not the bundle's copy)"
 
+    @property
+    def checksum_mismatch(self) -> str:
+        """A warning when this file is at the bundle's own name with another checksum than
+        ``data/sources.toml`` gives (truncated, edited or another release), else ''.
+
+        A file found under an alternative name (the full original) is expected to differ.
+        """
+        expected = self.source.sha256
+        at_bundle_name = self.path.as_posix().endswith("/" + self.source.path)
+        if not expected or self.sha256 == expected or not at_bundle_name:
+            return ""
+        return (
+            f"{self.path}: SHA-256 {self.sha256[:12]}... differs from data/sources.toml's "
+            f"{expected[:12]}... for {self.source.key!r} (truncated, edited or another "
+            "release?); results from it are not the bundle's"
+        )
+
     def provenance(self) -> dict[str, object]:
         """What a manifest records of this file."""
         return {
             "source": self.source.key,
             "path": str(self.path),
             "sha256": self.sha256,
+            "checksum_warning": self.checksum_mismatch,
             "size_bytes": self.size_bytes,
             "url": self.source.url,
             "licence": self.source.licence,
@@ -194,7 +217,12 @@ def missing_sources(keys, data_dir: Path, *, online: bool | None = None) -> list
 
 
 def require_sources(keys, data_dir: Path, *, online: bool | None = None) -> None:
-    """Raise one :class:`DataError` listing every source of ``keys`` that is missing."""
+    """Raise one :class:`DataError` listing every source of ``keys`` that is missing (or the
+    error of the first whose name is taken by a folder: that is not a missing file)."""
+    for key in keys:
+        blocked = not_a_file(key, data_dir) if find_source(key, data_dir) is None else None
+        if blocked is not None:
+            raise blocked
     absent = missing_sources(keys, data_dir, online=online)
     if absent:
         raise DataError(missing_message(absent, data_dir))
@@ -246,6 +274,19 @@ def find_source(key: str, data_dir: Path) -> Path | None:
     return None
 
 
+def not_a_file(key: str, data_dir: Path) -> DataError | None:
+    """The error for a name of source ``key`` that exists but is no regular file (a folder),
+    or None."""
+    source = load_manifest()[key]
+    for rel in (source.path, *source.alt_paths):
+        candidate = data_dir / rel
+        if candidate.exists() and not candidate.is_file():
+            return DataError(
+                f"{candidate}: is a folder or special file, not the data file of source {key!r}"
+            )
+    return None
+
+
 def locate(key: str, data_dir: Path, *, online: bool | None = None) -> ResolvedFile:
     """Find source ``key`` in ``data_dir``, downloading it when missing and online.
 
@@ -260,6 +301,9 @@ def locate(key: str, data_dir: Path, *, online: bool | None = None) -> ResolvedF
         raise DataError(f"unknown data source {key!r}; known: {', '.join(sorted(manifest))}")
     source = manifest[key]
     found = find_source(key, data_dir)
+    blocked = not_a_file(key, data_dir) if found is None else None
+    if blocked is not None:
+        raise blocked
     if found is None and source.download == "http" and is_online(online):
         found = download(source, data_dir)
     if found is None:
@@ -268,24 +312,57 @@ def locate(key: str, data_dir: Path, *, online: bool | None = None) -> ResolvedF
             f"--data-dir or {DATA_ENV_VAR} at a directory holding it"
             + (f", or go online to download it from {source.url}" if source.url else "")
         )
-    return ResolvedFile(source, found, sha256_of(found), found.stat().st_size)
+    try:
+        return ResolvedFile(source, found, sha256_of(found), found.stat().st_size)
+    except OSError as exc:
+        raise DataError(
+            f"{found}: cannot read the data file of source {key!r} ({exc.strerror or exc})"
+        ) from None
+
+
+def offline_forced() -> bool:
+    """Whether ``$PROTEST_SIM_OFFLINE`` forbids every connection (any value but '', 0, no,
+    false)."""
+    return os.environ.get(OFFLINE_ENV_VAR, "").strip().lower() not in ("", "0", "no", "false")
 
 
 def is_online(online: bool | None = None) -> bool:
-    """Whether downloads can be tried: ``online`` if given, never with $PROTEST_SIM_OFFLINE."""
+    """Whether downloads can be tried: ``online`` if given, never with $PROTEST_SIM_OFFLINE.
+
+    Otherwise one connection to the download host is tried, once per process, and given up
+    after :data:`PROBE_TIMEOUT_S` including the name lookup (which a socket timeout does not
+    bound), so an offline machine says what is missing within seconds instead of hanging.
+    """
     if online is not None:
         return online
-    if os.environ.get(OFFLINE_ENV_VAR):
+    if offline_forced():
         return False
-    try:
-        urllib.request.urlopen("https://raw.githubusercontent.com", timeout=3).close()
-    except OSError:
-        return False
-    return True
+    return _probe()
+
+
+@lru_cache(maxsize=1)
+def _probe() -> bool:
+    answer: list[bool] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection(PROBE_ADDRESS, timeout=PROBE_TIMEOUT_S).close()
+            answer.append(True)
+        except OSError:
+            answer.append(False)
+
+    thread = threading.Thread(target=connect, name="online-probe", daemon=True)
+    thread.start()
+    thread.join(PROBE_TIMEOUT_S)
+    if not answer:
+        log.info("no answer from %s within %.0f s: offline", PROBE_ADDRESS[0], PROBE_TIMEOUT_S)
+    return bool(answer and answer[0])
 
 
 def download(source: Source, data_dir: Path) -> Path:
     """Fetch ``source.url`` into ``data_dir``, verify it, and write it atomically."""
+    if offline_forced():
+        raise DataError(f"{source.url}: not downloaded, {OFFLINE_ENV_VAR} is set")
     target = data_dir / (source.download_as or source.path)
     log.info("downloading %s from %s", source.key, source.url)
     try:
@@ -325,38 +402,60 @@ class SourceStatus:
 
 
 def count_rows(path: Path) -> int | None:
-    """Data rows in a CSV (lines minus header) or entries of a JSON list; None otherwise."""
+    """Data rows in a CSV (lines minus header) or entries of a JSON list; None otherwise.
+
+    Raises :class:`DataError` (one line naming the file) when the file cannot be read as such.
+    """
+    from sim.textfiles import read_text
+
     if path.suffix == ".csv":
+        import io
+
         import pandas as pd
 
-        return len(pd.read_csv(path, dtype=str, keep_default_na=False))
+        text = read_text(path, "a CSV file")
+        try:
+            return len(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False))
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise DataError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     if path.suffix == ".json":
         import json
 
-        return len(json.loads(path.read_text()))
+        try:
+            entries = json.loads(read_text(path, "a JSON file"))
+        except ValueError as exc:
+            raise DataError(f"{path}: not valid JSON ({exc})") from None
+        return len(entries) if isinstance(entries, list | dict) else None
     return None
 
 
 def data_status(data_dir: Path) -> list[SourceStatus]:
-    """Where each manifest source was found, its size, checksum state and row count."""
-    rows = []
-    for key, source in load_manifest().items():
-        path = find_source(key, data_dir)
-        if path is None:
-            how = f"download from {source.url}" if source.download != "none" else "not downloadable"
-            rows.append(SourceStatus(key, f"MISSING ({how})"))
-            continue
+    """Where each manifest source was found, its size, checksum state and row count.
+
+    A file that cannot be read is reported in its row (``UNREADABLE: why``), never raised:
+    the listing always covers every source.
+    """
+    return [_status(key, source, data_dir) for key, source in load_manifest().items()]
+
+
+def _status(key: str, source: Source, data_dir: Path) -> SourceStatus:
+    path = find_source(key, data_dir)
+    blocked = not_a_file(key, data_dir) if path is None else None
+    if blocked is not None:
+        return SourceStatus(key, f"UNREADABLE: {blocked}")
+    if path is None:
+        how = f"download from {source.url}" if source.download != "none" else "not downloadable"
+        return SourceStatus(key, f"MISSING ({how})")
+    try:
         resolved = ResolvedFile(source, path, sha256_of(path), path.stat().st_size)
-        rows.append(
-            SourceStatus(
-                key,
-                str(path),
-                resolved.size_bytes,
-                resolved.checksum_state,
-                count_rows(path),
-            )
-        )
-    return rows
+    except OSError as exc:
+        return SourceStatus(key, f"UNREADABLE: {path}: {exc.strerror or exc}")
+    status = SourceStatus(key, str(path), resolved.size_bytes, resolved.checksum_state)
+    try:
+        status.rows = count_rows(path)
+    except DataError as exc:
+        status.found = f"UNREADABLE: {exc}"
+    return status
 
 
 def sources_for(scenario) -> list[str]:
@@ -379,7 +478,8 @@ def status_report(choice: DataDirChoice, *, online: bool | None = None) -> tuple
         "  searched, in order: " + "; ".join(f"{place}: {what}" for place, what in choice.searched)
     )
     lines.append(f"{'source':18s} {'need':8s} {'rows':>7s} {'size':>10s}  {'checksum':28s} found")
-    for row in data_status(choice.path):
+    statuses = data_status(choice.path)
+    for row in statuses:
         need = "required" if row.key in REQUIRED_SOURCES else "optional"
         size = f"{row.size_bytes / 1e6:.2f} MB" if row.size_bytes is not None else "-"
         rows = str(row.rows) if row.rows is not None else "-"
@@ -387,8 +487,13 @@ def status_report(choice: DataDirChoice, *, online: bool | None = None) -> tuple
             f"{row.key:18s} {need:8s} {rows:>7s} {size:>10s}  {row.checksum or '-':28s} {row.found}"
         )
     absent = missing_sources(REQUIRED_SOURCES, choice.path, online=online)
+    unreadable = [
+        r.key for r in statuses if r.key in REQUIRED_SOURCES and r.found.startswith("UNREADABLE")
+    ]
     if absent:
         lines.append(f"error: {missing_message(absent, choice.path)}")
-    else:
+    if unreadable:
+        lines.append(f"error: required source(s) unreadable: {', '.join(unreadable)} (see above)")
+    if not absent and not unreadable:
         lines.append("every required source is available")
-    return lines, not absent
+    return lines, not absent and not unreadable

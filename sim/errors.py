@@ -19,3 +19,7 @@ class InputError(ProtestSimError):
 
 class RoutingError(ProtestSimError):
     """No walkable route exists between two places."""
+
+
+class OutputError(ProtestSimError):
+    """The outputs folder cannot take the results (not a folder, unwritable, full)."""

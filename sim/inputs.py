@@ -38,7 +38,7 @@ from sim.network import (
     network_from_arrays,
 )
 from sim.networks import NetworkSpec, load_named_network
-from sim.records import SkipReport
+from sim.records import SkipReport, check_usable
 from sim.ridership import RIDERSHIP_SOURCES, read_ridership
 from sim.scenario import CameraLayer, Origins, Scenario
 from sim.sites import Site, SiteRecord, make_site, read_site_records
@@ -121,6 +121,7 @@ class DataSource:
         self.network_spec = network or NetworkSpec()
         self.cache_folder = cache_folder if cache_folder is not None else cache.cache_dir()
         self._files: dict[str, ResolvedFile] = {}
+        self._warned: set[str] = set()
         self._network: tuple[WalkNetwork, tuple[str, ...]] | None = None
         self._exits: Exits | None = None
         self._sites: tuple[dict[str, SiteRecord], tuple[str, ...]] | None = None
@@ -134,6 +135,14 @@ class DataSource:
         if key not in self._files:
             self._files[key] = datasets.locate(key, self.data_dir)
         return self._files[key]
+
+    def warn_of_checksums(self, files: tuple[ResolvedFile, ...]) -> None:
+        """Warn once per file read whose checksum differs from ``data/sources.toml``'s (after
+        it was read without error, so that a broken file gives only its error)."""
+        for f in files:
+            if f.checksum_mismatch and f.source.key not in self._warned:
+                self._warned.add(f.source.key)
+                log.warning("%s", f.checksum_mismatch)
 
     def store(self, kind, key, build):
         """The cache of built arrays (see :func:`sim.cache.cached`)."""
@@ -183,7 +192,10 @@ class DataSource:
     def site_records(self) -> tuple[dict[str, SiteRecord], tuple[str, ...]]:
         """The protest-sites file (optional: without it, sites come by coordinates)."""
         if self._sites is None:
-            if datasets.find_source("protest_sites", self.data_dir) is None:
+            if (
+                datasets.find_source("protest_sites", self.data_dir) is None
+                and datasets.not_a_file("protest_sites", self.data_dir) is None
+            ):
                 self._sites = ({}, ())
             else:
                 records = read_site_records(self.file("protest_sites").path)
@@ -194,7 +206,9 @@ class DataSource:
         """One camera source's sites as read, and the report of records left out."""
         if source not in self._layers:
             resolved = self.file(source)
-            self._layers[source] = CAMERA_SOURCES[source].read(resolved.path, ())
+            sites, report = CAMERA_SOURCES[source].read(resolved.path, ())
+            check_usable(resolved.path, report, CAMERA_SOURCES[source].holds)
+            self._layers[source] = (sites, report)
         return self._layers[source]
 
     def ridership(
@@ -288,6 +302,13 @@ class DataSource:
             reports[layer.source] = report
         if layer.keep_classes:
             sites = sites.subset(np.isin(sites.cls, list(layer.keep_classes)))
+        if len(sites) == 0:
+            raise DataError(
+                f"{self.file(layer.source).path}: no camera site matches the layer "
+                f"{layer.source!r} with keep_classes {list(layer.keep_classes)} and boroughs "
+                f"{list(layer.boroughs)} (classes in the file: "
+                f"{', '.join(sorted(set(map(str, self.camera_source(layer.source)[0].cls))))})"
+            )
         if layer.cls:
             sites = CameraSites(
                 **{**sites.__dict__, "cls": np.full(len(sites), layer.cls, dtype=object)}
@@ -344,6 +365,7 @@ def load_inputs(
         )
         keys.append(riders_key)
     files = tuple(source.file(k) for k in dict.fromkeys(keys))
+    source.warn_of_checksums(files)
     return Inputs(
         source.data_dir,
         network,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 
 from sim.errors import DataError
 from sim.geo import in_nyc
+from sim.textfiles import read_text
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,10 @@ class SkipReport:
 
 def read_csv_columns(path: Path, required: list[str]) -> pd.DataFrame:
     """Read a CSV as strings and check that every ``required`` column is present."""
+    text = read_text(path, "a CSV file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path}: cannot read CSV ({reason})") from None
     missing = [c for c in required if c not in frame.columns]
@@ -110,7 +113,8 @@ def lenient_coordinates(
     lon = pd.to_numeric(pd.Series(lon_text), errors="coerce").to_numpy(float)
     lat_raw, lon_raw = np.asarray(lat_text, dtype=object), np.asarray(lon_text, dtype=object)
     blank = np.array(
-        [str(a).strip() == "" or str(b).strip() == "" for a, b in zip(lat_raw, lon_raw)]
+        [str(a).strip() == "" or str(b).strip() == "" for a, b in zip(lat_raw, lon_raw)],
+        dtype=bool,
     )
     non_numeric = ~blank & ~(np.isfinite(lat) & np.isfinite(lon))
     finite = np.isfinite(lat) & np.isfinite(lon)
@@ -128,3 +132,28 @@ def lenient_coordinates(
         )
     keep = finite & ~outside
     return lat, lon, keep
+
+
+OUTSIDE = "coordinates outside New York City"
+
+
+def check_usable(path: Path, report: SkipReport, what: str) -> None:
+    """Refuse a source whose records are all unusable, or mostly outside the city.
+
+    An empty file, one whose every record was left out, or one where most records lie outside
+    New York City (latitude and longitude swapped, or another city's file) would otherwise run
+    as if the city had no such cameras; each is a :class:`DataError` naming the file.
+    """
+    if report.read == 0:
+        raise DataError(f"{path}: holds no records (expected {what})")
+    outside = report.skipped.get(OUTSIDE, 0)
+    if outside * 2 > report.read:
+        example = report.examples[OUTSIDE][0]
+        raise DataError(
+            f"{path}: {outside} of {report.read} records lie outside New York City (e.g. "
+            f"{example}); are latitude and longitude swapped? (expected lat 40.49..40.92, "
+            "lon -74.27..-73.69)"
+        )
+    if report.kept == 0:
+        reasons = ", ".join(f"{n} with {r}" for r, n in report.skipped.items()) or "none kept"
+        raise DataError(f"{path}: no usable record among {report.read} ({reasons})")

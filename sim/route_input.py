@@ -12,6 +12,7 @@ from sim import places
 from sim.errors import InputError
 from sim.geo import in_nyc, lonlat_to_xy
 from sim.inputs import Inputs
+from sim.textfiles import read_text
 
 # A drawn path may leave the network by this much (metres) before it is "outside the area".
 MAX_PATH_OFF_NETWORK_M = 200.0
@@ -58,29 +59,9 @@ def resolve_place(
 
 def read_path_file(path: Path) -> np.ndarray:
     """(n, 2) lat, lon points of a GeoJSON LineString or of lines 'lat,lon'."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a path file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read path file ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not a UTF-8 text file (byte {exc.start}); a path file is GeoJSON or "
-            "lines of 'lat,lon'"
-        ) from None
+    text = read_text(path, "a path file (GeoJSON or lines of 'lat,lon')", InputError)
     if text.lstrip().startswith("{"):
-        try:
-            obj = json.loads(text)
-        except ValueError as exc:
-            raise InputError(f"{path}: not valid GeoJSON ({exc})") from None
-        geom = obj.get("geometry", obj) if obj.get("type") == "Feature" else obj
-        if obj.get("type") == "FeatureCollection" and obj.get("features"):
-            geom = obj["features"][0].get("geometry", {})
-        if geom.get("type") != "LineString":
-            raise InputError(f"{path}: expected a GeoJSON LineString, got {geom.get('type')!r}")
-        coords = np.array(geom.get("coordinates", []), float).reshape(-1, 2)
-        points = coords[:, ::-1] if len(coords) else coords
+        points = _geojson_points(path, text)
     else:
         rows = []
         for number, line in enumerate(text.splitlines(), 1):
@@ -100,3 +81,43 @@ def read_path_file(path: Path) -> np.ndarray:
             f"{points[bad[0], 1]}) lies outside New York City"
         )
     return points
+
+
+def _geojson_points(path: Path, text: str) -> np.ndarray:
+    """The lat, lon points of the one LineString of a GeoJSON geometry, Feature or
+    FeatureCollection; several lines are an error (one route per file), never a silent pick."""
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{path}: not valid GeoJSON ({exc})") from None
+    geoms = [obj]
+    if isinstance(obj, dict) and obj.get("type") == "FeatureCollection":
+        features = obj.get("features")
+        if not isinstance(features, list) or not features:
+            raise InputError(f"{path}: a FeatureCollection with no features (expected one route)")
+        geoms = [f.get("geometry") if isinstance(f, dict) else None for f in features]
+    elif isinstance(obj, dict) and obj.get("type") == "Feature":
+        geoms = [obj.get("geometry")]
+    kinds = [g.get("type") if isinstance(g, dict) else None for g in geoms]
+    lines = [g for g, k in zip(geoms, kinds) if k == "LineString"]
+    if len(lines) > 1:
+        raise InputError(
+            f"{path}: holds {len(lines)} LineStrings; a path file holds one route (allowed: one "
+            "LineString; split the routes into files and score each)"
+        )
+    if len(lines) != 1 or len(geoms) != 1:
+        got = ", ".join(repr(k) for k in kinds)
+        raise InputError(f"{path}: expected a GeoJSON LineString (one route), got {got}")
+    coords = lines[0].get("coordinates")
+    ok = isinstance(coords, list) and all(
+        isinstance(c, list)
+        and len(c) in (2, 3)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in c)
+        for c in coords
+    )
+    if not ok:
+        raise InputError(
+            f"{path}: LineString coordinates must be a list of [longitude, latitude] numbers"
+        )
+    lonlat = np.array([c[:2] for c in coords], float).reshape(-1, 2)
+    return lonlat[:, ::-1]

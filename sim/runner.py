@@ -109,7 +109,8 @@ def run_scenario(setup: Setup, workers: int = 1, progress=None) -> RunResult:
     seeds = np.random.SeedSequence(s.seed).spawn(s.replications)
     jobs = list(enumerate(seeds))
     reps: list[Replication] = []
-    if workers <= 1 or len(jobs) == 1:
+    workers = min(workers, len(jobs))  # never more processes than replications
+    if workers <= 1:
         for job in jobs:
             reps.append(run_replication(setup, *job))
             if progress:

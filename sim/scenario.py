@@ -147,14 +147,22 @@ class Crowd:
     protesters: int = key(1000, _num(1, 10_000_000, integer=True))
 
 
+# Times are bounded so that every clock and the one-second time series stay computable: a
+# protest's arrival, rally and march fit in a day each; trains run at least hourly.
+MAX_TIME_S = 86_400.0
+MAX_HEADWAY_S = 3_600.0
+# Relative weights of stations; bounded so that their sum stays finite.
+MAX_GIVEN_WEIGHT = 1e12
+
+
 @dataclass(frozen=True)
 class Arrival:
     """``[arrival]``: when protesters leave their exits."""
 
-    start_s: float = key(0.0, _num(0))
-    duration_s: float = key(3600.0, _num(0))
+    start_s: float = key(0.0, _num(0, MAX_TIME_S))
+    duration_s: float = key(3600.0, _num(0, MAX_TIME_S))
     shape: str = key("uniform", _choice("uniform", "ramp", "poisson"))
-    train_headway_s: float = key(0.0, _num(0))
+    train_headway_s: float = key(0.0, _num(0, MAX_HEADWAY_S))
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,7 @@ class Walking:
 class Dwell:
     """``[dwell]``: the time at the site, and the walk back."""
 
-    duration_s: float = key(3600.0, _num(0))
+    duration_s: float = key(3600.0, _num(0, MAX_TIME_S))
     disperse: bool = key(True, _BOOL)
     disperse_to: str = key("origin", _choice("origin", "nearest"))
 
@@ -553,6 +561,11 @@ def _check_across(path: Path, s: Mapping[str, Any]) -> None:
     site = s["site"]
     if not site.id and (site.lat is None or site.lon is None):
         raise ScenarioError(f"{path}: [site] needs 'id' (a protest site) or both 'lat' and 'lon'")
+    if site.id and (site.lat is not None or site.lon is not None):
+        raise ScenarioError(
+            f"{path}: [site] gives both 'id' ({site.id!r}) and coordinates (allowed: 'id' of a "
+            "protest site, or 'lat' and 'lon' with an optional 'name', not both)"
+        )
     walking = s["walking"]
     if walking.speed_min_mps >= walking.speed_max_mps:
         raise ScenarioError(
@@ -565,11 +578,17 @@ def _check_across(path: Path, s: Mapping[str, Any]) -> None:
     if origins.mode == "entrances" and not origins.entrances:
         raise ScenarioError(f"{path}: key 'origins.entrances': empty (mode 'entrances' needs ids)")
     for station, weight in origins.given_weights.items():
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+        if _num(0, MAX_GIVEN_WEIGHT)(weight):
             raise ScenarioError(
                 f"{path}: key 'origins.given_weights.{station}': bad value "
-                f"{weight!r} (allowed: a number >= 0)"
+                f"{weight!r} (allowed: a number >= 0 and <= {MAX_GIVEN_WEIGHT:g})"
             )
+    if not walking.speed_min_mps <= walking.speed_mean_mps <= walking.speed_max_mps:
+        raise ScenarioError(
+            f"{path}: key 'walking.speed_mean_mps': bad value {walking.speed_mean_mps!r} "
+            f"(allowed: within walking.speed_min_mps = {walking.speed_min_mps} and "
+            f"walking.speed_max_mps = {walking.speed_max_mps}; speeds are drawn between them)"
+        )
 
 
 def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:

@@ -225,7 +225,7 @@ def select_origins(
         if idx.size == 0:
             raise ScenarioError(
                 f"{scenario.path}: key 'origins.max_distance_m': no subway exit "
-                f"within {o['max_distance_m']} m of site {site.site_id!r}"
+                f"within {o.max_distance_m} m of site {site.site_id!r}"
             )
     else:
         names = o.stations if o.mode == "stations" else o.entrances
@@ -258,7 +258,10 @@ def origin_weights(
     if o.weights == "equal":
         return np.ones(len(origins))
     if o.weights == "distance":
-        return np.exp(-walk_m / o.distance_decay_m)
+        w = np.exp(-walk_m / o.distance_decay_m)
+        if not w.sum() > 0:  # every weight underflowed: the same weights, relative to the nearest
+            w = np.exp(-(walk_m - walk_m.min()) / o.distance_decay_m)
+        return w
     if o.weights == "station":
         ones = {str(c): 1.0 for c in origins.complex_id}
         return station_exit_weights(origins.complex_id, walk_m, ones, decay)

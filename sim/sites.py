@@ -47,6 +47,18 @@ def read_site_records(path: Path) -> dict[str, SiteRecord]:
     """The protest-sites file as ``{site_id: SiteRecord}``."""
     frame = read_csv_columns(path, SITE_COLUMNS)
     lat, lon = strict_coordinates(frame, path, "lat", "lon")
+    ids = frame["site_id"].str.strip()
+    repeated = ids.duplicated(keep="first").to_numpy()
+    if repeated.any():
+        row = int(repeated.argmax())
+        first = int((ids == ids.iloc[row]).to_numpy().argmax())
+        raise DataError(
+            f"{path}: line {row + 2}: site_id {ids.iloc[row]!r} repeats line {first + 2} "
+            "(allowed: each site_id once)"
+        )
+    empty = (ids == "").to_numpy()
+    if empty.any():
+        raise DataError(f"{path}: line {int(empty.argmax()) + 2}: empty site_id")
     sizes = (
         frame["ccc2020_max_size"].replace("", np.nan).astype(float).to_numpy()
         if "ccc2020_max_size" in frame

@@ -123,7 +123,7 @@ def test_rank_cameras_rejects_top_below_one(data_dir, tmp_path, capsys, top):
         ]
     )
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and err == [f"error: --top {top}: allowed a whole number >= 1"]
+    assert code == 2 and err == [f"error: --top {top}: allowed a whole number 1..1000"]
     assert not any(tmp_path.iterdir())
 
 
