@@ -23,6 +23,7 @@ from sim.model import simulate
 from sim.network import build_from_osm_xml
 from sim.scenario import CameraLayer
 
+AMNESTY_RADIUS = Path(__file__).resolve().parents[1] / "scenarios" / "wsp_amnesty_radius.toml"
 BIG_PROTESTERS = {False: 100_000, True: 20_000}  # by quick
 SCALING_SIZES = {False: (1_000, 10_000, 100_000, 1_000_000), True: (1_000, 5_000, 20_000)}
 ENGINE_SIZES = {False: (4_000, 100_000), True: (4_000, 20_000)}  # kernel vs reference
@@ -45,8 +46,15 @@ def network_cold(quick: bool) -> list[dict]:
 
     t = repeat(build, _reps(quick, 3, 1), warmup=None if quick else build)
     net = t.last
-    return [t.row("city", "network: cold build from OSM XML", role="network_cold",
-                  edges=net.n_edges, nodes=net.n_nodes)]
+    return [
+        t.row(
+            "city",
+            "network: cold build from OSM XML",
+            role="network_cold",
+            edges=net.n_edges,
+            nodes=net.n_nodes,
+        )
+    ]
 
 
 def coverage_cold_warm(quick: bool) -> list[dict]:
@@ -57,17 +65,24 @@ def coverage_cold_warm(quick: bool) -> list[dict]:
 
     def build(folder: Path | None):
         store = (lambda kind, key, fn: cache.cached(kind, key, fn, folder)) if folder else None
-        return build_coverage(city.network, cams, scenario.cameras.classes, visibility="radius",
-                              store=store)
+        return build_coverage(
+            city.network, cams, scenario.cameras.classes, visibility="radius", store=store
+        )
 
     cold = repeat(lambda: build(None), _reps(quick, 5, 3), warmup=lambda: build(None))
     with tempfile.TemporaryDirectory(prefix="bench_coverage_") as tmp:
-        warm = repeat(lambda: build(Path(tmp)), _reps(quick, 5, 3),
-                      warmup=lambda: build(Path(tmp)))  # the warm-up fills the cache
-    extra = {"cameras": len(cams), "edges": city.network.n_edges,
-             "pieces": len(cold.last.pieces.edge)}
-    return [cold.row("city", "coverage: cold build (no cache)", role="coverage_cold", **extra),
-            warm.row("city", "coverage: warm cache", role="coverage_warm", **extra)]
+        warm = repeat(
+            lambda: build(Path(tmp)), _reps(quick, 5, 3), warmup=lambda: build(Path(tmp))
+        )  # the warm-up fills the cache
+    extra = {
+        "cameras": len(cams),
+        "edges": city.network.n_edges,
+        "pieces": len(cold.last.pieces.edge),
+    }
+    return [
+        cold.row("city", "coverage: cold build (no cache)", role="coverage_cold", **extra),
+        warm.row("city", "coverage: warm cache", role="coverage_warm", **extra),
+    ]
 
 
 def city_cached(quick: bool) -> list[dict]:
@@ -78,8 +93,11 @@ def city_cached(quick: bool) -> list[dict]:
         return inputs_of(scenario, DataSource(DATA_DIR))
 
     t = repeat(load, _reps(quick, 5, 3), warmup=load)
-    return [t.row("city", "city: load with warm cache", role="city_cached",
-                  edges=t.last.network.n_edges)]
+    return [
+        t.row(
+            "city", "city: load with warm cache", role="city_cached", edges=t.last.network.n_edges
+        )
+    ]
 
 
 def scenario_run(quick: bool, protesters: int, crowding: bool, role: str) -> list[dict]:
@@ -91,13 +109,25 @@ def scenario_run(quick: bool, protesters: int, crowding: bool, role: str) -> lis
     big = protesters > FEWER_REPS_ABOVE
     reps = _reps(quick, 3, 2) if big else _reps(quick, 5, 3)
     reps = 1 if protesters > ONE_REP_ABOVE else reps
-    t = repeat(lambda: runner.run_replication(setup, 0, seed), reps,
-               warmup=lambda: runner.run_replication(warm, 0, seed))
+    t = repeat(
+        lambda: runner.run_replication(setup, 0, seed),
+        reps,
+        warmup=lambda: runner.run_replication(warm, 0, seed),
+    )
     rep = t.last
     done = float((rep.agents["status"] == "done").mean())
     name = f"scenario: {protesters:,} protesters, 1 rep, crowding {'on' if crowding else 'off'}"
-    return [t.row("scenario", name, role=role, protesters=protesters, crowding=crowding,
-                  events=rep.events, share_done=done)]
+    return [
+        t.row(
+            "scenario",
+            name,
+            role=role,
+            protesters=protesters,
+            crowding=crowding,
+            events=rep.events,
+            share_done=done,
+        )
+    ]
 
 
 def default_all_replications(quick: bool) -> list[dict]:
@@ -111,9 +141,15 @@ def default_all_replications(quick: bool) -> list[dict]:
     t = repeat(run, _reps(quick, 3, 1), warmup=run)
     result = t.last
     n = scenario.crowd.protesters * scenario.replications
-    return [t.row("scenario", f"scenario: default, all {scenario.replications} reps "
-                  "(load+prepare+run)", role="default_all", protesters=n,
-                  events=sum(r.events for r in result.replications))]
+    return [
+        t.row(
+            "scenario",
+            f"scenario: default, all {scenario.replications} reps (load+prepare+run)",
+            role="default_all",
+            protesters=n,
+            events=sum(r.events for r in result.replications),
+        )
+    ]
 
 
 def engines_crowding(quick: bool, protesters: int) -> list[dict]:
@@ -125,26 +161,52 @@ def engines_crowding(quick: bool, protesters: int) -> list[dict]:
     plan = draw_plan(setup, seed)
     warm = subset_plan(plan, np.arange(min(protesters, WARMUP_PROTESTERS)))
     big = protesters > FEWER_REPS_ABOVE
-    ref = repeat(lambda: simulate(plan, setup.streets, True), 1 if big else _reps(quick, 3, 2),
-                 warmup=lambda: simulate(warm, setup.streets, True))
-    ker = repeat(lambda: kernel.simulate(plan, setup.streets, True, log=False),
-                 _reps(quick, 3, 2) if big else _reps(quick, 10, 5),
-                 warmup=lambda: kernel.simulate(warm, setup.streets, True, log=False))
+    ref = repeat(
+        lambda: simulate(plan, setup.streets, True),
+        1 if big else _reps(quick, 3, 2),
+        warmup=lambda: simulate(warm, setup.streets, True),
+    )
+    ker = repeat(
+        lambda: kernel.simulate(plan, setup.streets, True, log=False),
+        _reps(quick, 3, 2) if big else _reps(quick, 10, 5),
+        warmup=lambda: kernel.simulate(warm, setup.streets, True, log=False),
+    )
     a, b = ref.last, ker.last
     same = bool(
         a.status.tolist() == b.status.tolist()
-        and all(np.array_equal(getattr(a, k), getattr(b, k), equal_nan=True)
-                for k in ("arrive_s", "leave_s", "end_s", "walk_m", "walk_s", "walk_exposure",
-                          "dwell_exposure", "first_exposure_s", "seen_m", "seen_public_m"))
-        and np.array_equal(np.bincount(a.trav_edge, minlength=len(setup.streets.length_m)),
-                           b.flows.edge_traffic)
+        and all(
+            np.array_equal(getattr(a, k), getattr(b, k), equal_nan=True)
+            for k in (
+                "arrive_s",
+                "leave_s",
+                "end_s",
+                "walk_m",
+                "walk_s",
+                "walk_exposure",
+                "dwell_exposure",
+                "first_exposure_s",
+                "seen_m",
+                "seen_public_m",
+            )
+        )
+        and np.array_equal(
+            np.bincount(a.trav_edge, minlength=len(setup.streets.length_m)), b.flows.edge_traffic
+        )
     )
     extra = {"protesters": protesters, "crowding": True, "events": a.events, "identical": same}
     return [
-        ref.row("engines", f"reference engine (simpy): {protesters:,} protesters, crowding on",
-                role="engine_reference", **extra),
-        ker.row("engines", f"kernel engine (numba): {protesters:,} protesters, crowding on",
-                role="engine_kernel", **extra),
+        ref.row(
+            "engines",
+            f"reference engine (simpy): {protesters:,} protesters, crowding on",
+            role="engine_reference",
+            **extra,
+        ),
+        ker.row(
+            "engines",
+            f"kernel engine (numba): {protesters:,} protesters, crowding on",
+            role="engine_kernel",
+            **extra,
+        ),
     ]
 
 
@@ -160,15 +222,27 @@ def naive_vs_model(quick: bool) -> list[dict]:
     """The naive time-stepped model and the real one on the same protesters (crowding off)."""
     from naive import simulate_naive
 
-    city, setup, _, plan = _default_plan()
+    # the naive walker sees cameras by distance: compare on Amnesty's radius geometry
+    scenario = scenario_variant(crowding=False, path=AMNESTY_RADIUS)
+    setup = prepared(scenario)
+    plan = draw_plan(setup, np.random.SeedSequence(scenario.seed).spawn(1)[0])
+    geoms = setup.inputs.network.edge_geom
+    if setup.access is not None:
+        geoms = np.concatenate([geoms, setup.access.geom])
+    lengths = setup.streets.length_m
     n = NAIVE_PROTESTERS[quick]
     sub = subset_plan(plan, np.arange(n))
     warm_sub = subset_plan(plan, np.arange(n, n + 5))
-    naive = repeat(lambda: simulate_naive(sub, city.network, setup.coverage), _reps(quick, 2, 1),
-                   warmup=lambda: simulate_naive(warm_sub, city.network, setup.coverage))
-    model = repeat(lambda: kernel.simulate(sub, setup.streets, False, log=False),
-                   _reps(quick, 20, 10),
-                   warmup=lambda: kernel.simulate(sub, setup.streets, False, log=False))
+    naive = repeat(
+        lambda: simulate_naive(sub, geoms, lengths, setup.coverage),
+        _reps(quick, 2, 1),
+        warmup=lambda: simulate_naive(warm_sub, geoms, lengths, setup.coverage),
+    )
+    model = repeat(
+        lambda: kernel.simulate(sub, setup.streets, False, log=False),
+        _reps(quick, 20, 10),
+        warmup=lambda: kernel.simulate(sub, setup.streets, False, log=False),
+    )
     walk = model.last.walk_exposure
     totals = {
         "model_seen_walk_s": float(walk[:, 0].sum()),
@@ -181,11 +255,23 @@ def naive_vs_model(quick: bool) -> list[dict]:
         abs(totals["naive_camera_walk_s"] / totals["model_camera_walk_s"] - 1),
     )
     return [
-        naive.row("naive", f"naive: 1 s ticks, {n} protesters", role="naive", protesters=n,
-                  events=naive.last.queries, ticks=naive.last.ticks,
-                  disagreement=disagreement, **totals),
-        model.row("naive", f"kernel: same {n} protesters, crowding off", role="naive_model",
-                  protesters=n, events=model.last.events),
+        naive.row(
+            "naive",
+            f"naive: 1 s ticks, {n} protesters",
+            role="naive",
+            protesters=n,
+            events=naive.last.queries,
+            ticks=naive.last.ticks,
+            disagreement=disagreement,
+            **totals,
+        ),
+        model.row(
+            "naive",
+            f"kernel: same {n} protesters, crowding off",
+            role="naive_model",
+            protesters=n,
+            events=model.last.events,
+        ),
     ]
 
 
@@ -195,30 +281,56 @@ def lower_bound_vs_model(quick: bool) -> list[dict]:
 
     _, setup, seed, plan = _default_plan()
     n = len(plan.depart_s)
-    model = repeat(lambda: simulate(plan, setup.streets, False), _reps(quick, 5, 3),
-                   warmup=lambda: simulate(plan, setup.streets, False))
-    ker = repeat(lambda: kernel.simulate(plan, setup.streets, False, log=False),
-                 _reps(quick, 20, 10),
-                 warmup=lambda: kernel.simulate(plan, setup.streets, False, log=False))
-    bound = repeat(lambda: walk_exposure(plan, setup.streets), _reps(quick, 50, 20),
-                   warmup=lambda: walk_exposure(plan, setup.streets))
+    model = repeat(
+        lambda: simulate(plan, setup.streets, False),
+        _reps(quick, 5, 3),
+        warmup=lambda: simulate(plan, setup.streets, False),
+    )
+    ker = repeat(
+        lambda: kernel.simulate(plan, setup.streets, False, log=False),
+        _reps(quick, 20, 10),
+        warmup=lambda: kernel.simulate(plan, setup.streets, False, log=False),
+    )
+    bound = repeat(
+        lambda: walk_exposure(plan, setup.streets),
+        _reps(quick, 50, 20),
+        warmup=lambda: walk_exposure(plan, setup.streets),
+    )
     walk = model.last.walk_exposure
     kwalk = ker.last.walk_exposure
-    mismatch = max(_max_rel(bound.last.seen_s, walk[:, 0]),
-                   _max_rel(bound.last.camera_s, walk[:, 2]),
-                   _max_rel(bound.last.seen_s, kwalk[:, 0]),
-                   _max_rel(bound.last.camera_s, kwalk[:, 2]))
+    mismatch = max(
+        _max_rel(bound.last.seen_s, walk[:, 0]),
+        _max_rel(bound.last.camera_s, walk[:, 2]),
+        _max_rel(bound.last.seen_s, kwalk[:, 0]),
+        _max_rel(bound.last.camera_s, kwalk[:, 2]),
+    )
     # the Plan drawn here must be the runner's: same seed, same per-protester walk exposure
     agents = runner.run_replication(setup, 0, seed).agents
     same_plan = bool(np.array_equal(agents["seen_walk_s"].to_numpy(), walk[:, 0]))
     return [
-        bound.row("lower_bound", f"lower bound: numpy pass, {n:,} protesters", role="lower_bound",
-                  protesters=n, events=bound.last.traversals, mismatch=mismatch,
-                  plan_matches_runner=same_plan),
-        model.row("lower_bound", f"reference: simulate(), {n:,} protesters, crowding off",
-                  role="lower_bound_reference", protesters=n, events=model.last.events),
-        ker.row("lower_bound", f"kernel: simulate(), {n:,} protesters, crowding off",
-                role="lower_bound_model", protesters=n, events=ker.last.events),
+        bound.row(
+            "lower_bound",
+            f"lower bound: numpy pass, {n:,} protesters",
+            role="lower_bound",
+            protesters=n,
+            events=bound.last.traversals,
+            mismatch=mismatch,
+            plan_matches_runner=same_plan,
+        ),
+        model.row(
+            "lower_bound",
+            f"reference: simulate(), {n:,} protesters, crowding off",
+            role="lower_bound_reference",
+            protesters=n,
+            events=model.last.events,
+        ),
+        ker.row(
+            "lower_bound",
+            f"kernel: simulate(), {n:,} protesters, crowding off",
+            role="lower_bound_model",
+            protesters=n,
+            events=ker.last.events,
+        ),
     ]
 
 
@@ -247,22 +359,44 @@ def coverage_all_layers(quick: bool) -> list[dict]:
 
         def build(folder: Path | None, visibility=visibility, open_space=open_space, key=key):
             store = (lambda kind, k, fn: cache.cached(kind, k, fn, folder)) if folder else None
-            return build_coverage(city.network, cams, classes, visibility=visibility,
-                                  open_space=open_space, open_space_key=key, store=store)
+            return build_coverage(
+                city.network,
+                cams,
+                classes,
+                visibility=visibility,
+                open_space=open_space,
+                open_space_key=key,
+                store=store,
+            )
 
         reps = 1 if visibility == "sightline" else _reps(quick, 3, 2)
-        cold = repeat(lambda: build(None), reps,
-                      warmup=None if visibility == "sightline" else lambda: build(None))
+        cold = repeat(
+            lambda: build(None),
+            reps,
+            warmup=None if visibility == "sightline" else lambda: build(None),
+        )
         with tempfile.TemporaryDirectory(prefix="bench_coverage_") as tmp:
-            cached = repeat(lambda: build(Path(tmp)), _reps(quick, 5, 3),
-                            warmup=lambda: build(Path(tmp)))
-        extra = {"cameras": len(cams), "edges": city.network.n_edges,
-                 "pieces": len(cold.last.pieces.edge)}
+            cached = repeat(
+                lambda: build(Path(tmp)), _reps(quick, 5, 3), warmup=lambda: build(Path(tmp))
+            )
+        extra = {
+            "cameras": len(cams),
+            "edges": city.network.n_edges,
+            "pieces": len(cold.last.pieces.edge),
+        }
         rows += [
-            cold.row("exposure", f"coverage, all layers, {visibility}: cold",
-                     role=f"coverage_{visibility}_cold", **extra),
-            cached.row("exposure", f"coverage, all layers, {visibility}: cached",
-                       role=f"coverage_{visibility}_cached", **extra),
+            cold.row(
+                "exposure",
+                f"coverage, all layers, {visibility}: cold",
+                role=f"coverage_{visibility}_cold",
+                **extra,
+            ),
+            cached.row(
+                "exposure",
+                f"coverage, all layers, {visibility}: cached",
+                role=f"coverage_{visibility}_cached",
+                **extra,
+            ),
         ]
     return rows
 
@@ -281,8 +415,15 @@ def route_scoring(quick: bool) -> list[dict]:
 
     t = repeat(score_all, _reps(quick, 5, 3), warmup=score_all)
     n = len(t.last)
-    return [t.row("exposure", f"route: shortest route + score, {n} routes", role="route_score",
-                  routes=n, per_route_s=t.times_s[0] / n)]
+    return [
+        t.row(
+            "exposure",
+            f"route: shortest route + score, {n} routes",
+            role="route_score",
+            routes=n,
+            per_route_s=t.times_s[0] / n,
+        )
+    ]
 
 
 def rank_cameras(quick: bool) -> list[dict]:
@@ -297,14 +438,25 @@ def rank_cameras(quick: bool) -> list[dict]:
 
     def rank():
         rep = runner.run_replication(setup, 0, seed, keep_plan=True)
-        exposure = agent_camera_seconds(setup.coverage, city.network.n_edges, rep.plan,
-                                        rep.stand_cameras, rep.agents["dwell_s"].to_numpy())
+        exposure = agent_camera_seconds(
+            setup.coverage,
+            city.network.n_edges,
+            rep.plan,
+            rep.stand_cameras,
+            rep.agents["dwell_s"].to_numpy(),
+        )
         marginal_contributions(setup.coverage, exposure)
         return greedy_removal_curve(setup.coverage, exposure, within)
 
     t = repeat(rank, _reps(quick, 3, 2), warmup=rank)
-    return [t.row("exposure", f"rank-cameras: default scenario, {within} sites within 2 km",
-                  role="rank_cameras", cameras=within)]
+    return [
+        t.row(
+            "exposure",
+            f"rank-cameras: default scenario, {within} sites within 2 km",
+            role="rank_cameras",
+            cameras=within,
+        )
+    ]
 
 
 def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]:
@@ -317,18 +469,23 @@ def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]
         (city_cached, {}),
     ]
     for crowding in (True, False):
-        cases.append((scenario_run, {"protesters": default_n, "crowding": crowding,
-                                     "role": "default"}))
+        cases.append(
+            (scenario_run, {"protesters": default_n, "crowding": crowding, "role": "default"})
+        )
     for crowding in (True, False):
         cases.append((scenario_run, {"protesters": big, "crowding": crowding, "role": "big"}))
     for size in ENGINE_SIZES[quick]:
         cases.append((engines_crowding, {"protesters": size}))
     for size in SCALING_SIZES[quick]:
         if size != big:  # the largest size is the big case above (crowding on)
-            cases.append((scenario_run, {"protesters": size, "crowding": True,
-                                         "role": "scaling"}))
+            cases.append((scenario_run, {"protesters": size, "crowding": True, "role": "scaling"}))
     if not quick:
         cases.append((default_all_replications, {}))
-    cases += [(naive_vs_model, {}), (lower_bound_vs_model, {}), (coverage_all_layers, {}),
-              (route_scoring, {}), (rank_cameras, {})]
+    cases += [
+        (naive_vs_model, {}),
+        (lower_bound_vs_model, {}),
+        (coverage_all_layers, {}),
+        (route_scoring, {}),
+        (rank_cameras, {}),
+    ]
     return cases

@@ -19,7 +19,6 @@ import shapely
 from sim.coverage import SEEN
 from sim.exposure import Coverage
 from sim.model import Plan
-from sim.network import WalkNetwork
 
 TICK_S = 1.0
 
@@ -42,15 +41,21 @@ def cameras_of(coverage: Coverage) -> Cameras:
     keep = rng > 0
     cams = coverage.cameras
     x, y = cams.x[keep], cams.y[keep]
-    return Cameras(shapely.STRtree(shapely.points(x, y)), x, y, rng[keep], cams.count[keep],
-                   float(rng[keep].max()) if keep.any() else 0.0)
+    return Cameras(
+        shapely.STRtree(shapely.points(x, y)),
+        x,
+        y,
+        rng[keep],
+        cams.count[keep],
+        float(rng[keep].max()) if keep.any() else 0.0,
+    )
 
 
-def route_line(network: WalkNetwork, edges: np.ndarray) -> shapely.LineString | None:
+def route_line(edge_geom: np.ndarray, edges: np.ndarray) -> shapely.LineString | None:
     """A route's polyline: its edges' geometries joined end to start (metres)."""
     if len(edges) == 0:
         return None
-    parts = [shapely.get_coordinates(network.edge_geom[e]) for e in edges.tolist()]
+    parts = [shapely.get_coordinates(edge_geom[e]) for e in edges.tolist()]
     coords = np.concatenate([parts[0]] + [p[1:] for p in parts[1:]])
     return shapely.LineString(coords)
 
@@ -127,14 +132,17 @@ class NaiveResult:
     queries: int
 
 
-def walkers_of(plan: Plan, network: WalkNetwork) -> list[Walker]:
-    """One walker per protester of ``plan``, its legs as polylines."""
+def walkers_of(plan: Plan, edge_geom: np.ndarray, edge_length_m: np.ndarray) -> list[Walker]:
+    """One walker per protester of ``plan``, its legs as polylines.
+
+    ``edge_geom`` and ``edge_length_m`` cover every edge a route may use: the network's and
+    the virtual first- and last-metre edges after them."""
     lines: dict[int, tuple] = {}
 
     def leg(route: int, speed: float) -> tuple:
         if route not in lines:
-            line = route_line(network, plan.routes[route])
-            lines[route] = (line, float(network.edge_length_m[plan.routes[route]].sum()))
+            line = route_line(edge_geom, plan.routes[route])
+            lines[route] = (line, float(edge_length_m[plan.routes[route]].sum()))
         line, length_m = lines[route]
         return ("walk", line, length_m, speed)
 
@@ -155,10 +163,14 @@ def walkers_of(plan: Plan, network: WalkNetwork) -> list[Walker]:
     return walkers
 
 
-def simulate_naive(plan: Plan, network: WalkNetwork, coverage: Coverage) -> NaiveResult:
-    """Step every protester of ``plan`` in 1-second ticks until all are done (crowding off)."""
+def simulate_naive(
+    plan: Plan, edge_geom: np.ndarray, edge_length_m: np.ndarray, coverage: Coverage
+) -> NaiveResult:
+    """Step every protester of ``plan`` in 1-second ticks until all are done (crowding off).
+
+    Cameras see by distance only, so this compares with the ``radius`` visibility model."""
     cams = cameras_of(coverage)
-    walkers = walkers_of(plan, network)
+    walkers = walkers_of(plan, edge_geom, edge_length_m)
     active = [w for w in walkers if not w.done]
     tick = 0
     while active:

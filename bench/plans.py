@@ -20,11 +20,18 @@ DATA_DIR = Path(
 ).resolve()
 
 
-def scenario_variant(protesters: int | None = None, crowding: bool | None = None,
-                     replications: int | None = None, path: Path = DEFAULT_SCENARIO) -> Scenario:
+def scenario_variant(
+    protesters: int | None = None,
+    crowding: bool | None = None,
+    replications: int | None = None,
+    path: Path = DEFAULT_SCENARIO,
+) -> Scenario:
     """The default scenario with some keys changed (None: as in the file)."""
-    changes = {"crowd.protesters": protesters, "walking.crowding": crowding,
-               "replications": replications}
+    changes = {
+        "crowd.protesters": protesters,
+        "walking.crowding": crowding,
+        "replications": replications,
+    }
     changes = {k: v for k, v in changes.items() if v is not None}
     scenario = load_scenario(path)
     return override(scenario, changes) if changes else scenario
@@ -55,7 +62,11 @@ def draw_plan(setup: Setup, seed: np.random.SeedSequence) -> Plan:
 
 def subset_plan(plan: Plan, idx: np.ndarray) -> Plan:
     """The protesters ``idx`` of ``plan`` (same route pool, march and clock)."""
-    per_agent = {f.name for f in fields(Plan)} - {"routes", "march_route", "march_start_s",
-                                                  "march_speed_mps"}
+    per_agent = {f.name for f in fields(Plan)} - {
+        "routes",
+        "march_route",
+        "march_start_s",
+        "march_speed_mps",
+    }
     changes = {k: getattr(plan, k)[idx] for k in per_agent if getattr(plan, k) is not None}
     return replace(plan, **changes)

@@ -60,9 +60,15 @@ def assess(rows: list[dict]) -> dict[str, Any]:
     defaults = _by_role(rows, "default_all") or _by_role(rows, "default")
     for r in defaults:
         note = "" if r["role"] == "default_all" else "one replication (all five: full mode)"
-        targets.append({"case": r["name"], "target": f"< {DEFAULT_SCENARIO_MAX_S:g} s",
-                        "value": f"{r['median_s']:.2f} s",
-                        "status": _mark(r["median_s"] < DEFAULT_SCENARIO_MAX_S), "note": note})
+        targets.append(
+            {
+                "case": r["name"],
+                "target": f"< {DEFAULT_SCENARIO_MAX_S:g} s",
+                "value": f"{r['median_s']:.2f} s",
+                "status": _mark(r["median_s"] < DEFAULT_SCENARIO_MAX_S),
+                "note": note,
+            }
+        )
     scaling = _scaling(rows)
     # extrapolate smaller crowds with the measured growth exponent, never less than linear
     time_exp = max(1.0, scaling["time_slope"] or 1.0)
@@ -71,32 +77,68 @@ def assess(rows: list[dict]) -> dict[str, Any]:
         scale = BIG_PROTESTERS / r["protesters"]
         time_s = r["median_s"] * scale**time_exp
         rss_mb = r["base_rss_mb"] + (r["peak_rss_mb"] - r["base_rss_mb"]) * scale**mem_exp
-        note = "" if scale == 1 else (f"extrapolated from {r['protesters']:,} to "
-                                      f"{BIG_PROTESTERS:,} with growth exponents time "
-                                      f"{time_exp:.2f}, memory {mem_exp:.2f}")
-        targets.append({"case": r["name"], "target": f"< {BIG_MAX_S:g} s at 100k",
-                        "value": f"{time_s:.1f} s", "status": _mark(time_s < BIG_MAX_S),
-                        "note": note})
-        targets.append({"case": r["name"], "target": f"< {BIG_MAX_RSS_MB / 1024:g} GB at 100k",
-                        "value": f"{rss_mb:,.0f} MB", "status": _mark(rss_mb < BIG_MAX_RSS_MB),
-                        "note": note})
+        note = (
+            ""
+            if scale == 1
+            else (
+                f"extrapolated from {r['protesters']:,} to "
+                f"{BIG_PROTESTERS:,} with growth exponents time "
+                f"{time_exp:.2f}, memory {mem_exp:.2f}"
+            )
+        )
+        targets.append(
+            {
+                "case": r["name"],
+                "target": f"< {BIG_MAX_S:g} s at 100k",
+                "value": f"{time_s:.1f} s",
+                "status": _mark(time_s < BIG_MAX_S),
+                "note": note,
+            }
+        )
+        targets.append(
+            {
+                "case": r["name"],
+                "target": f"< {BIG_MAX_RSS_MB / 1024:g} GB at 100k",
+                "value": f"{rss_mb:,.0f} MB",
+                "status": _mark(rss_mb < BIG_MAX_RSS_MB),
+                "note": note,
+            }
+        )
     for role, (limit, what) in EXPOSURE_TARGETS.items():
         for r in _by_role(rows, role):
             value = r.get("per_route_s", r["median_s"])
-            targets.append({"case": r["name"], "target": f"< {limit:g} s ({what})",
-                            "value": f"{value:.3g} s", "status": _mark(value < limit),
-                            "note": ""})
-    ratios = {"naive": _naive_ratio(rows), "lower_bound": _lower_bound_ratio(rows),
-              "lower_bound_reference": _lower_bound_ratio(rows, "lower_bound_reference"),
-              **_engine_ratios(rows)}
-    checks = [("naive", f">= {NAIVE_MIN_RATIO:g}x"),
-              ("lower_bound", f"<= {LOWER_BOUND_MAX_RATIO:g}x")]
+            targets.append(
+                {
+                    "case": r["name"],
+                    "target": f"< {limit:g} s ({what})",
+                    "value": f"{value:.3g} s",
+                    "status": _mark(value < limit),
+                    "note": "",
+                }
+            )
+    ratios = {
+        "naive": _naive_ratio(rows),
+        "lower_bound": _lower_bound_ratio(rows),
+        "lower_bound_reference": _lower_bound_ratio(rows, "lower_bound_reference"),
+        **_engine_ratios(rows),
+    }
+    checks = [
+        ("naive", f">= {NAIVE_MIN_RATIO:g}x"),
+        ("lower_bound", f"<= {LOWER_BOUND_MAX_RATIO:g}x"),
+    ]
     checks += [(k, f">= {ENGINE_MIN_RATIO:g}x") for k in ratios if k.startswith("reference_")]
     for key, target in checks:
         ratio = ratios[key]
         if ratio is not None:
-            targets.append({"case": ratio["label"], "target": target, "value": ratio["text"],
-                            "status": ratio["status"], "note": ratio.get("note", "")})
+            targets.append(
+                {
+                    "case": ratio["label"],
+                    "target": target,
+                    "value": ratio["text"],
+                    "status": ratio["status"],
+                    "note": ratio.get("note", ""),
+                }
+            )
     return {"targets": targets, "ratios": ratios, "scaling": scaling}
 
 
@@ -109,14 +151,27 @@ def _naive_ratio(rows: list[dict]) -> dict[str, Any] | None:
     gap = naive["disagreement"]
     per_naive = naive["median_s"] / naive["protesters"]
     per_model = model["median_s"] / model["protesters"]
-    out = {"label": label, "disagreement": gap, "naive_s_per_protester": per_naive,
-           "model_s_per_protester": per_model}
+    out = {
+        "label": label,
+        "disagreement": gap,
+        "naive_s_per_protester": per_naive,
+        "model_s_per_protester": per_model,
+    }
     if gap > NAIVE_MAX_DISAGREEMENT:
-        return {**out, "ratio": None, "status": "refused",
-                "text": f"refused: naive and model disagree by {gap:.2%}"}
+        return {
+            **out,
+            "ratio": None,
+            "status": "refused",
+            "text": f"refused: naive and model disagree by {gap:.2%}",
+        }
     ratio = per_naive / per_model
-    return {**out, "ratio": ratio, "status": _mark(ratio >= NAIVE_MIN_RATIO),
-            "text": f"{ratio:,.0f}x", "note": f"totals agree within {gap:.3%}"}
+    return {
+        **out,
+        "ratio": ratio,
+        "status": _mark(ratio >= NAIVE_MIN_RATIO),
+        "text": f"{ratio:,.0f}x",
+        "note": f"totals agree within {gap:.3%}",
+    }
 
 
 def _engine_ratios(rows: list[dict]) -> dict[str, dict[str, Any]]:
@@ -129,14 +184,23 @@ def _engine_ratios(rows: list[dict]) -> dict[str, dict[str, Any]]:
         if ker is None:
             continue
         label = f"reference engine / kernel, {n:,} protesters, crowding on"
-        base = {"label": label, "protesters": n, "reference_s": ref["median_s"],
-                "kernel_s": ker["median_s"], "identical": ker["identical"]}
+        base = {
+            "label": label,
+            "protesters": n,
+            "reference_s": ref["median_s"],
+            "kernel_s": ker["median_s"],
+            "identical": ker["identical"],
+        }
         if not ker["identical"]:
             base.update(ratio=None, status="refused", text="refused: outcomes differ")
         else:
             ratio = ref["median_s"] / ker["median_s"]
-            base.update(ratio=ratio, status=_mark(ratio >= ENGINE_MIN_RATIO),
-                        text=f"{ratio:,.1f}x", note="outcomes bit-identical")
+            base.update(
+                ratio=ratio,
+                status=_mark(ratio >= ENGINE_MIN_RATIO),
+                text=f"{ratio:,.1f}x",
+                note="outcomes bit-identical",
+            )
         out[f"reference_crowding_{n // 1000}k"] = base
     return out
 
@@ -150,21 +214,37 @@ def _lower_bound_ratio(rows: list[dict], role: str = "lower_bound_model") -> dic
     gap = bound["mismatch"]
     out = {"label": label, "mismatch": gap, "plan_matches_runner": bound["plan_matches_runner"]}
     if not gap <= LOWER_BOUND_MAX_MISMATCH:
-        return {**out, "ratio": None, "status": "refused",
-                "text": f"refused: lower bound and model disagree by {gap:.3g} (relative)"}
+        return {
+            **out,
+            "ratio": None,
+            "status": "refused",
+            "text": f"refused: lower bound and model disagree by {gap:.3g} (relative)",
+        }
     ratio = model["median_s"] / bound["median_s"]
-    return {**out, "ratio": ratio, "status": _mark(ratio <= LOWER_BOUND_MAX_RATIO),
-            "text": f"{ratio:,.0f}x", "note": f"per-protester max relative gap {gap:.1e}"}
+    return {
+        **out,
+        "ratio": ratio,
+        "status": _mark(ratio <= LOWER_BOUND_MAX_RATIO),
+        "text": f"{ratio:,.0f}x",
+        "note": f"per-protester max relative gap {gap:.1e}",
+    }
 
 
 def _scaling(rows: list[dict]) -> dict[str, Any]:
-    points = sorted((r for r in rows if r.get("role") in ("scaling", "big", "default")
-                     and r.get("crowding")), key=lambda r: r["protesters"])
-    table = [{"protesters": r["protesters"], "median_s": r["median_s"],
-              "us_per_protester": r["median_s"] / r["protesters"] * 1e6,
-              "peak_rss_mb": r["peak_rss_mb"],
-              "kb_per_protester": (r["peak_rss_mb"] - r["base_rss_mb"]) * 1024 / r["protesters"]}
-             for r in points]
+    points = sorted(
+        (r for r in rows if r.get("role") in ("scaling", "big", "default") and r.get("crowding")),
+        key=lambda r: r["protesters"],
+    )
+    table = [
+        {
+            "protesters": r["protesters"],
+            "median_s": r["median_s"],
+            "us_per_protester": r["median_s"] / r["protesters"] * 1e6,
+            "peak_rss_mb": r["peak_rss_mb"],
+            "kb_per_protester": (r["peak_rss_mb"] - r["base_rss_mb"]) * 1024 / r["protesters"],
+        }
+        for r in points
+    ]
     out: dict[str, Any] = {"points": table, "time_slope": None, "memory_slope": None}
     if len(points) >= 2:
         lo, hi = points[0], points[-1]
@@ -180,53 +260,70 @@ def _scaling(rows: list[dict]) -> dict[str, Any]:
 def render(rows: list[dict], assessment: dict[str, Any], header: str) -> str:
     """The printed report: one line per case, then ratios, scaling and targets."""
     name_w = max(len(r["name"]) for r in rows)
-    lines = [header, "",
-             f"{'case':<{name_w}}  {'median s (min-max)':>26}  {'peak RSS MB':>11}  throughput",
-             "-" * (name_w + 60)]
+    lines = [
+        header,
+        "",
+        f"{'case':<{name_w}}  {'median s (min-max)':>26}  {'peak RSS MB':>11}  throughput",
+        "-" * (name_w + 60),
+    ]
     group = None
     for r in rows:
         if group is not None and r["group"] != group:
             lines.append("")
         group = r["group"]
         times = f"{r['median_s']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f}) x{len(r['times_s'])}"
-        lines.append(f"{r['name']:<{name_w}}  {times:>26}  {r['peak_rss_mb']:>11,.0f}  "
-                     f"{throughput(r)}")
+        lines.append(
+            f"{r['name']:<{name_w}}  {times:>26}  {r['peak_rss_mb']:>11,.0f}  {throughput(r)}"
+        )
     ratios = assessment["ratios"]
     lines += ["", "Ratios"]
     naive = ratios["naive"]
     if naive:
-        lines.append(f"  naive / model per protester: {naive['text']}  (naive "
-                     f"{naive['naive_s_per_protester'] * 1e3:.1f} ms, model "
-                     f"{naive['model_s_per_protester'] * 1e6:.0f} us per protester; totals "
-                     f"differ by {naive['disagreement']:.3%}; target >= {NAIVE_MIN_RATIO:g}x: "
-                     f"{naive['status']})")
+        lines.append(
+            f"  naive / model per protester: {naive['text']}  (naive "
+            f"{naive['naive_s_per_protester'] * 1e3:.1f} ms, model "
+            f"{naive['model_s_per_protester'] * 1e6:.0f} us per protester; totals "
+            f"differ by {naive['disagreement']:.3%}; target >= {NAIVE_MIN_RATIO:g}x: "
+            f"{naive['status']})"
+        )
     for key, r in ratios.items():
         if key.startswith("reference_") and r:
-            lines.append(f"  {r['label']}: {r['text']}  (reference {r['reference_s']:.2f} s, "
-                         f"kernel {r['kernel_s']:.3f} s; target >= {ENGINE_MIN_RATIO:g}x: "
-                         f"{r['status']})")
+            lines.append(
+                f"  {r['label']}: {r['text']}  (reference {r['reference_s']:.2f} s, "
+                f"kernel {r['kernel_s']:.3f} s; target >= {ENGINE_MIN_RATIO:g}x: "
+                f"{r['status']})"
+            )
     ref_bound = ratios["lower_bound_reference"]
     if ref_bound:
         lines.append(f"  reference / lower bound: {ref_bound['text']}")
     bound = ratios["lower_bound"]
     if bound:
-        lines.append(f"  kernel / lower bound: {bound['text']}  (max relative gap "
-                     f"{bound['mismatch']:.1e}; target <= {LOWER_BOUND_MAX_RATIO:g}x: "
-                     f"{bound['status']}; plan drawn as the runner draws it: "
-                     f"{'yes' if bound['plan_matches_runner'] else 'NO'})")
+        lines.append(
+            f"  kernel / lower bound: {bound['text']}  (max relative gap "
+            f"{bound['mismatch']:.1e}; target <= {LOWER_BOUND_MAX_RATIO:g}x: "
+            f"{bound['status']}; plan drawn as the runner draws it: "
+            f"{'yes' if bound['plan_matches_runner'] else 'NO'})"
+        )
     scaling = assessment["scaling"]
     if scaling["points"]:
-        lines += ["", "Scaling (1 replication, crowding on)",
-                  f"  {'protesters':>10}  {'median s':>9}  {'us/protester':>12}  "
-                  f"{'peak RSS MB':>11}  {'kB/protester':>12}"]
+        lines += [
+            "",
+            "Scaling (1 replication, crowding on)",
+            f"  {'protesters':>10}  {'median s':>9}  {'us/protester':>12}  "
+            f"{'peak RSS MB':>11}  {'kB/protester':>12}",
+        ]
         for p in scaling["points"]:
-            lines.append(f"  {p['protesters']:>10,}  {p['median_s']:>9.3f}  "
-                         f"{p['us_per_protester']:>12.1f}  {p['peak_rss_mb']:>11,.0f}  "
-                         f"{p['kb_per_protester']:>12.2f}")
+            lines.append(
+                f"  {p['protesters']:>10,}  {p['median_s']:>9.3f}  "
+                f"{p['us_per_protester']:>12.1f}  {p['peak_rss_mb']:>11,.0f}  "
+                f"{p['kb_per_protester']:>12.2f}"
+            )
         if scaling["time_slope"] is not None:
             verdict = "linear or better" if scaling["linear"] else "SUPERLINEAR"
-            lines.append(f"  growth exponent: time {scaling['time_slope']:.2f}, memory above "
-                         f"baseline {scaling['memory_slope']:.2f} ({verdict})")
+            lines.append(
+                f"  growth exponent: time {scaling['time_slope']:.2f}, memory above "
+                f"baseline {scaling['memory_slope']:.2f} ({verdict})"
+            )
     lines += ["", "Targets"]
     for t in assessment["targets"]:
         note = f"  [{t['note']}]" if t["note"] else ""

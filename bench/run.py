@@ -28,12 +28,20 @@ log = logging.getLogger("bench")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer repetitions and smaller crowds (under 3 minutes)")
-    parser.add_argument("--out", type=Path, default=OUTPUT_DIR,
-                        help=f"directory for the JSON (default {OUTPUT_DIR})")
-    parser.add_argument("--only", default="",
-                        help="comma-separated case names to run (default: every case)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repetitions and smaller crowds (under 3 minutes)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=OUTPUT_DIR,
+        help=f"directory for the JSON (default {OUTPUT_DIR})",
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated case names to run (default: every case)"
+    )
     args = parser.parse_args(argv)
     only = {name for name in args.only.split(",") if name}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -58,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
 
     machine = machine_info()
     mode = "quick" if args.quick else "full"
-    header = (f"protest-sim benchmarks ({mode}, {total_s:.0f} s) on {machine['cpu_model']}, "
-              f"{machine['cores']} cores, Python {machine['python']}")
+    header = (
+        f"protest-sim benchmarks ({mode}, {total_s:.0f} s) on {machine['cpu_model']}, "
+        f"{machine['cores']} cores, Python {machine['python']}"
+    )
     assessment = assess(rows) if rows else {"targets": [], "ratios": {}, "scaling": {}}
     if rows:
         print(render(rows, assessment, header))
@@ -68,8 +78,15 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    record = {"started_utc": started.isoformat(), "mode": mode, "total_s": total_s,
-              "machine": machine, "results": rows, "failures": failures, **assessment}
+    record = {
+        "started_utc": started.isoformat(),
+        "mode": mode,
+        "total_s": total_s,
+        "machine": machine,
+        "results": rows,
+        "failures": failures,
+        **assessment,
+    }
     path.write_text(json.dumps(record, indent=2, default=str) + "\n")
     print(f"\nwrote {path}")
     return 1 if failures else 0
