@@ -16,7 +16,7 @@ from sim.evidence import Evidence, read_evidence
 from sim.geo import lonlat_to_xy
 from sim.layers import points_frame, site_area, write_geopackage
 from sim.report_figures import distribution, street_map
-from sim.report_text import SHARE_BREAKS_PCT, nice_breaks
+from sim.report_text import SHARE_BREAKS_PCT, street_breaks
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, s
         basemap,
         streets,
         "traversals_per_replication",
-        nice_breaks(near["traversals_per_replication"].to_numpy(float)),
+        street_breaks(near, "traversals_per_replication"),
         "protesters walking along the street (per replication)",
         cams,
         site,

@@ -22,7 +22,13 @@ from sim.basemap import Basemap, clip_streets
 from sim.evidence import Evidence
 from sim.layers import points_frame
 from sim.report_figures import CLASS_COLOURS, RAMP
-from sim.report_text import CLASS_WORDS, SHARE_BREAKS_PCT, nice_breaks, sections
+from sim.report_text import (
+    ACCESS_HIGHWAY,
+    CLASS_WORDS,
+    SHARE_BREAKS_PCT,
+    nice_breaks,
+    sections,
+)
 
 ROUTES_ON_MAP = 12
 COORD_DECIMALS = 5  # about 1 m
@@ -108,8 +114,10 @@ def map_data(ev: Evidence, basemap: Basemap, site: gpd.GeoDataFrame) -> dict[str
         for r in walked.itertuples()
     ]
     measures = []
+    on_network = np.asarray(walked.get("highway", "") != ACCESS_HIGHWAY, bool)
     for key, title, label, unit, unit_long, decimals in MEASURES:
         values = np.array([s[key] for s in streets], float)
+        values = values[on_network] if on_network.shape == values.shape else values
         measures.append(
             {
                 "key": key,

@@ -392,6 +392,19 @@ def class_counts(cameras: pd.DataFrame) -> dict[str, int]:
 SHARE_BREAKS_PCT = [20.0, 40.0, 60.0, 80.0, 100.0]  # colour classes of a street's % in view
 
 
+# The streets layer's rows for the first and last metres (exit to street, site node to a
+# standing point): many short walks of a few protesters each. Colour classes are taken over the
+# network's streets only, or these would crowd every street into the top class.
+ACCESS_HIGHWAY = "first/last metres"
+
+
+def street_breaks(streets, column: str) -> list[float]:
+    """Colour classes of ``column`` over the network's streets (access walks left out)."""
+    if "highway" in streets:
+        streets = streets[streets["highway"] != ACCESS_HIGHWAY]
+    return nice_breaks(streets[column].to_numpy(float))
+
+
 def nice_breaks(values: np.ndarray, bins: int = 5) -> list[float]:
     """Upper bounds of ``bins`` colour classes for positive ``values`` (quantiles, rounded to
     two significant digits, strictly increasing)."""
