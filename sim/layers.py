@@ -129,15 +129,20 @@ def routes_frame(
     exit_ids: np.ndarray,
     stations: np.ndarray,
     edge_seen_m: np.ndarray,
+    n_streets: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Distinct routes walked over all replications, most used first, EPSG:4326.
 
     ``protesters_per_replication`` is the mean over replications of the protesters assigned to
-    the route; ``share_in_view`` is the share of its length in view of any camera.
+    the route; ``share_in_view`` is the share of its length in view of any camera. With
+    ``n_streets``, edges from that index on (the first and last metres, which differ for every
+    standing point) are left out: a route is its way along the streets.
     """
     rows: dict[tuple, dict] = {}
     for use in uses:
         for edges, leg, origin, count in zip(use.edges, use.leg, use.origin, use.protesters):
+            if n_streets is not None:
+                edges = tuple(e for e in edges if e < n_streets)
             key = (leg, edges)
             row = rows.setdefault(key, {"protesters": 0, "exits": set(), "stations": set()})
             row["protesters"] += int(count)
@@ -268,6 +273,7 @@ def write_run_layers(result: RunResult, folder: Path) -> None:
         setup.origins.exit_id,
         setup.origins.station,
         setup.coverage.edges.seen_m,
+        setup.access.n_network if setup.access is not None else None,
     )
     write_table(folder / "routes.parquet", routes)
     after = setup.coverage.cameras

@@ -219,9 +219,11 @@ def routes_table(run: RunEvidence) -> str:
         "<th>protesters per replication</th><th>length (m)</th><th>% in view</th></tr></thead>"
         "<tbody>" + "".join(rows) + "</tbody></table>"
         f"<p class='caption'>The {min(ROUTES_SHOWN, len(to_site))} most used routes to the site; "
-        f"the run's {tagged(file, 'rows', total, 0)} distinct routes, there and back, are in "
-        "<code>routes.parquet</code>. '% in view' is the share of "
-        "the route's length in view of any camera.</p>"
+        f"the run's {tagged(file, 'rows', total, 0)} distinct routes along the streets, there "
+        "and back, are in <code>routes.parquet</code> (a route is its way along the street "
+        "network; the first and last metres, from the exit to the street and from the site's "
+        "entrance to each protester's standing point, are in the streets layer). '% in view' "
+        "is the share of the route's length in view of any camera.</p>"
     )
 
 
