@@ -16,11 +16,16 @@ from sim.evidence import Evidence, read_evidence
 from sim.geo import lonlat_to_xy
 from sim.layers import points_frame, site_area, write_geopackage
 from sim.report_figures import distribution, street_map
+from sim.report_neighbourhood import (
+    NEIGHBOURHOOD_FILE,
+    neighbourhood_section,
+    neighbourhood_table,
+)
 from sim.report_text import SHARE_BREAKS_PCT, street_breaks
 
 log = logging.getLogger(__name__)
 
-REPORT_FILES = ("report.html", "report.pdf", "layers.gpkg")
+REPORT_FILES = ("report.html", "report.pdf", "layers.gpkg", NEIGHBOURHOOD_FILE)
 
 
 def _data_uri(png: bytes) -> str:
@@ -93,8 +98,10 @@ def write_report(folder: Path, data_dir: Path) -> list[Path]:
     basemap = load_basemap(data_dir, map_extent(run.streets, (run.site["lon"], run.site["lat"])))
     edits = edits_frame(ev)
     images = figures(ev, basemap, site, edits)
-    html = render_html(ev, basemap, site, images)
-    pdf = render_pdf(ev, images, basemap.files)
+    table, table_files = neighbourhood_table(data_dir)
+    around = neighbourhood_section(table, str(run.site.get("site_id", "")))
+    html = render_html(ev, basemap, site, images, around, table_files)
+    pdf = render_pdf(ev, images, basemap.files + table_files, around)
     layers = {
         "streets": run.streets,
         "cameras": points_frame(run.cameras),
@@ -107,6 +114,7 @@ def write_report(folder: Path, data_dir: Path) -> list[Path]:
         temps["report.html"].write_text(html)
         temps["report.pdf"].write_bytes(pdf)
         write_geopackage(temps["layers.gpkg"], layers)
+        table.to_csv(temps[NEIGHBOURHOOD_FILE], index=False, float_format="%.10g")
     except BaseException:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)

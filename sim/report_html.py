@@ -248,11 +248,14 @@ def render_html(
     basemap: Basemap,
     site: gpd.GeoDataFrame,
     images: dict[str, str],
+    neighbourhood_html: str = "",
+    extra_files: list | None = None,
 ) -> str:
     """The whole report.html."""
     js, leaflet_css = leaflet_assets()
     data = map_data(ev, basemap, site)
-    body, toc = sections(ev, images, map_section(ev, data), basemap.files)
+    files = basemap.files + list(extra_files or [])
+    body, toc = sections(ev, images, map_section(ev, data), files, neighbourhood_html)
     scripts = f"<script>{js}</script>\n<script>{_template('report_map.js')}</script>"
     return Template(_template("report.html")).substitute(
         version=__version__,

@@ -32,7 +32,12 @@ def static_maps_section(images: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def render_pdf(ev: Evidence, images: dict[str, str], basemap_files: list[dict]) -> bytes:
+def render_pdf(
+    ev: Evidence,
+    images: dict[str, str],
+    basemap_files: list[dict],
+    neighbourhood_html: str = "",
+) -> bytes:
     """The report as PDF bytes."""
     try:
         from weasyprint import HTML, URLFetcher
@@ -41,7 +46,7 @@ def render_pdf(ev: Evidence, images: dict[str, str], basemap_files: list[dict]) 
             f"report.pdf needs WeasyPrint and the pango library ({exc}); on Debian: "
             "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
         ) from None
-    body, _ = sections(ev, images, static_maps_section(images), basemap_files)
+    body, _ = sections(ev, images, static_maps_section(images), basemap_files, neighbourhood_html)
     page = Template(_template("report.html")).substitute(
         version=__version__,
         title=escape(ev.title),

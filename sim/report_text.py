@@ -348,7 +348,7 @@ def credits(ev: Evidence, basemap: list[dict[str, Any]]) -> str:
         for f in run.manifest.doc.get("data_files", []):
             seen.setdefault(f["sha256"], f)
     for f in basemap:
-        seen.setdefault(f["sha256"], {**f, "source": f["source"] + " (report basemap)"})
+        seen.setdefault(f["sha256"], {**f, "source": f["source"] + " (read for the report)"})
     rows = [
         f"<tr><td>{escape(f['source'])}</td><td>{escape(f.get('credit', ''))}</td>"
         f"<td>{escape(f.get('licence', ''))}</td><td>{escape(str(f.get('as_of', '')))}</td>"
@@ -424,7 +424,11 @@ def nice_breaks(values: np.ndarray, bins: int = 5) -> list[float]:
 
 
 def sections(
-    ev: Evidence, images: dict[str, str], map_html: str, basemap_files: list[dict[str, Any]]
+    ev: Evidence,
+    images: dict[str, str],
+    map_html: str,
+    basemap_files: list[dict[str, Any]],
+    neighbourhood_html: str = "",
 ) -> tuple[str, str]:
     """The report's body (HTML) and extra table-of-contents links. ``images`` holds data URIs
     of the static figures; ``map_html`` is the interactive map (screen) or static maps (print).
@@ -449,6 +453,8 @@ def sections(
         "together (file <code>agents.parquet</code>).</p></section>"
     )
     out.append("<section id='routes'><h2>Most used routes</h2>" + routes_table(run) + "</section>")
+    if neighbourhood_html:
+        out.append(neighbourhood_html)
     out.append("<section id='question'><h2>The question and the scenario</h2>")
     out.append(question(ev))
     out.append("</section>")

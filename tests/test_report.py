@@ -277,3 +277,35 @@ def test_no_report_leaves_the_run_without_one(data_dir, tmp_path):
     assert main([*common, "run", str(scenario), "--no-progress", "--no-report"]) == 0
     run = next((tmp_path / "out" / "washington_square").iterdir())
     assert not (run / "report.html").exists() and (run / "streets.parquet").exists()
+
+
+def test_the_site_neighbourhood_figures_equal_an_independent_computation(outputs, data_dir):
+    """The report's 'where the site stands' numbers come from site_neighbourhoods.csv, and that
+    file agrees with the equity command's own computation for every protest site."""
+    from sim import equity
+    from sim.equity_report import load_equity_inputs
+
+    folder = outputs["run"]
+    table = pd.read_csv(folder / "site_neighbourhoods.csv")
+    inputs = load_equity_inputs(data_dir)
+    direct = equity.site_neighbourhoods(
+        inputs.site_ids, inputs.site_xy, inputs.tracts, inputs.coverage
+    ).set_index("site_id")
+    assert len(table) == len(direct) == 20
+    for row in table.itertuples():
+        assert row.surveillance_per_1000_500m == pytest.approx(
+            direct.loc[row.site_id, "surveillance_per_1000_500m"], rel=1e-8
+        )
+        assert row.rank_500m == direct.loc[row.site_id, "rank_500m"]
+    html = (folder / "report.html").read_text()
+    shown = 0
+    for attrs, text in _figures(html):
+        if attrs["file"] != "site_neighbourhoods.csv":
+            continue
+        site, column = attrs["key"].removeprefix("site=").split("/")
+        value = table.set_index("site_id").loc[site, column]
+        value = value * 100 if column.startswith("nonwhite") else value
+        assert text == fmt(float(value), int(attrs["decimals"])), attrs
+        shown += 1
+    assert shown >= 20 * 5
+    assert "this-site" in html
