@@ -62,6 +62,7 @@ Edges (files, data, scenario, output):
     report_html    report.html: self-contained page with an offline Leaflet map
     report_pdf     report.pdf: the report for print (WeasyPrint)
     report_build   writing report.html, report.pdf and layers.gpkg, all or none
+    report_neighbourhood  where a run's site stands among the protest sites (tract method)
     plot           figures (matplotlib, Agg)
     readout        what compare prints and records: labels, matched draws, README units
     commands       the commands: parse, load, run, write (run, data, places, route, ...)
