@@ -93,10 +93,10 @@ def run_and_write(scenario: Scenario, source: DataSource, args: argparse.Namespa
     """Load a scenario's inputs, run it with a progress report and write its folder."""
     from sim import progress
     from sim.report import write_run
+    from sim.multisite import prepare_run
     from sim.runner import run_scenario
-    from sim.setup import prepare
 
-    setup = prepare(scenario, scenario_inputs(scenario, source), source.store)
+    setup = prepare_run(scenario, scenario_inputs(scenario, source), source.store)
     with progress.task(f"{scenario.name}: replications", scenario.replications, "rep") as bar:
         workers = preflight.workers_to_use(scenario, getattr(args, "workers", 1))
         result = run_scenario(setup, workers=workers, progress=bar.advance)

@@ -153,6 +153,8 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
             "status": result.agents["status"].value_counts().to_dict(),
             "figures": summarise(result.agents, s.seed),
         }
+        if s.sites:  # several sites at once: the same per site (the figures above: all sites)
+            summary["sites"] = per_site_summaries(result)
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", manifest(result, run_id))
         (tmp / "scenario.toml").write_text(s.text)
@@ -214,13 +216,38 @@ def write_figures(result: RunResult, folder: Path) -> None:
     )
 
 
+def per_site_summaries(result: RunResult) -> dict[str, dict[str, Any]]:
+    """Per site of a several-site scenario: its protesters, statuses and figures."""
+    s = result.setup.scenario
+    out = {}
+    for entry in s.sites:
+        agents = result.agents[result.agents["site"] == entry.id]
+        out[entry.id] = {
+            "protesters_per_replication": entry.protesters,
+            "status": agents["status"].value_counts().to_dict(),
+            "figures": summarise(agents, s.seed),
+        }
+    return out
+
+
+def site_lines(result: RunResult) -> list[str]:
+    """One line per site of a several-site scenario: its crowd and headline medians."""
+    lines = [f"{'site':28s} {'protesters':>10s} {'median min in view':>19s} {'seen at all':>12s}"]
+    for site_id, fig in per_site_summaries(result).items():
+        seen = fig["figures"]["seen_total_s.median"]["value"] / 60
+        share = fig["figures"]["share_seen_at_all"]["value"] * 100
+        n = fig["protesters_per_replication"]
+        lines.append(f"{site_id:28s} {n:10,d} {seen:19.1f} {share:11.1f}%")
+    return lines
+
+
 def summary_lines(result: RunResult, folder: Path) -> list[str]:
     """A short readable table of headline figures and where the results are."""
     summary = summarise(result.agents, result.setup.scenario.seed)
     s = result.setup.scenario
     lines = [
         f"scenario {s.name}: {s.crowd.protesters} protesters x {s.replications} "
-        f"replications to {result.setup.site.name} from {len(result.setup.origins)} exits "
+        f"replications to {f'{len(s.sites)} sites' if s.sites else result.setup.site.name} from {len(result.setup.origins)} exits "
         f"({result.wall_s:.1f} s)",
         *(account.lines() if (account := result.setup.inputs.camera_account) else []),
         f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
@@ -233,6 +260,8 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
         lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {ci_text:>24s}")
     seen = summary["share_seen_at_all"]
     lines.append(f"{'share of protesters seen at all':52s} {seen['value'] * 100:8.1f}%")
+    if s.sites:
+        lines.extend(site_lines(result))
     for source, report in result.setup.inputs.camera_reports.items():
         for reason, count in report.skipped.items():
             lines.append(

@@ -14,6 +14,7 @@ import pandas as pd
 from sim.draws import STREAM_UNDERCOUNT, draw_plan, substream
 from sim.engines import simulate
 from sim.model import Plan
+from sim.multisite import draw_sites
 from sim.setup import Setup, streets_of
 from sim.tables import agent_table, timeseries
 from sim.undercount import undercount_coverage
@@ -48,11 +49,15 @@ def run_replication(
     if s.uncertainty.undercount:
         coverage, shares = undercount_coverage(setup, substream(seed, STREAM_UNDERCOUNT))
         streets = streets_of(setup.inputs, coverage, setup.access)
-    plan, stand = draw_plan(setup, seed, coverage)
+    if setup.parts:  # several sites at once: one plan of every site's protesters
+        plan, stand = draw_sites(setup, seed)
+    else:
+        plan, stand = draw_plan(setup, seed, coverage)
     outcome = simulate(s.engine, plan, streets, s.walking.crowding)
+    site_id = setup.site.site_id if setup.origin_site is None else setup.origin_site[plan.origin]
     agents = agent_table(
         setup.origins,
-        setup.site.site_id,
+        site_id,
         streets.length_m,
         coverage,
         plan,

@@ -336,6 +336,7 @@ class Scenario:
     uncertainty: Uncertainty
     sweep: Sweep
     outputs: Outputs
+    sites: tuple[SiteEntry, ...] = ()  # [[sites]]: several sites at once (empty: one [site])
 
     def resolved(self) -> dict[str, Any]:
         """Every key and value after defaults (for the manifest)."""
@@ -349,6 +350,8 @@ class Scenario:
             k: dataclasses.asdict(v) for k, v in self.cameras.classes.items()
         }
         out["cameras"]["edits"] = [dict(e) for e in self.cameras.edits]
+        if self.sites:  # only then, so that a one-site scenario's fingerprint stays as it was
+            out["sites"] = [dataclasses.asdict(e) for e in self.sites]
         return out
 
     @property
@@ -497,10 +500,11 @@ def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str =
     raw = dict(raw)
     raw.pop("base", None)
     for k, value in raw.items():
+        if k == "sites":
+            continue
         if k not in TOP_LEVEL and k not in SECTIONS:
-            raise ScenarioError(
-                f"{path}: unknown key {k!r} (allowed: {', '.join(['base', *TOP_LEVEL, *SECTIONS])})"
-            )
+            allowed = ", ".join(["base", *TOP_LEVEL, *SECTIONS, "sites"])
+            raise ScenarioError(f"{path}: unknown key {k!r} (allowed: {allowed})")
         if k in SECTIONS and not isinstance(value, dict):
             raise ScenarioError(f"{path}: key {k!r} must be a table [{k}]")
     top = _checked(path, "", TOP_LEVEL, {k: v for k, v in raw.items() if k in TOP_LEVEL})
@@ -526,8 +530,12 @@ def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str =
             values["edits"] = tuple(edits)
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         sections[name] = cls(**values)
-    _check_across(path, sections)
-    return Scenario(path=path, text=text, raw=raw, **top, **sections)
+    sites: tuple[SiteEntry, ...] = ()
+    if "sites" in raw:
+        sites = _sites(path, raw, sections)
+        sections["crowd"] = Crowd(protesters=sum(e.protesters for e in sites))
+    _check_across(path, sections, several=bool(sites))
+    return Scenario(path=path, text=text, raw=raw, **top, **sections, sites=sites)
 
 
 def _checked(
@@ -556,10 +564,10 @@ def _checked(
     return out
 
 
-def _check_across(path: Path, s: Mapping[str, Any]) -> None:
-    """Checks that involve more than one key."""
+def _check_across(path: Path, s: Mapping[str, Any], several: bool = False) -> None:
+    """Checks that involve more than one key (``several``: [[sites]] name the sites)."""
     site = s["site"]
-    if not site.id and (site.lat is None or site.lon is None):
+    if not several and not site.id and (site.lat is None or site.lon is None):
         raise ScenarioError(f"{path}: [site] needs 'id' (a protest site) or both 'lat' and 'lon'")
     if site.id and (site.lat is not None or site.lon is not None):
         raise ScenarioError(
@@ -589,6 +597,90 @@ def _check_across(path: Path, s: Mapping[str, Any]) -> None:
             f"(allowed: within walking.speed_min_mps = {walking.speed_min_mps} and "
             f"walking.speed_max_mps = {walking.speed_max_mps}; speeds are drawn between them)"
         )
+
+
+@dataclass(frozen=True)
+class SiteEntry:
+    """One ``[[sites]]`` table: a site of several at once, its crowd, arrivals and catchment.
+
+    ``arrival`` holds the ``[sites.arrival]`` keys given (over the scenario's ``[arrival]``);
+    ``max_distance_m`` and ``radius_m`` (None: the scenario's) its catchment and radius.
+    """
+
+    id: str
+    protesters: int
+    arrival: dict[str, Any]
+    max_distance_m: float | None = None
+    radius_m: float | None = None
+
+
+SITE_ENTRY_KEYS: dict[str, tuple[Any, Any]] = {
+    "id": (None, _typed(str, "a site id of sites/protest_sites_nyc.csv")),
+    "protesters": (None, _num(1, 10_000_000, integer=True)),
+    "arrival": (None, _typed(dict, "a table [sites.arrival] of [arrival] keys")),
+    "max_distance_m": (None, _num(0, 20000, lo_open=True)),
+    "radius_m": (None, _num(1, 2000)),
+}
+# What one set-up per site cannot share: camera edits are made around a site, the march
+# and the undercount draw per set-up; one crowd across sites would need them per site.
+NOT_WITH_SITES = {
+    "site.id": lambda s: s["site"].id,
+    "site.lat": lambda s: s["site"].lat is not None,
+    "site.lon": lambda s: s["site"].lon is not None,
+    "crowd.protesters": None,
+    "march.to_site": lambda s: s["march"].to_site,
+    "cameras.edits": lambda s: s["cameras"].edits,
+    "uncertainty.undercount": lambda s: s["uncertainty"].undercount,
+}
+
+
+def _sites(path: Path, raw: Mapping[str, Any], s: Mapping[str, Any]) -> tuple[SiteEntry, ...]:
+    """Validate ``[[sites]]``: an array of tables, each a site id and its protesters."""
+    given = raw["sites"]
+    if not isinstance(given, list) or not given or not all(isinstance(t, dict) for t in given):
+        raise ScenarioError(
+            f"{path}: key 'sites': bad value {given!r} (allowed: an array of tables [[sites]], "
+            "each with 'id' and 'protesters')"
+        )
+    for dotted, used in NOT_WITH_SITES.items():
+        section, k = dotted.split(".")
+        if (k in raw.get(section, {})) if used is None else used(s):
+            raise ScenarioError(
+                f"{path}: key {dotted!r} cannot be given with [[sites]] (allowed with several "
+                "sites: each [[sites]] table's 'id', 'protesters', [sites.arrival], "
+                "'max_distance_m' and 'radius_m')"
+            )
+    arrival_keys = {f.name: (None, f.metadata["check"]) for f in dataclasses.fields(Arrival)}
+    out, seen = [], set()
+    for i, table in enumerate(given):
+        values = _checked(path, f"sites[{i}]", SITE_ENTRY_KEYS, table, defaults=False)
+        for k in ("id", "protesters"):
+            if k not in values:
+                raise ScenarioError(f"{path}: key 'sites[{i}].{k}': missing (each site needs it)")
+        if values["id"] in seen:
+            raise ScenarioError(
+                f"{path}: key 'sites[{i}].id': bad value {values['id']!r} (allowed: a site "
+                "not named before; each site once)"
+            )
+        seen.add(values["id"])
+        arrival = _checked(
+            path, f"sites[{i}].arrival", arrival_keys, values.get("arrival", {}), defaults=False
+        )
+        out.append(
+            SiteEntry(
+                values["id"],
+                values["protesters"],
+                arrival,
+                values.get("max_distance_m"),
+                values.get("radius_m"),
+            )
+        )
+    total = sum(e.protesters for e in out)
+    if total > 10_000_000:
+        raise ScenarioError(
+            f"{path}: key 'sites': {total:,} protesters in all (allowed: at most 10,000,000)"
+        )
+    return tuple(out)
 
 
 def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:

@@ -60,12 +60,21 @@ class Setup:
     site_area: SiteArea | None = None
     access: Access | None = None  # first and last metres (virtual edges after the network's)
     back_exit: np.ndarray | None = None  # per origin: the access exit row its dispersal ends at
+    parts: tuple[Setup, ...] = ()  # several sites at once: one set-up per site (sim/multisite)
+    origin_site: np.ndarray | None = None  # several sites: the site id of each origin row
 
 
-def prepare(scenario: Scenario, inputs: Inputs, store: Store | None = None) -> Setup:
+def prepare(
+    scenario: Scenario,
+    inputs: Inputs,
+    store: Store | None = None,
+    network_coverage: Coverage | None = None,
+) -> Setup:
     """Resolve a scenario against its inputs: site, origins, edited cameras, coverage, routes.
 
-    ``store`` may return coverage tables built before (the cache, passed in at the edge).
+    ``store`` may return coverage tables built before (the cache, passed in at the edge);
+    ``network_coverage``, the network's coverage by the scenario's cameras built before (for
+    a scenario without camera edits: several sites share it).
     """
     s = scenario
     net = inputs.network
@@ -87,7 +96,9 @@ def prepare(scenario: Scenario, inputs: Inputs, store: Store | None = None) -> S
     coverage_args = coverage_options(scenario, inputs, store)
     ranker = _ranker(scenario, inputs, site, origins, weights, coverage_args)
     cameras, edit_log = apply_edits(cameras, s.cameras.edits, (site.x, site.y), s.path, ranker)
-    coverage = build_coverage(net, cameras, s.cameras.classes, **coverage_args)
+    coverage = network_coverage
+    if coverage is None:
+        coverage = build_coverage(net, cameras, s.cameras.classes, **coverage_args)
     out_routes = None
     if s.routing.choice == "shortest":
         out_routes = [[routing.tree_route(net, to_site, int(o))] for o in origins.node]

@@ -15,7 +15,7 @@ AGENT_COLUMNS = agent_column_names()
 
 def agent_table(
     origins: Exits,
-    site_id: str,
+    site_id: str | np.ndarray,
     edge_length_m: np.ndarray,
     coverage: Coverage,
     plan: Plan,
@@ -24,7 +24,9 @@ def agent_table(
     rep: int,
     seed: int,
 ) -> pd.DataFrame:
-    """One row per protester: origin, times, and every exposure metric (``AGENT_COLUMNS``)."""
+    """One row per protester: origin, times, and every exposure metric (``AGENT_COLUMNS``).
+
+    ``site_id``: the site, or each protester's (several sites at once)."""
     n = len(plan.depart_s)
     walk, dwell = out.walk_exposure, out.dwell_exposure
     idx = {k: i for i, k in enumerate(ACC)}
