@@ -92,8 +92,8 @@ def write_report_of(folder: Path, args: argparse.Namespace) -> None:
 def run_and_write(scenario: Scenario, source: DataSource, args: argparse.Namespace):
     """Load a scenario's inputs, run it with a progress report and write its folder."""
     from sim import progress
-    from sim.report import write_run
     from sim.multisite import prepare_run
+    from sim.report import write_run
     from sim.runner import run_scenario
 
     setup = prepare_run(scenario, scenario_inputs(scenario, source), source.store)

@@ -245,9 +245,10 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
     """A short readable table of headline figures and where the results are."""
     summary = summarise(result.agents, result.setup.scenario.seed)
     s = result.setup.scenario
+    where = f"{len(s.sites)} sites" if s.sites else result.setup.site.name
     lines = [
         f"scenario {s.name}: {s.crowd.protesters} protesters x {s.replications} "
-        f"replications to {f'{len(s.sites)} sites' if s.sites else result.setup.site.name} from {len(result.setup.origins)} exits "
+        f"replications to {where} from {len(result.setup.origins)} exits "
         f"({result.wall_s:.1f} s)",
         *(account.lines() if (account := result.setup.inputs.camera_account) else []),
         f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
