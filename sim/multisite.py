@@ -11,12 +11,13 @@ of different rallies slow each other on the streets they share.
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.access import Access
-from sim.coverage import CoveragePieces, edge_exposure
+from sim.coverage import CoveragePieces, EdgeExposure
 from sim.draws import draw_plan
 from sim.errors import ScenarioError
 from sim.exposure import Coverage, PointExposure, Store, build_coverage
@@ -28,8 +29,9 @@ from sim.transit import Exits
 if TYPE_CHECKING:
     from sim.inputs import Inputs
 
-# Each site's draws come from spawn key (replication, STREAM_SITES + site index) of the seed;
-# beyond the replication's own streams (sim/draws.py: 1, 2).
+# Each site's draws come from spawn key (replication, STREAM_SITES, CRC-32 of the site id) of
+# the seed, beside the replication's own streams (sim/draws.py: 1, 2): a site's protesters are
+# the same whichever other sites are named and in whatever order.
 STREAM_SITES = 100
 
 
@@ -48,6 +50,21 @@ def site_scenarios(scenario: Scenario) -> list[Scenario]:
             override(scenario, changes, f"site {e.id} of [[sites]]", ("sites",), f"sites[{i}]")
         )
     return out
+
+
+def with_total(scenario: Scenario, protesters: int, note: str = "") -> Scenario:
+    """A several-site scenario with its sites' crowds scaled to ``protesters`` in all, in the
+    same proportions (largest remainders; every site keeps at least one protester)."""
+    sizes = np.array([e.protesters for e in scenario.sites], float)
+    exact = sizes * protesters / sizes.sum()
+    n = np.maximum(np.floor(exact).astype(np.int64), 1)
+    short = protesters - int(n.sum())
+    if short > 0:
+        n[np.argsort(-(exact - np.floor(exact)), kind="stable")[:short]] += 1
+    tables = [dict(t) for t in scenario.raw["sites"]]
+    for t, k in zip(tables, n.tolist(), strict=True):
+        t["protesters"] = k
+    return override(scenario, {"sites": tables}, note or f"sites scaled to {protesters:,} in all")
 
 
 def prepare_run(scenario: Scenario, inputs: Inputs, store: Store | None = None) -> Setup:
@@ -146,7 +163,8 @@ def merged_access(accesses: list[Access]) -> Access:
 
 def merged_coverage(coverages: list[Coverage], accesses: list[Access]) -> Coverage:
     """The network's coverage (the same in every site's set-up) followed by every site's
-    virtual edges' coverage, renumbered as :func:`merged_access` numbers them."""
+    virtual edges' coverage, renumbered as :func:`merged_access` numbers them (each site's
+    per-edge figures exactly as its own set-up has them)."""
     n_net = accesses[0].n_network
     first = coverages[0]
     off = np.cumsum([0] + [len(a.geom) for a in accesses])
@@ -162,16 +180,40 @@ def merged_coverage(coverages: list[Coverage], accesses: list[Access]) -> Covera
             for k in CoveragePieces.__dataclass_fields__
         )
     )
-    n_total = n_net + int(off[-1])
-    edges = edge_exposure(pieces, n_total, first.cameras.count, first.public)
+    edges = EdgeExposure(
+        *(
+            np.concatenate(
+                [getattr(first.edges, k)[:n_net]] + [getattr(c.edges, k)[n_net:] for c in coverages]
+            )
+            for k in ("seen_m", "seen_public_m", "recognition_m", "identification_m", "camera_m")
+        ),
+        *_merged_csr([c.edges for c in coverages], n_net),
+    )
     return dataclasses.replace(
         first, pieces=pieces, edges=edges, first_seen_m=np.concatenate(first_seen)
     )
 
 
-def site_seed(seed: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
-    """Site ``i``'s seed within a replication's (its own stream)."""
-    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, STREAM_SITES + i))
+def _merged_csr(edges: list[EdgeExposure], n_net: int) -> tuple[np.ndarray, np.ndarray]:
+    """The cameras seeing each edge (CSR): the network's, then every site's virtual edges'.
+
+    Taken, like the per-edge lengths, from each site's own aggregation rather than summed
+    again: the union of pieces is computed in bands by edge number, so renumbered edges
+    would differ in the last bits."""
+    first = edges[0]
+    counts = [np.diff(first.cam_indptr)[:n_net]]
+    indices = [first.cam_indices[: first.cam_indptr[n_net]]]
+    for e in edges:
+        counts.append(np.diff(e.cam_indptr)[n_net:])
+        indices.append(e.cam_indices[e.cam_indptr[n_net] :])
+    indptr = np.concatenate(([0], np.cumsum(np.concatenate(counts)))).astype(np.int64)
+    return indptr, np.concatenate(indices)
+
+
+def site_seed(seed: np.random.SeedSequence, site_id: str) -> np.random.SeedSequence:
+    """A site's seed within a replication's (its own stream)."""
+    key = (*seed.spawn_key, STREAM_SITES, zlib.crc32(site_id.encode()))
+    return np.random.SeedSequence(seed.entropy, spawn_key=key)
 
 
 def draw_sites(setup: Setup, seed: np.random.SeedSequence) -> tuple[Plan, PointExposure]:
@@ -180,8 +222,8 @@ def draw_sites(setup: Setup, seed: np.random.SeedSequence) -> tuple[Plan, PointE
     n_net = setup.access.n_network
     edge_off = _edge_offsets(list(setup.parts))
     plans, stands = [], []
-    for i, part in enumerate(setup.parts):
-        plan, stand = draw_plan(part, site_seed(seed, i))
+    for part in setup.parts:
+        plan, stand = draw_plan(part, site_seed(seed, part.site.site_id))
         plans.append(plan)
         stands.append(stand)
     pool: list[np.ndarray] = []

@@ -41,9 +41,9 @@ def city(source, default_scenario):
 def prepared(scenario, source):
     """A scenario's set-up on its own inputs from ``source``."""
     from sim.inputs import scenario_inputs
-    from sim.setup import prepare
+    from sim.multisite import prepare_run
 
-    return prepare(scenario, scenario_inputs(scenario, source), source.store)
+    return prepare_run(scenario, scenario_inputs(scenario, source), source.store)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from sim.draws import draw_plan
 from sim.engines import with_engine
 from sim.errors import ScenarioError
 from sim.model import Plan, Streets
+from sim.multisite import draw_sites, with_total
 from sim.runner import run_replication
 from sim.scenario import DEFAULT_SCENARIO, load_scenario, override, parse_scenario
 from sim.tables import agent_table, timeseries
@@ -150,8 +151,11 @@ def test_kernel_equals_reference_on_random_streets(crowding, until, march, dwell
 def _scenario(path: Path, protesters: int, crowding: bool, **sections):
     changes = {"crowd.protesters": protesters, "replications": 1, "walking.crowding": crowding}
     changes.update({f"{sec}.{k}": v for sec, kv in sections.items() for k, v in kv.items()})
+    scenario = load_scenario(path)
+    if scenario.sites:  # several sites: each site's crowd scaled, the total as for one site
+        scenario = with_total(scenario, changes.pop("crowd.protesters"))
     # a sweep's variants differ in cameras only: the file's own values stand for them
-    return override(load_scenario(path), changes, drop=("sweep",))
+    return override(scenario, changes, drop=("sweep",))
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +213,8 @@ def test_kernel_equals_reference_on_every_scenario(setups, path, crowding):
     _assert_same_replication(ref, ker)
     assert (ref.agents["status"] == "done").mean() > 0.9
     if not setup.scenario.uncertainty.undercount:  # the Outcome itself, with its log
-        plan, _ = draw_plan(scenario_setup, seed)
+        draw = draw_sites if setup.parts else draw_plan
+        plan, _ = draw(scenario_setup, seed)
         assert_same_outcome(
             model.simulate(plan, setup.streets, crowding),
             kernel.simulate(plan, setup.streets, crowding),
