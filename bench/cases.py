@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from citywide import citywide_day
 from harness import repeat
 from plans import DATA_DIR, draw_plan, inputs_of, prepared, scenario_variant, source, subset_plan
 
@@ -487,5 +488,6 @@ def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]
         (coverage_all_layers, {}),
         (route_scoring, {}),
         (rank_cameras, {}),
+        (citywide_day, {}),
     ]
     return cases

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from citywide import citywide_targets
+
 # Targets of the benchmark issue ("how fast we are against the naive way and against the limit").
 DEFAULT_SCENARIO_MAX_S = 15.0
 BIG_PROTESTERS = 100_000
@@ -139,6 +141,7 @@ def assess(rows: list[dict]) -> dict[str, Any]:
                     "note": ratio.get("note", ""),
                 }
             )
+    targets += citywide_targets(rows)
     return {"targets": targets, "ratios": ratios, "scaling": scaling}
 
 
