@@ -24,6 +24,7 @@ Core (arrays and graphs in, results out):
     draws          one replication's random draws: origins, departures, speeds, standing points
     undercount     Amnesty's undercount drawn per replication
     runner         one replication from its seed; every replication, in processes
+    multisite      several sites at once: one set-up per site, merged into one crowd
     columns        the one schema of output columns (agent table, summaries, headlines)
     tables         tidy tables: one row per protester, the crowd over time
     stats          summaries, bootstrap intervals, paired differences

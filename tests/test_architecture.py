@@ -26,6 +26,7 @@ CORE = (
     "draws",
     "undercount",
     "runner",
+    "multisite",
     "tables",
     "columns",
     "line_exposure",
