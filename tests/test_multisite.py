@@ -219,3 +219,66 @@ def test_the_citywide_day_runs_at_a_reduced_size(source):
     # every site's protesters are seen somewhere on their way (Manhattan's cameras are dense)
     seen = rep.agents.groupby("site")["seen_total_s"].median()
     assert (seen > 0).all(), seen
+
+
+TWO_TOML = """name = "two_rallies"
+seed = 7
+replications = 2
+[site]
+area = "disk"
+[outputs]
+figures = false
+[[sites]]
+id = "washington_sq_park"
+protesters = 60
+[[sites]]
+id = "union_sq_park"
+protesters = 40
+[sites.arrival]
+start_s = 600.0
+"""
+
+
+@pytest.mark.realdata
+def test_a_run_of_two_sites_prints_and_writes_each_site(data_dir, tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from sim.cli import main
+
+    path = tmp_path / "two.toml"
+    path.write_text(TWO_TOML)
+    args = ["--data-dir", str(data_dir), "--outputs", str(tmp_path / "out"), "run"]
+    assert main([*args, "--no-progress", "--no-report", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "100 protesters x 2 replications to 2 sites" in out
+    assert any(line.startswith(f"{USQ} ") and " 40 " in line for line in out.splitlines())
+    (folder,) = (tmp_path / "out" / "two_rallies").iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["protesters_per_replication"] == 100
+    assert {k: v["status"] for k, v in summary["sites"].items()} == {
+        WSP: {"done": 120},
+        USQ: {"done": 80},
+    }
+    agents = pd.read_parquet(folder / "agents.parquet")
+    by_site = agents.groupby("site")["seen_total_s"].mean()
+    assert summary["sites"][USQ]["figures"]["seen_total_s.mean"]["pooled"] == pytest.approx(
+        by_site[USQ]
+    )
+    usq = agents[agents["site"] == USQ]
+    assert (usq["depart_s"] >= 600.0).all()
+
+
+def test_a_bad_sites_table_stops_the_run_with_one_line(data_dir, tmp_path, capsys):
+    from sim.cli import main
+
+    path = tmp_path / "bad.toml"
+    path.write_text(TWO_TOML.replace("protesters = 40", "protesters = -4"))
+    code = main(["--data-dir", str(data_dir), "--outputs", str(tmp_path / "out"), str(path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "Traceback" not in err
+    assert err.endswith(
+        "key 'sites[1].protesters': bad value -4 (allowed: a number >= 1 and <= 10000000)"
+    )
+    assert not (tmp_path / "out").exists()
