@@ -77,6 +77,11 @@ def prepare(
     a scenario without camera edits: several sites share it).
     """
     s = scenario
+    if s.sites:  # several sites are prepared one by one and merged (sim/multisite.py)
+        raise ScenarioError(
+            f"{s.path}: key 'sites': this command takes a scenario of one site ([site]); "
+            "scenarios of several sites ([[sites]]) run with 'run' and 'compare'"
+        )
     net = inputs.network
     site = inputs.site(
         s.site.id,

@@ -96,6 +96,23 @@ def test_an_unknown_site_id_names_its_sites_table(source):
         prepared(scenario, source)
 
 
+@pytest.mark.realdata
+def test_commands_of_one_site_refuse_several_sites_with_one_line(data_dir, tmp_path, capsys):
+    from sim.cli import main
+
+    path = tmp_path / "two.toml"
+    path.write_text(TWO_TOML)
+    code = main(
+        ["--data-dir", str(data_dir), "--outputs", str(tmp_path), "rank-cameras", str(path)]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1
+    assert err.endswith(
+        "key 'sites': this command takes a scenario of one site ([site]); "
+        "scenarios of several sites ([[sites]]) run with 'run' and 'compare'"
+    )
+
+
 def test_a_one_site_scenario_keeps_its_fingerprint_and_has_no_sites():
     s = load_scenario(DEFAULT_SCENARIO)
     assert s.sites == () and "sites" not in s.resolved()
