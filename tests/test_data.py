@@ -267,7 +267,14 @@ def _source(**kw) -> Source:
     return Source(**values)
 
 
+def _online(monkeypatch) -> None:
+    """These tests stand in for the network (urlopen is replaced), so they run as a machine
+    that is online: CI sets PROTEST_SIM_OFFLINE, which refuses every download."""
+    monkeypatch.delenv("PROTEST_SIM_OFFLINE", raising=False)
+
+
 def test_download_writes_the_file_atomically_through_a_part_file(tmp_path, monkeypatch):
+    _online(monkeypatch)
     calls = []
     monkeypatch.setattr(
         datasets.urllib.request,
@@ -293,6 +300,7 @@ def test_download_writes_the_file_atomically_through_a_part_file(tmp_path, monke
 
 
 def test_download_under_its_download_name(tmp_path, monkeypatch):
+    _online(monkeypatch)
     monkeypatch.setattr(
         datasets.urllib.request, "urlopen", lambda url, timeout: _Response(b"hello\n")
     )
@@ -301,6 +309,7 @@ def test_download_under_its_download_name(tmp_path, monkeypatch):
 
 
 def test_download_with_a_changed_upstream_blob_warns_and_keeps_it(tmp_path, monkeypatch, caplog):
+    _online(monkeypatch)
     monkeypatch.setattr(
         datasets.urllib.request, "urlopen", lambda url, timeout: _Response(b"hello, changed\n")
     )
@@ -310,6 +319,8 @@ def test_download_with_a_changed_upstream_blob_warns_and_keeps_it(tmp_path, monk
 
 
 def test_failed_download_is_a_data_error_naming_the_url_and_leaves_no_file(tmp_path, monkeypatch):
+    _online(monkeypatch)
+
     def refuse(url, timeout):
         raise OSError("connection refused")
 
