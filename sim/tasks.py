@@ -6,10 +6,11 @@ seed follows from the variant's scenario seed and its replication alone:
 the seed ``run`` has always given replication k, so results do not depend on which worker ran
 a task, in which order, or whether the sweep was interrupted.
 
-A :class:`TaskStore` keeps each finished task under ``tasks/<variant>/rep-<k>/``: the folder is
-written under a hidden name and renamed into place when whole, so a task is either finished
-(its folder exists) or absent; a killed sweep leaves at most hidden partial folders, which
-the next start removes. Tables are read back by key, never in finishing order.
+A :class:`TaskStore` keeps each finished task as ``tasks/<variant>.rep-<k>.json`` (and its
+tables in ``<variant>.rep-<k>/``), each written under a hidden name and renamed into place
+when whole, so a task is either finished or absent; a killed sweep leaves at most hidden
+partial files, which the next start removes. Tables are read back by key, never in finishing
+order.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-RESULT_FILE = "result.json"
 
 
 @dataclass(frozen=True)
@@ -66,47 +64,62 @@ class TaskResult:
 
 
 class TaskStore:
-    """Finished tasks of one sweep, on disk under ``folder/tasks``."""
+    """Finished tasks of one sweep, on disk under ``folder/tasks``.
+
+    A task's record is ``tasks/<variant>.rep-<k>.json`` (figures, metadata, the names of its
+    tables); its tables and arrays, if any, are in the folder ``<variant>.rep-<k>/`` beside it,
+    written first (one flat folder: thousands of small tasks make no thousands of folders).
+    The record is written last, through a temporary file and a rename: a task is finished
+    exactly when its record exists.
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.root = self.folder / "tasks"
 
     def path(self, task: Task) -> Path:
-        return self.root / task.variant / f"rep-{task.replication:04d}"
+        """The task's folder of tables (its record is this path with ``.json``)."""
+        return self.root / f"{task.variant}.rep-{task.replication:04d}"
+
+    def record(self, task: Task) -> Path:
+        return self.root / f"{task.variant}.rep-{task.replication:04d}.json"
 
     def done(self, task: Task) -> bool:
-        return (self.path(task) / RESULT_FILE).is_file()
+        return self.record(task).is_file()
 
     def clean_partial(self) -> int:
-        """Remove partial task folders left by a killed sweep; returns how many."""
+        """Remove the temporary files and folders a killed sweep left; returns how many."""
         removed = 0
         if not self.root.is_dir():
             return 0
-        for variant in self.root.iterdir():
-            if not variant.is_dir():
-                continue
-            for entry in variant.iterdir():
-                if entry.name.startswith("."):
+        for entry in self.root.iterdir():
+            if entry.name.startswith("."):
+                if entry.is_dir():
                     shutil.rmtree(entry, ignore_errors=True)
-                    removed += 1
+                else:
+                    entry.unlink(missing_ok=True)
+                removed += 1
         return removed
 
-    def write(self, task: Task, result: TaskResult) -> Path:
-        """Write a task's result whole, under a hidden name, then rename it into place.
+    def write(self, task: Task, result: TaskResult) -> None:
+        """Write a task's tables, then its record, each whole under a hidden name first.
 
-        A task written twice (a worker finishing after a restart) keeps its first result:
-        both are the same, as the task's seed depends only on its key.
+        Tables of an attempt killed before its record was written are replaced.
         """
-        final = self.path(task)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.parent / f".{final.name}.{os.getpid()}.part"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        for name, frame in result.tables.items():
-            frame.to_parquet(tmp / f"{name}.parquet", index=False)
-        for name, array in result.arrays.items():
-            np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
+        record_path = self.record(task)
+        record_path.parent.mkdir(parents=True, exist_ok=True)
+        tag = f"{os.getpid()}.part"
+        if result.tables or result.arrays:
+            final = self.path(task)
+            tmp = final.parent / f".{final.name}.{tag}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            for name, frame in result.tables.items():
+                frame.to_parquet(tmp / f"{name}.parquet", index=False)
+            for name, array in result.arrays.items():
+                np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
+            shutil.rmtree(final, ignore_errors=True)
+            os.rename(tmp, final)
         record = {
             "variant": task.variant,
             "replication": task.replication,
@@ -115,26 +128,21 @@ class TaskStore:
             "arrays": sorted(result.arrays),
             "meta": result.meta,
         }
-        text = json.dumps(record, sort_keys=True, indent=1, default=_plain)
-        (tmp / RESULT_FILE).write_text(text + "\n", encoding="utf-8")
-        try:
-            os.rename(tmp, final)
-        except OSError:  # already finished by another writer: keep the first
-            shutil.rmtree(tmp, ignore_errors=True)
-        return final
+        tmp_record = record_path.parent / f".{record_path.name}.{tag}"
+        tmp_record.write_text(
+            json.dumps(record, sort_keys=True, default=_plain) + "\n", encoding="utf-8"
+        )
+        os.replace(tmp_record, record_path)
 
     def read(self, task: Task, tables: bool = True) -> TaskResult:
         """A finished task's result (``tables=False``: figures and metadata only)."""
-        path = self.path(task)
-        record = json.loads((path / RESULT_FILE).read_text(encoding="utf-8"))
+        record = json.loads(self.record(task).read_text(encoding="utf-8"))
         frames, arrays = {}, {}
         if tables:
+            path = self.path(task)
             frames = {n: pd.read_parquet(path / f"{n}.parquet") for n in record["tables"]}
             arrays = {n: np.load(path / f"{n}.npy", allow_pickle=False) for n in record["arrays"]}
         return TaskResult(record["figures"], frames, arrays, record["meta"])
-
-    def finished(self, tasks: Iterable[Task]) -> list[Task]:
-        return [t for t in tasks if self.done(t)]
 
 
 def _plain(value: Any) -> Any:

@@ -82,6 +82,7 @@ def setup_for(work: ReplicationWork) -> Setup:
     _SETUPS[key] = setup
     while len(_SETUPS) > SETUPS_KEPT:
         _SETUPS.popitem(last=False)
+    return setup
 
 
 def replication_task(task: Task) -> TaskResult:
