@@ -292,13 +292,19 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(record["title"])
-        score = "mu_star" if spec.method == "morris" else "ST"
+        from sim.sweep_report import outcome_scale
+
+        morris = spec.method == "morris"
+        score = "mu_star" if morris else "ST"
         for outcome in spec.outcomes:
-            print(f"{outcome}: parameters by {score} (95% interval)")
+            scale, unit, label = outcome_scale(outcome)
+            scale, unit = (scale, unit) if morris else (1.0, "share of variance")
+            print(f"{label}: parameters by {score} ({unit}, 95% interval)")
             rows = table[table["outcome"] == outcome].sort_values("rank")
             for r in rows.itertuples():
-                value = getattr(r, score)
-                lo, hi = getattr(r, f"{score}_ci95_low"), getattr(r, f"{score}_ci95_high")
-                print(f"  {r.rank:2d}. {r.parameter:40s} {value:12.4g} [{lo:.4g}, {hi:.4g}]")
+                value = getattr(r, score) / scale
+                lo = getattr(r, f"{score}_ci95_low") / scale
+                hi = getattr(r, f"{score}_ci95_high") / scale
+                print(f"  {r.rank:2d}. {r.parameter:36s} {value:9.2f}  [{lo:.2f}, {hi:.2f}]")
         print(f"results: {store.folder}")
     return 0
