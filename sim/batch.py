@@ -216,7 +216,7 @@ def run_design(
 
 def sensitivity_command(args: argparse.Namespace) -> int:
     """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters."""
-    from sim.commands import _source
+    from sim.datasets import resolve_data_dir
     from sim.scenario import load_scenario
     from sim.setup import prepare
     from sim.sweep_report import write_sensitivity
@@ -233,7 +233,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         )
     dsn = design(spec, base.seed)
     scenarios = design_scenarios(base, dsn)
-    source = _source(args)
+    source = DataSource(resolve_data_dir(args.data_dir))
     worker.register_source(source)
     prepare(base, scenario_inputs(base, source), source.store)  # the site, exits and cameras
     files = {

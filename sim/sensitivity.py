@@ -133,7 +133,7 @@ def indices(design: Design, outcomes: pd.DataFrame, seed: int) -> pd.DataFrame:
                 row.update(
                     mu=float(res["mu"][i]),
                     mu_star=ms,
-                    mu_star_ci95_low=ms - conf,
+                    mu_star_ci95_low=max(ms - conf, 0.0),  # mu* >= 0 by definition
                     mu_star_ci95_high=ms + conf,
                     sigma=float(res["sigma"][i]),
                 )

@@ -6,6 +6,8 @@ from them; each table is written through a temporary file and a rename.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,7 @@ def write_sweep(
         ],
         "parameters": sorted({k for v in variants for k in v.params}),
         "execution": _execution(execution),
+        "executions": _history(folder / "sweep.json", execution),
         **provenance(data_files),
     }
     write_json(folder / "sweep.json", record)
@@ -86,11 +89,27 @@ def write_sensitivity(
     folder = store.folder
     write_table(folder / "tasks.csv", tasks)
     write_table(folder / "indices.csv", table)
+    history = _history(folder / "sensitivity.json", execution)
     write_json(
         folder / "sensitivity.json",
-        {**record, "execution": _execution(execution), **provenance(data_files)},
+        {
+            **record,
+            "execution": _execution(execution),
+            "executions": history,
+            **provenance(data_files),
+        },
     )
     ranking_figure(table, folder / "sensitivity_ranking.png", record.get("title", ""))
+
+
+def _history(path: Path, ex: Execution) -> list[dict[str, Any]]:
+    """Every execution that worked on this folder (a resumed or repeated command adds one):
+    the earlier ones from the record already there, then this one."""
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8")).get("executions", [])
+    except (OSError, ValueError):
+        earlier = []
+    return [*earlier, {**_execution(ex), "command": " ".join(["run_sim.py", *sys.argv[1:]])}]
 
 
 def _execution(ex: Execution) -> dict[str, Any]:
