@@ -35,18 +35,6 @@ from sim.tasks import Task, TaskResult, TaskStore
 log = logging.getLogger(__name__)
 
 
-def _progress_bar(args: argparse.Namespace, total: int, label: str):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        desc=label,
-        disable=getattr(args, "no_progress", False) or getattr(args, "quiet", False),
-        unit="task",
-        smoothing=0.1,
-    )
-
-
 def _pool(args: argparse.Namespace, tasks: int):
     return open_pool(getattr(args, "workers", 0), getattr(args, "scheduler", None), tasks)
 
@@ -57,19 +45,24 @@ def run_tasks(
     store: TaskStore,
     args: argparse.Namespace,
     label: str,
+    unit: str = "task",
 ) -> Execution:
     """Run the unfinished tasks with a progress bar (done / total, time left)."""
-    pool = _pool(args, sum(not store.done(t) for t in tasks))
+    from sim import progress
+
+    todo = sum(not store.done(t) for t in tasks)
+    note = f"{len(tasks) - todo} found finished" if todo < len(tasks) else ""
+    pool = _pool(args, todo)
     try:
-        with _progress_bar(args, len(tasks), label) as bar:
-            return execute(tasks, work, store, pool, bar.update)
+        with progress.task(label, len(tasks), unit, note) as bar:
+            return execute(tasks, work, store, pool, bar.advance)
     finally:
         pool.close()
 
 
 def run_scenarios(
     scenarios: Sequence[Scenario],
-    source: DataSource,
+    source: DataSource | Callable[[Scenario], DataSource],
     args: argparse.Namespace,
     kind: str,
     label: str,
@@ -86,12 +79,14 @@ def run_scenarios(
     from sim.sweep import run_result
     from sim.sweep_report import write_sweep
 
-    worker.register_source(source)
-    asked = list(scenarios)
-    scenarios, slot = _distinct(asked)
-    setups = [prepare(s, scenario_inputs(s, source), source.store) for s in scenarios]
-    data_dir = source.data_dir.resolve()
-    works = {s.name: worker.ReplicationWork(s, data_dir, source.cache_folder) for s in scenarios}
+    source_of = source if callable(source) else (lambda _: source)
+    scenarios, slot = _distinct(list(scenarios))
+    setups, works = [], {}
+    for s in scenarios:
+        src = source_of(s)
+        worker.register_source(src)
+        setups.append(prepare(s, scenario_inputs(s, src), src.store))
+        works[s.name] = worker.ReplicationWork(s, src.data_dir.resolve(), src.cache_folder)
     for setup in setups:
         worker.register_setup(works[setup.scenario.name], setup)
     variants = variants_of(scenarios)
@@ -106,7 +101,12 @@ def run_scenarios(
     )
     store = TaskStore(folder)
     tasks = tasks_of(variants, lambda v: works[v.name])
-    execution = run_tasks(tasks, worker.replication_task, store, args, label)
+    if plain:  # said as a run has always said it
+        execution = run_tasks(
+            tasks, worker.replication_task, store, args, f"{label}: replications", "rep"
+        )
+    else:
+        execution = run_tasks(tasks, worker.replication_task, store, args, f"{label}: tasks")
     log.info(
         "%s: %d tasks, %d found finished, %d run in %.1f s on %d worker(s) (%s)",
         label,
@@ -119,7 +119,7 @@ def run_scenarios(
     )
     out = []
     for v, setup in zip(variants, setups):
-        result = run_result(v, setup, store)
+        result = run_result(v, setup, store, execution.wall_s if plain else None)
         run_folder = write_run(result, args.outputs)
         if on_result:
             on_result(result, run_folder)
@@ -216,7 +216,8 @@ def run_design(
 
 def sensitivity_command(args: argparse.Namespace) -> int:
     """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters."""
-    from sim.datasets import resolve_data_dir
+    from sim import datasets
+    from sim.networks import spec_from_scenario
     from sim.scenario import load_scenario
     from sim.setup import prepare
     from sim.sweep_report import write_sensitivity
@@ -233,7 +234,13 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         )
     dsn = design(spec, base.seed)
     scenarios = design_scenarios(base, dsn)
-    source = DataSource(resolve_data_dir(args.data_dir))
+    choice = datasets.find_data_dir(args.data_dir)
+    network = spec_from_scenario(base.network)
+    needed = datasets.sources_for(base)
+    if not network.is_default:  # its own file or a download
+        needed = [k for k in needed if k != "osm_walk"]
+    datasets.require_sources(needed, choice.path)
+    source = DataSource(choice.path, network=network)
     worker.register_source(source)
     prepare(base, scenario_inputs(base, source), source.store)  # the site, exits and cameras
     files = {

@@ -138,7 +138,7 @@ def execute(
         raise ValueError("a sweep's tasks must have distinct (variant, replication) keys")
     store.clean_partial()
     todo = [t for t in tasks if not store.done(t)]
-    if progress:
+    if progress and len(todo) < len(tasks):
         progress(len(tasks) - len(todo))
     for i, result in pool.run(work, todo):
         store.write(todo[i], result)
@@ -181,10 +181,12 @@ def sweep_agents(variants: Sequence[Variant], store: TaskStore) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def run_result(variant: Variant, setup: Any, store: TaskStore) -> Any:
+def run_result(variant: Variant, setup: Any, store: TaskStore, wall_s: float | None = None) -> Any:
     """A variant's :class:`~sim.runner.RunResult`, from its tasks' results in replication
-    order (for the run folder that ``run`` and ``compare`` write)."""
+    order (for the run folder that ``run`` and ``compare`` write). ``wall_s``: the run's
+    wall time, else the sum of its tasks' times."""
     from sim.runner import Replication, RunResult
+    from sim.worker import route_use_of
 
     reps = []
     for k in range(variant.replications):
@@ -197,9 +199,11 @@ def run_result(variant: Variant, setup: Any, store: TaskStore) -> Any:
                 float(r.meta["wall_s"]),
                 r.arrays["edge_traffic"],
                 dict(r.meta["undercount_share"]),
+                street_seen_s=r.arrays.get("street_seen_s"),
+                route_use=route_use_of(r.arrays),
             )
         )
-    wall = sum(float(r.wall_s) for r in reps)
+    wall = wall_s if wall_s is not None else sum(float(r.wall_s) for r in reps)
     return RunResult(
         setup,
         pd.concat([r.agents for r in reps], ignore_index=True),

@@ -14,16 +14,22 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from sim.inputs import DataSource, scenario_inputs
+from sim.networks import NetworkSpec, spec_from_scenario
 from sim.scenario import Scenario
 from sim.setup import Setup, prepare
 from sim.stats import crowd_figures
 from sim.tasks import Task, TaskResult, task_seed
+from sim.usage import LEG_BACK, LEG_MARCH, LEG_TO_SITE, RouteUse
+
+LEGS = (LEG_TO_SITE, LEG_BACK, LEG_MARCH)
 
 # Prepared set-ups kept per worker (a set-up of the default scenario holds a few MB).
 SETUPS_KEPT = 4
 
-_SOURCES: dict[tuple[str, str], DataSource] = {}
+_SOURCES: dict[tuple[str, str, NetworkSpec], DataSource] = {}
 _SETUPS: OrderedDict[tuple, Setup] = OrderedDict()
 _REGISTERED: dict[tuple, Setup] = {}  # prepared by this process for its own use (and forks')
 
@@ -39,17 +45,17 @@ class ReplicationWork:
     cache_coverage: bool = True  # store coverage tables in the cache (off for continuous reach)
 
 
-def source_for(data_dir: Path, cache_folder: Path | None) -> DataSource:
-    """This process's data source for a data directory, created once."""
-    key = (str(data_dir), str(cache_folder))
+def source_for(data_dir: Path, cache_folder: Path | None, network: NetworkSpec) -> DataSource:
+    """This process's data source for a data directory and walk network, created once."""
+    key = (str(data_dir), str(cache_folder), network)
     if key not in _SOURCES:
-        _SOURCES[key] = DataSource(Path(data_dir), cache_folder)
+        _SOURCES[key] = DataSource(Path(data_dir), cache_folder, network=network)
     return _SOURCES[key]
 
 
 def register_source(source: DataSource) -> None:
     """Let tasks in this process (and processes forked from it) use an already loaded source."""
-    _SOURCES[(str(source.data_dir), str(source.cache_folder))] = source
+    _SOURCES[(str(source.data_dir), str(source.cache_folder), source.network_spec)] = source
 
 
 def _setup_key(work: ReplicationWork) -> tuple:
@@ -76,7 +82,7 @@ def setup_for(work: ReplicationWork) -> Setup:
     if key in _SETUPS:
         _SETUPS.move_to_end(key)
         return _SETUPS[key]
-    source = source_for(work.data_dir, work.cache_folder)
+    source = source_for(work.data_dir, work.cache_folder, spec_from_scenario(s.network))
     store = source.store if work.cache_coverage else None
     setup = prepare(s, scenario_inputs(s, source), store)
     _SETUPS[key] = setup
@@ -105,5 +111,34 @@ def replication_task(task: Task) -> TaskResult:
     )
     if work.keep_tables:
         result.tables = {"agents": rep.agents, "timeseries": rep.timeseries}
-        result.arrays = {"edge_traffic": rep.edge_traffic}
+        result.arrays = {"edge_traffic": rep.edge_traffic, **route_use_arrays(rep.route_use)}
+        if rep.street_seen_s is not None:
+            result.arrays["street_seen_s"] = rep.street_seen_s
     return result
+
+
+def route_use_arrays(use: RouteUse | None) -> dict[str, np.ndarray]:
+    """A replication's route use as plain arrays (a task's result holds data only)."""
+    if use is None:
+        return {}
+    sizes = np.array([len(e) for e in use.edges], np.int64)
+    return {
+        "route_edges": np.array([e for edges in use.edges for e in edges], np.int64),
+        "route_offsets": np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+        "route_leg": np.array([LEGS.index(leg) for leg in use.leg], np.int64),
+        "route_origin": np.asarray(use.origin, np.int64),
+        "route_protesters": np.asarray(use.protesters, np.int64),
+    }
+
+
+def route_use_of(arrays: dict[str, np.ndarray]) -> RouteUse | None:
+    """The route use stored by :func:`route_use_arrays`."""
+    if "route_edges" not in arrays:
+        return None
+    edges, offsets = arrays["route_edges"].tolist(), arrays["route_offsets"].tolist()
+    return RouteUse(
+        [tuple(edges[a:b]) for a, b in zip(offsets[:-1], offsets[1:])],
+        [LEGS[i] for i in arrays["route_leg"].tolist()],
+        arrays["route_origin"],
+        arrays["route_protesters"],
+    )
