@@ -340,7 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except KeyboardInterrupt:
-        print("interrupted; no partial results were kept", file=sys.stderr)
+        print(
+            "interrupted; no partial results were kept (finished tasks of run, compare and "
+            "sensitivity are: the same command resumes them)",
+            file=sys.stderr,
+        )
         return 130
 
 
