@@ -16,15 +16,14 @@ coverage and routes once). Each case runs in a fresh child process that first lo
 - ``dask-local-2``: the same on a 2-worker Dask ``LocalCluster`` started and stopped inside
   the timing; its workers import the package and load the inputs themselves.
 
-Prints the total wall time (as a user waits for it: preparing, tasks, run folders and tables;
-for Dask also starting and stopping the cluster), the time of the tasks alone (``inline``: the
-replication loop after preparing; the others: :func:`sim.sweep.execute`, the pool already up),
-tasks per second and speed-up over ``serial`` on the latter, and the overhead per task of the
-task machinery over ``inline``'s loop (``serial``: writing each result, computing its figures;
-``processes``: also moving results between processes; Dask: also each worker loading the
-inputs and preparing the variants it meets). ``CPU s`` counts the CPU time of the case and
-all its worker processes, which other load on the machine does not change, and its overhead
-per task is over ``inline``'s. Writes ``outputs/bench/sweeps-<time>.json``.
+Prints, per case, the total wall and CPU time (as a user waits for it: preparing, tasks, run
+folders with their tables and layers, the sweep's tables; for Dask also starting and stopping
+the cluster), then the tasks alone (``inline``: the replication loop after preparing; the
+others: ``sim.batch.run_tasks``, i.e. pool up, tasks run and each result written, pool down):
+wall time, tasks per second, speed-up over ``serial``, CPU seconds and the CPU overhead per
+task over ``inline``'s loop. CPU seconds count the case's process and all its worker
+processes; other load on the machine does not change them, while it does stretch wall times.
+Writes ``outputs/bench/sweeps-<time>.json``.
 """
 
 from __future__ import annotations
@@ -69,6 +68,7 @@ def child(case: str, tasks: int) -> dict:
     variants = scenarios(tasks)
     source = DataSource(resolve_data_dir(None))
     scenario_inputs(variants[0], source)  # load the city (not timed)
+    phase: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         if case == "inline":
@@ -78,14 +78,27 @@ def child(case: str, tasks: int) -> dict:
             from sim.setup import prepare
 
             setups = [prepare(s, scenario_inputs(s, source), source.store) for s in variants]
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), _cpu()
             for s, setup in zip(variants, setups):
                 seeds = np.random.SeedSequence(s.seed).spawn(s.replications)
                 for k, seed in enumerate(seeds):
                     run_replication(setup, k, seed)
-            execution = {"wall_s": time.perf_counter() - t1, "prepare_s": t1 - t0}
+            phase = {"wall_s": time.perf_counter() - t1, "cpu_s": _cpu() - c1}
+            execution = {"wall_s": phase["wall_s"], "prepare_s": t1 - t0}
         else:
+            from sim import batch
             from sim.batch import run_scenarios
+
+            run_tasks = batch.run_tasks
+
+            def timed(*a, **k):  # the tasks alone: pool up, tasks run and written, pool down
+                t1, c1 = time.perf_counter(), _cpu()
+                try:
+                    return run_tasks(*a, **k)
+                finally:
+                    phase.update(wall_s=time.perf_counter() - t1, cpu_s=_cpu() - c1)
+
+            batch.run_tasks = timed
 
             workers, scheduler = {
                 "serial": (1, None),
@@ -102,7 +115,20 @@ def child(case: str, tasks: int) -> dict:
             _, folder = run_scenarios(variants, source, args, "sweep", "bench")
             execution = json.loads((folder / "sweep.json").read_text())["execution"]
         wall = time.perf_counter() - t0
-    return {"case": case, "tasks": tasks, "wall_s": wall, "execution": execution}
+    return {
+        "case": case,
+        "tasks": tasks,
+        "wall_s": wall,
+        "execution": execution,
+        "tasks_phase": phase,
+    }
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished child processes (pool workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> int:
@@ -130,23 +156,22 @@ def main() -> int:
         rows[-1]["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         print(f"{case}: {rows[-1]['wall_s']:.1f} s", file=sys.stderr)
     by = {r["case"]: r for r in rows}
-    inline_tasks = by["inline"]["execution"]["wall_s"]
-    serial_tasks = by["serial"]["execution"]["wall_s"]
+    base = by["inline"]["tasks_phase"]
+    serial_wall = by["serial"]["tasks_phase"]["wall_s"]
     print(f"{args.tasks}-task sweep, {PROTESTERS} protesters per task, crowding on")
     print(
-        f"{'case':14s} {'total s':>8s} {'tasks s':>8s} {'tasks/s':>8s} {'speed-up':>9s} "
-        f"{'overhead/task':>14s} {'CPU s':>7s} {'CPU overhead/task':>18s}"
+        f"{'case':14s} {'total s':>8s} {'total CPU s':>12s} | {'tasks s':>8s} {'tasks/s':>8s} "
+        f"{'speed-up':>9s} {'tasks CPU s':>12s} {'CPU overhead/task':>18s}"
     )
     for r in rows:
-        tasks_s = r["execution"]["wall_s"]
-        r["tasks_per_s"] = args.tasks / tasks_s
-        r["speed_up_over_serial"] = serial_tasks / tasks_s
-        r["overhead_per_task_ms"] = (tasks_s - inline_tasks) / args.tasks * 1000
-        r["cpu_overhead_per_task_ms"] = (r["cpu_s"] - by["inline"]["cpu_s"]) / args.tasks * 1000
+        p = r["tasks_phase"]
+        r["tasks_per_s"] = args.tasks / p["wall_s"]
+        r["speed_up_over_serial"] = serial_wall / p["wall_s"]
+        r["cpu_overhead_per_task_ms"] = (p["cpu_s"] - base["cpu_s"]) / args.tasks * 1000
         print(
-            f"{r['case']:14s} {r['wall_s']:8.1f} {tasks_s:8.1f} {r['tasks_per_s']:8.2f} "
-            f"{r['speed_up_over_serial']:8.2f}x {r['overhead_per_task_ms']:11.0f} ms "
-            f"{r['cpu_s']:7.1f} {r['cpu_overhead_per_task_ms']:15.0f} ms"
+            f"{r['case']:14s} {r['wall_s']:8.1f} {r['cpu_s']:12.1f} | {p['wall_s']:8.1f} "
+            f"{r['tasks_per_s']:8.2f} {r['speed_up_over_serial']:8.2f}x {p['cpu_s']:12.1f} "
+            f"{r['cpu_overhead_per_task_ms']:15.0f} ms"
         )
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     from machine import machine_info
