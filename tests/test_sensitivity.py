@@ -99,6 +99,8 @@ name = "tiny_morris"
 replications = 1
 [crowd]
 protesters = 100
+[cameras]
+visibility = "radius"
 [sensitivity]
 method = "morris"
 samples = 2
@@ -194,7 +196,12 @@ def test_a_bad_sensitivity_section_stops_with_one_line_and_writes_nothing(
 def test_the_count_multiplier_scales_camera_seconds_and_leaves_time_in_view_alone(source):
     base = override(
         load_scenario(DEFAULT_SCENARIO),
-        {"crowd.protesters": 150, "replications": 1, "walking.crowding": False},
+        {
+            "crowd.protesters": 150,
+            "replications": 1,
+            "walking.crowding": False,
+            "cameras.visibility": "radius",
+        },
     )
     seed = np.random.SeedSequence(base.seed).spawn(1)[0]
     one = run_replication(prepared(base, source), 0, seed).agents
