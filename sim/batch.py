@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,8 +36,19 @@ from sim.tasks import Task, TaskResult, TaskStore
 log = logging.getLogger(__name__)
 
 
-def _pool(args: argparse.Namespace, tasks: int):
-    return open_pool(getattr(args, "workers", 0), getattr(args, "scheduler", None), tasks)
+def _pool(args: argparse.Namespace, tasks: Sequence[Task], todo: int):
+    """The pool for ``--workers`` / ``--scheduler``; local workers are also limited by the
+    memory the largest of the tasks' scenarios needs per process (:mod:`sim.preflight`)."""
+    from sim import preflight
+    from sim.pool import SCHEDULER_ENV_VAR, machine_workers
+
+    workers = getattr(args, "workers", None) or 0
+    scheduler = getattr(args, "scheduler", None) or os.environ.get(SCHEDULER_ENV_VAR)
+    scenarios = [t.payload.scenario for t in tasks if isinstance(t.payload, worker.ReplicationWork)]
+    if not scheduler and scenarios and todo > 0:
+        largest = max(scenarios, key=lambda s: s.crowd.protesters)
+        workers = preflight.workers_to_use(largest, workers or machine_workers(), replications=todo)
+    return open_pool(workers, scheduler, todo)
 
 
 def run_tasks(
@@ -52,7 +64,7 @@ def run_tasks(
 
     todo = sum(not store.done(t) for t in tasks)
     note = f"{len(tasks) - todo} found finished" if todo < len(tasks) else ""
-    pool = _pool(args, todo)
+    pool = _pool(args, tasks, todo)
     try:
         with progress.task(label, len(tasks), unit, note) as bar:
             return execute(tasks, work, store, pool, bar.advance)
@@ -76,7 +88,6 @@ def run_scenarios(
     """
     from sim.report import write_run
     from sim.setup import prepare
-    from sim.sweep import run_result
     from sim.sweep_report import write_sweep
 
     source_of = source if callable(source) else (lambda _: source)
@@ -99,8 +110,39 @@ def run_scenarios(
         if plain
         else root / "sweeps" / (f"{label}-{digest}")
     )
-    store = TaskStore(folder)
+    store = TaskStore(folder, shown_as=root / scenarios[0].name if plain else folder)
+    made = _first_missing(folder)
     tasks = tasks_of(variants, lambda v: works[v.name])
+    try:
+        out, execution = _run_and_write(
+            tasks, variants, setups, store, args, label, plain, on_result, write_run
+        )
+    except KeyboardInterrupt:  # finished tasks are kept: the same command resumes them
+        raise
+    except BaseException:
+        if plain:  # a failed run leaves nothing (its task folder, the folders made for it)
+            _remove(folder, made)
+        raise
+    finally:
+        worker.forget_setups()
+    if plain:
+        _remove(folder, made)
+        return [out[i] for i in slot], None
+    write_sweep(
+        store,
+        variants,
+        execution,
+        [f for _, f in out],
+        [f.provenance() for f in files.values()],
+        kind,
+    )
+    return [out[i] for i in slot], folder
+
+
+def _run_and_write(tasks, variants, setups, store, args, label, plain, on_result, write_run):
+    """Run the tasks, then write each variant's run folder from them."""
+    from sim.sweep import run_result
+
     if plain:  # said as a run has always said it
         execution = run_tasks(
             tasks, worker.replication_task, store, args, f"{label}: replications", "rep"
@@ -124,19 +166,31 @@ def run_scenarios(
         if on_result:
             on_result(result, run_folder)
         out.append((result, run_folder))
-    worker.forget_setups()
-    if plain:
-        shutil.rmtree(folder, ignore_errors=True)
-        return [out[i] for i in slot], None
-    write_sweep(
-        store,
-        variants,
-        execution,
-        [f for _, f in out],
-        [f.provenance() for f in files.values()],
-        kind,
-    )
-    return [out[i] for i in slot], folder
+    return out, execution
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost folder on the way to ``folder`` that does not exist yet (None: all do)."""
+    missing = None
+    for f in (folder, *folder.parents):
+        if f.exists():
+            break
+        missing = f
+    return missing
+
+
+def _remove(folder: Path, made: Path | None) -> None:
+    """Remove ``folder``, then the folders made for it (up to ``made``) if they are empty."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if made is None:
+        return
+    for f in folder.parents:
+        if not f.is_relative_to(made):  # above the folders made for it
+            return
+        try:
+            f.rmdir()  # only ever removes an empty folder
+        except OSError:
+            return
 
 
 def _distinct(scenarios: Sequence[Scenario]) -> tuple[list[Scenario], list[int]]:

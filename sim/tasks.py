@@ -25,6 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import OutputError
+
+ARRAYS_FILE = "arrays.npz"
+
 
 @dataclass(frozen=True)
 class Task:
@@ -73,9 +77,10 @@ class TaskStore:
     exactly when its record exists.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, shown_as: Path | None = None):
         self.folder = Path(folder)
         self.root = self.folder / "tasks"
+        self.shown_as = shown_as or self.folder
 
     def path(self, task: Task) -> Path:
         """The task's folder of tables (its record is this path with ``.json``)."""
@@ -104,35 +109,48 @@ class TaskStore:
     def write(self, task: Task, result: TaskResult) -> None:
         """Write a task's tables, then its record, each whole under a hidden name first.
 
-        Tables of an attempt killed before its record was written are replaced.
+        Tables of an attempt killed before its record was written are replaced. A write that
+        fails (a full disk, a file size limit) removes what it began and raises
+        :class:`OutputError` naming ``shown_as`` (the folder a user knows).
         """
         record_path = self.record(task)
-        record_path.parent.mkdir(parents=True, exist_ok=True)
         tag = f"{os.getpid()}.part"
-        if result.tables or result.arrays:
-            final = self.path(task)
-            tmp = final.parent / f".{final.name}.{tag}"
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir()
-            for name, frame in result.tables.items():
-                frame.to_parquet(tmp / f"{name}.parquet", index=False)
-            for name, array in result.arrays.items():
-                np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
-            shutil.rmtree(final, ignore_errors=True)
-            os.rename(tmp, final)
-        record = {
-            "variant": task.variant,
-            "replication": task.replication,
-            "figures": result.figures,
-            "tables": sorted(result.tables),
-            "arrays": sorted(result.arrays),
-            "meta": result.meta,
-        }
+        tmp = self.path(task).parent / f".{self.path(task).name}.{tag}"
         tmp_record = record_path.parent / f".{record_path.name}.{tag}"
-        tmp_record.write_text(
-            json.dumps(record, sort_keys=True, default=_plain) + "\n", encoding="utf-8"
-        )
-        os.replace(tmp_record, record_path)
+        try:
+            record_path.parent.mkdir(parents=True, exist_ok=True)
+            if result.tables or result.arrays:
+                final = self.path(task)
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir()
+                for name, frame in result.tables.items():
+                    frame.to_parquet(tmp / f"{name}.parquet", index=False)
+                if result.arrays:
+                    arrays = {k: np.asarray(v) for k, v in result.arrays.items()}
+                    with open(tmp / ARRAYS_FILE, "wb") as handle:
+                        np.savez(handle, **arrays)
+                shutil.rmtree(final, ignore_errors=True)
+                os.rename(tmp, final)
+            record = {
+                "variant": task.variant,
+                "replication": task.replication,
+                "figures": result.figures,
+                "tables": sorted(result.tables),
+                "arrays": sorted(result.arrays),
+                "meta": result.meta,
+            }
+            text = json.dumps(record, sort_keys=True, default=_plain) + "\n"
+            tmp_record.write_text(text, encoding="utf-8")
+            os.replace(tmp_record, record_path)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp_record.unlink(missing_ok=True)
+            what = f", writing {Path(exc.filename).name}" if exc.filename else ""
+            raise OutputError(
+                f"{self.shown_as}: cannot write results ({exc.strerror or exc}{what}); nothing "
+                "was kept of the task being written (allowed: --outputs naming a writable "
+                "folder with free space)"
+            ) from None
 
     def read(self, task: Task, tables: bool = True) -> TaskResult:
         """A finished task's result (``tables=False``: figures and metadata only)."""
@@ -141,7 +159,9 @@ class TaskStore:
         if tables:
             path = self.path(task)
             frames = {n: pd.read_parquet(path / f"{n}.parquet") for n in record["tables"]}
-            arrays = {n: np.load(path / f"{n}.npy", allow_pickle=False) for n in record["arrays"]}
+            if record["arrays"]:
+                with np.load(path / ARRAYS_FILE, allow_pickle=False) as npz:
+                    arrays = {n: npz[n] for n in record["arrays"]}
         return TaskResult(record["figures"], frames, arrays, record["meta"])
 
 

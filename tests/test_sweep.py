@@ -74,6 +74,30 @@ def test_a_task_store_keeps_one_record_per_task_and_drops_a_killed_writers_parti
     assert not store.done(Task("v", 4))
 
 
+def test_a_task_that_cannot_be_written_is_one_line_naming_the_folder_and_never_done(
+    tmp_path,
+):
+    from sim.errors import OutputError
+
+    store = TaskStore(tmp_path / "sweep", shown_as=tmp_path / "shown")
+    store.write(Task("v", 0), TaskResult({"y": 1.0}, arrays={"t": np.arange(3)}))
+    (store.root / "v.rep-0001.json").mkdir()  # the record's name is taken by a folder
+    with pytest.raises(OutputError) as err:
+        store.write(Task("v", 1), TaskResult({"y": 2.0}, arrays={"t": np.arange(3)}))
+    message = str(err.value)
+    assert (
+        message.startswith(f"{tmp_path / 'shown'}: cannot write results (") and "\n" not in message
+    )
+    assert sorted(p.name for p in store.root.iterdir()) == [
+        "v.rep-0000",
+        "v.rep-0000.json",
+        "v.rep-0001",
+        "v.rep-0001.json",
+    ]
+    assert store.done(Task("v", 0)) and store.read(Task("v", 0)).figures == {"y": 1.0}
+    assert not store.done(Task("v", 1))  # its tables, without a record, are replaced next time
+
+
 def _tables(sweep: Path) -> dict[str, bytes]:
     """Every table a sweep writes, and each variant's run-folder tables, as bytes."""
     out = {name: (sweep / name).read_bytes() for name in ("tasks.csv", "summary.csv")}
