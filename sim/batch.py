@@ -105,11 +105,10 @@ def run_scenarios(
     digest = sweep_digest(kind, variants, files)
     root = args.outputs or DEFAULT_OUTPUTS
     plain = kind == "run" and len(scenarios) == 1
-    folder = (
-        root / scenarios[0].name / f".tasks-{digest}"
-        if plain
-        else root / "sweeps" / (f"{label}-{digest}")
-    )
+    if plain:
+        folder = _plain_task_folder(root / scenarios[0].name, digest)
+    else:
+        folder = root / "sweeps" / f"{label}-{digest}"
     store = TaskStore(folder, shown_as=root / scenarios[0].name if plain else folder)
     made = _first_missing(folder)
     tasks = tasks_of(variants, lambda v: works[v.name])
@@ -167,6 +166,26 @@ def _run_and_write(tasks, variants, setups, store, args, label, plain, on_result
             on_result(result, run_folder)
         out.append((result, run_folder))
     return out, execution
+
+
+def _plain_task_folder(parent: Path, digest: str) -> Path:
+    """A plain run's task folder: its own (``.tasks-<digest>-<pid>``), so that two runs of one
+    scenario at once never share one; a folder of the same run left by a process that is gone
+    (killed) is taken over, so the run resumes. Of two runs taking over the same folder, the
+    rename lets one win; the other starts afresh."""
+    from sim.outputs import process_gone
+
+    mine = parent / f".tasks-{digest}-{os.getpid()}"
+    for old in sorted(parent.glob(f".tasks-{digest}-*")):
+        pid = old.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid() or not process_gone(int(pid)):
+            continue
+        try:
+            os.rename(old, mine)
+            return mine
+        except OSError:
+            continue
+    return mine
 
 
 def _first_missing(folder: Path) -> Path | None:

@@ -109,11 +109,15 @@ class TaskStore:
     def write(self, task: Task, result: TaskResult) -> None:
         """Write a task's tables, then its record, each whole under a hidden name first.
 
-        Tables of an attempt killed before its record was written are replaced. A write that
+        Tables of an attempt killed before its record was written are replaced; a task
+        already finished (by another process running the same sweep) is left as it is, its
+        result being the same. A write that
         fails (a full disk, a file size limit) removes what it began and raises
         :class:`OutputError` naming ``shown_as`` (the folder a user knows).
         """
         record_path = self.record(task)
+        if record_path.is_file():  # finished by another writer of the same sweep meanwhile
+            return
         tag = f"{os.getpid()}.part"
         tmp = self.path(task).parent / f".{self.path(task).name}.{tag}"
         tmp_record = record_path.parent / f".{record_path.name}.{tag}"
@@ -129,7 +133,10 @@ class TaskStore:
                     arrays = {k: np.asarray(v) for k, v in result.arrays.items()}
                     with open(tmp / ARRAYS_FILE, "wb") as handle:
                         np.savez(handle, **arrays)
-                shutil.rmtree(final, ignore_errors=True)
+                if record_path.is_file():  # another writer finished it while we wrote
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return
+                shutil.rmtree(final, ignore_errors=True)  # tables of a killed attempt
                 os.rename(tmp, final)
             record = {
                 "variant": task.variant,
