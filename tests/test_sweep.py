@@ -216,3 +216,21 @@ def test_compare_rows_carry_the_keys_in_which_the_scenarios_differ(source, tmp_p
     tasks = pd.read_csv(sweep / "tasks.csv")
     assert tasks["routing.choice"].tolist() == ["shortest", "least_exposed"]
     assert tasks["seen_walk_s.median"][1] < tasks["seen_walk_s.median"][0]
+
+
+def test_a_plain_run_takes_over_the_task_folder_of_a_killed_run_but_never_a_live_ones(tmp_path):
+    from sim.batch import _plain_task_folder
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = os.getppid()
+    (tmp_path / f".tasks-abc-{live}").mkdir()
+    (tmp_path / f".tasks-abc-{dead.pid}" / "tasks").mkdir(parents=True)
+    (tmp_path / f".tasks-abc-{dead.pid}" / "tasks" / "v.rep-0000.json").write_text("{}")
+    (tmp_path / ".tasks-other-1").mkdir()  # another scenario's: not ours to take
+    mine = _plain_task_folder(tmp_path, "abc")
+    assert mine.name == f".tasks-abc-{os.getpid()}"
+    assert (mine / "tasks" / "v.rep-0000.json").is_file()  # the killed run's finished task
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [mine.name, f".tasks-abc-{live}", ".tasks-other-1"]
+    )
