@@ -86,8 +86,8 @@ def run_scenarios(
     Returns each scenario's (RunResult, run folder), and the sweep folder (None for a plain
     run, whose task folder is removed once its run folder is written).
     """
+    from sim.multisite import prepare_run
     from sim.report import write_run
-    from sim.setup import prepare
     from sim.sweep_report import write_sweep
 
     source_of = source if callable(source) else (lambda _: source)
@@ -96,7 +96,7 @@ def run_scenarios(
     for s in scenarios:
         src = source_of(s)
         worker.register_source(src)
-        setups.append(prepare(s, scenario_inputs(s, src), src.store))
+        setups.append(prepare_run(s, scenario_inputs(s, src), src.store))
         works[s.name] = worker.ReplicationWork(s, src.data_dir.resolve(), src.cache_folder)
     for setup in setups:
         worker.register_setup(works[setup.scenario.name], setup)
@@ -290,9 +290,9 @@ def run_design(
 def sensitivity_command(args: argparse.Namespace) -> int:
     """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters."""
     from sim import datasets
+    from sim.multisite import prepare_run
     from sim.networks import spec_from_scenario
     from sim.scenario import load_scenario
-    from sim.setup import prepare
     from sim.sweep_report import write_sensitivity
 
     base = load_scenario(args.scenario)
@@ -315,7 +315,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     datasets.require_sources(needed, choice.path)
     source = DataSource(choice.path, network=network)
     worker.register_source(source)
-    prepare(base, scenario_inputs(base, source), source.store)  # the site, exits and cameras
+    prepare_run(base, scenario_inputs(base, source), source.store)  # sites, exits, cameras
     files = {
         (f.source.key, f.sha256): f for s in scenarios for f in scenario_inputs(s, source).files
     }

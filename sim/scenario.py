@@ -397,7 +397,7 @@ class Scenario:
         out["cameras"]["edits"] = [dict(e) for e in self.cameras.edits]
         if self.sites:  # only then, so that a one-site scenario's fingerprint stays as it was
             out["sites"] = [dataclasses.asdict(e) for e in self.sites]
-        if self.sensitivity.parameters:  # only then: other scenarios' fingerprints stay as they were
+        if self.sensitivity.parameters:  # only then: other fingerprints stay as they were
             out["sensitivity"]["parameters"] = [
                 dataclasses.asdict(p) for p in self.sensitivity.parameters
             ]

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from sim.inputs import DataSource, scenario_inputs
+from sim.multisite import prepare_run
 from sim.networks import NetworkSpec, spec_from_scenario
 from sim.scenario import Scenario
-from sim.setup import Setup, prepare
+from sim.setup import Setup
 from sim.stats import crowd_figures
 from sim.tasks import Task, TaskResult, task_seed
 from sim.usage import LEG_BACK, LEG_MARCH, LEG_TO_SITE, RouteUse
@@ -84,7 +85,7 @@ def setup_for(work: ReplicationWork) -> Setup:
         return _SETUPS[key]
     source = source_for(work.data_dir, work.cache_folder, spec_from_scenario(s.network))
     store = source.store if work.cache_coverage else None
-    setup = prepare(s, scenario_inputs(s, source), store)
+    setup = prepare_run(s, scenario_inputs(s, source), store)
     _SETUPS[key] = setup
     while len(_SETUPS) > SETUPS_KEPT:
         _SETUPS.popitem(last=False)
