@@ -25,6 +25,7 @@ Core (arrays and graphs in, results out):
     undercount     Amnesty's undercount drawn per replication
     runner         one replication from its seed; every replication, in processes
     multisite      several sites at once: one set-up per site, merged into one crowd
+    sensitivity    SALib designs (Morris, Sobol) over declared parameters, and their indices
     columns        the one schema of output columns (agent table, summaries, headlines)
     tables         tidy tables: one row per protester, the crowd over time
     stats          summaries, bootstrap intervals, paired differences
@@ -66,6 +67,12 @@ Edges (files, data, scenario, output):
     report_neighbourhood  where a run's site stands among the protest sites (tract method)
     plot           figures (matplotlib, Agg)
     readout        what compare prints and records: labels, matched draws, README units
+    tasks          task keys and seeds; each task's result on disk, written atomically
+    sweep          variants x replications as tasks, run resumably; tables assembled by key
+    pool           where tasks run: this process, forked processes, or a Dask cluster
+    worker         what a worker keeps between tasks (inputs, set-ups); the replication task
+    batch          run, [sweep], compare and sensitivity as one set of tasks in one pool
+    sweep_report   writers: a sweep's tables, a sensitivity folder and its ranking figure
     commands       the commands: parse, load, run, write (run, data, places, route, ...)
     route_path     route --path: a drawn walk scored without a walk network
     equity_report  the equity command; equity_figures its map and scatter plots

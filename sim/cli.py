@@ -18,7 +18,17 @@ from sim.preflight import OPTION_RANGES, check_options
 
 log = logging.getLogger("sim")
 
-COMMANDS = ("run", "data", "places", "route", "compare", "rank-cameras", "equity", "report")
+COMMANDS = (
+    "run",
+    "data",
+    "places",
+    "route",
+    "compare",
+    "rank-cameras",
+    "equity",
+    "report",
+    "sensitivity",
+)
 
 # One example per command, shown at the end of its --help.
 EXAMPLES = {
@@ -31,6 +41,7 @@ EXAMPLES = {
     "rank-cameras": "python run_sim.py rank-cameras scenarios/washington_square.toml --top 10",
     "equity": "python run_sim.py equity",
     "report": "python run_sim.py report outputs/washington_square/RUN-ID",
+    "sensitivity": "python run_sim.py sensitivity scenarios/wsp_sensitivity.toml --workers 2",
 }
 
 
@@ -104,12 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="scenario TOML file (default scenarios/washington_square.toml)",
     )
-    run.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="processes for replications (results do not depend on it)",
-    )
+    _pool_options(run)
     run.add_argument(
         "--no-progress",
         action="store_true",
@@ -212,12 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "scenarios", nargs="+", type=Path, help="scenario files; the first is the base"
     )
-    compare.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="processes for replications of each run (results do not depend on it)",
-    )
+    _pool_options(compare)
     compare.add_argument("--rerun", action="store_true", help="do not reuse finished runs")
     compare.add_argument(
         "--report", action="store_true", help="write report.html, report.pdf and layers.gpkg"
@@ -245,6 +246,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=int, default=20, help="how many camera sites to rank and remove (20)"
     )
 
+    sens = _sub(
+        sub,
+        "sensitivity",
+        "global sensitivity analysis of a scenario's [sensitivity] parameters",
+        "Draw a Morris or Sobol design (SALib) over the [sensitivity] parameters of a "
+        "scenario file, run every design point as tasks (resumable: the same command skips "
+        "finished tasks) and write outputs/sensitivity/<name>-<digest>/: tasks.csv, "
+        "indices.csv with 95% intervals, sensitivity.json and sensitivity_ranking.png.",
+    )
+    sens.add_argument("scenario", type=Path, help="scenario TOML file with a [sensitivity]")
+    _pool_options(sens)
+    sens.add_argument(
+        "--no-progress",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no progress bars or progress lines on stderr",
+    )
+
     _sub(
         sub,
         "equity",
@@ -252,12 +271,31 @@ def build_parser() -> argparse.ArgumentParser:
         "Amnesty's tract analysis: camera surveillance against race per borough, and the "
         "protest sites.",
     )
-    for command in (run, route, compare, rank):
+    for command in (run, route, compare, rank, sens):
         for action in command._actions:
             allowed = OPTION_RANGES.get(action.option_strings[-1] if action.option_strings else "")
             if allowed:
                 action.help = f"{action.help or ''}; allowed: {allowed}".lstrip("; ")
     return parser
+
+
+def _pool_options(parser: argparse.ArgumentParser) -> None:
+    """Where the (scenario variant, replication) tasks run; results do not depend on it."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local worker processes for the tasks (default: one per processor, fewer when "
+        "memory is short); results do not depend on it",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDR",
+        help="run the tasks on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
+        "'local' for a Dask LocalCluster of --workers processes (else "
+        "$PROTEST_SIM_SCHEDULER)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,7 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except KeyboardInterrupt:
-        print("interrupted; no partial results were kept", file=sys.stderr)
+        print(
+            "interrupted; no partial results were kept (finished tasks of run, compare and "
+            "sensitivity are: the same command resumes them)",
+            file=sys.stderr,
+        )
         return 130
 
 
@@ -334,7 +376,8 @@ def _unknown_command(argv: list[str]) -> str:
     """Why the first word is neither a command nor a scenario file, or "" when it may be one."""
     rest = _insert_run(argv)
     rest = rest[rest.index("run") + 1 :]
-    words = [a for i, a in enumerate(rest) if not a.startswith("-") and rest[i - 1] != "--workers"]
+    valued = ("--workers", "--scheduler")
+    words = [a for i, a in enumerate(rest) if not a.startswith("-") and rest[i - 1] not in valued]
     if not words or words[0].endswith(".toml") or "/" in words[0] or Path(words[0]).exists():
         return ""
     close = difflib.get_close_matches(words[0], COMMANDS, n=1)
@@ -364,6 +407,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return equity_command(args)
     if args.command == "report":
         return commands.report_command(args)
+    if args.command == "sensitivity":
+        from sim.batch import sensitivity_command
+
+        return sensitivity_command(args)
     return commands.run_command(args)
 
 

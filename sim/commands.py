@@ -58,20 +58,32 @@ def _network(scenario: Scenario) -> NetworkSpec:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from sim.batch import run_scenarios
     from sim.report import summary_lines
 
-    scenarios = load_scenarios(args.scenario or DEFAULT_SCENARIO)
+    path = args.scenario or DEFAULT_SCENARIO
+    scenarios = load_scenarios(path)
     scenarios = [with_engine(s, getattr(args, "engine", None)) for s in scenarios]
     preflight.check_runs(scenarios, args, args.outputs or DEFAULT_OUTPUTS)
     sources: dict[NetworkSpec, DataSource] = {}
-    for scenario in scenarios:
+
+    def source_of(scenario: Scenario) -> DataSource:
         spec = _network(scenario)
         if spec not in sources:
             sources[spec] = _source(args, spec, _scenario_sources([scenario]))
-        result, folder = run_and_write(scenario, sources[spec], args)
+        return sources[spec]
+
+    def show(result, folder: Path) -> None:
         print("\n".join(summary_lines(result, folder)) if not args.quiet else f"results: {folder}")
         if getattr(args, "report", True):
             write_report_of(folder, args)
+
+    kind = "sweep" if load_scenario(path).sweep.parameter else "run"
+    _, sweep_folder = run_scenarios(
+        scenarios, source_of, args, kind, scenarios[0].name.split("__")[0], show
+    )
+    if sweep_folder is not None and not args.quiet:
+        print(f"sweep tables: {sweep_folder}")
     return 0
 
 
@@ -90,17 +102,11 @@ def write_report_of(folder: Path, args: argparse.Namespace) -> None:
 
 
 def run_and_write(scenario: Scenario, source: DataSource, args: argparse.Namespace):
-    """Load a scenario's inputs, run it with a progress report and write its folder."""
-    from sim import progress
-    from sim.multisite import prepare_run
-    from sim.report import write_run
-    from sim.runner import run_scenario
+    """Load a scenario's inputs, run its replications as tasks and write its folder."""
+    from sim.batch import run_scenarios
 
-    setup = prepare_run(scenario, scenario_inputs(scenario, source), source.store)
-    with progress.task(f"{scenario.name}: replications", scenario.replications, "rep") as bar:
-        workers = preflight.workers_to_use(scenario, getattr(args, "workers", 1))
-        result = run_scenario(setup, workers=workers, progress=bar.advance)
-    return result, write_run(result, args.outputs)
+    [(result, folder)], _ = run_scenarios([scenario], source, args, "run", scenario.name)
+    return result, folder
 
 
 # ----------------------------------------------------------------------------------- data
@@ -335,11 +341,16 @@ def compare_command(args: argparse.Namespace) -> int:
         inputs = scenario_inputs(matched, source)
         files.update({(f.source.key, f.sha256): f for f in inputs.files})
         agents, folder = (None, None) if args.rerun else find_finished_run(matched, inputs, args)
-        how = f"reused {folder}"
-        if agents is None:
-            result, folder = run_and_write(matched, source, args)
-            agents, how = result.agents, f"ran into {folder}"
-        runs.append((matched, agents, folder, inputs, how))
+        runs.append([matched, agents, folder, inputs, f"reused {folder}"])
+    todo = [run for run in runs if run[1] is None]
+    if todo:  # every replication of every scenario not reused: one set of tasks, one pool
+        from sim.batch import run_scenarios
+
+        done, _ = run_scenarios(
+            [run[0] for run in todo], source, args, "compare", f"compare-{first.name}"
+        )
+        for run, (result, folder) in zip(todo, done):
+            run[1], run[2], run[4] = result.agents, folder, f"ran into {folder}"
     out, table = comparison([(label, r[1]) for label, r in zip(labels, runs)], first.seed)
     out.update(base=labels[0], seed=first.seed, replications=first.replications)
     out["matching"] = matching

@@ -261,6 +261,7 @@ class Uncertainty:
     """``[uncertainty]``: draws of the data's own uncertainty."""
 
     undercount: bool = key(False, _BOOL)
+    count_multiplier: float = key(1.0, _num(0.01, 100))
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,48 @@ class Sweep:
         "", _typed(str, "a dotted key, e.g. 'cameras.classes.public_street.range_m'")
     )
     values: tuple[Any, ...] = key([], _typed(list, "a list of values for the parameter"))
+
+
+# Outcomes a sensitivity analysis may name: any figure of a replication (sim.stats).
+SENSITIVITY_OUTCOMES = ("seen_total_s.median", "share_seen_at_all", "camera_s.median")
+
+
+@dataclass(frozen=True)
+class SensitivityParameter:
+    """One ``[[sensitivity.parameters]]`` table: a dotted scenario key and its range (``bounds``)
+    or its discrete ``values``; ``integer`` rounds a bounded value."""
+
+    key: str
+    bounds: tuple[float, float] | None = None
+    values: tuple[Any, ...] = ()
+    integer: bool = False
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.key
+
+
+PARAMETER_KEYS: dict[str, tuple[Any, Any]] = {
+    "key": (None, _typed(str, "a dotted scenario key, e.g. 'walking.speed_mean_mps'")),
+    "bounds": (None, _typed(list, "[low, high], two numbers")),
+    "values": ([], _typed(list, "a list of values (booleans, numbers or strings)")),
+    "integer": (False, _BOOL),
+    "name": ("", _typed(str, "a short label")),
+}
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """``[sensitivity]``: a global sensitivity analysis (the ``sensitivity`` command)."""
+
+    method: str = key("morris", _choice("morris", "sobol"))
+    samples: int = key(10, _num(2, 100_000, integer=True))
+    levels: int = key(4, _num(2, 100, integer=True))
+    outcomes: tuple[str, ...] = key(list(SENSITIVITY_OUTCOMES), _str_list)
+    parameters: tuple[SensitivityParameter, ...] = key(
+        [], _typed(list, "an array of tables [[sensitivity.parameters]]")
+    )
 
 
 @dataclass(frozen=True)
@@ -295,6 +338,7 @@ SECTIONS: dict[str, type] = {
     "network": Network,
     "uncertainty": Uncertainty,
     "sweep": Sweep,
+    "sensitivity": Sensitivity,
     "outputs": Outputs,
 }
 TOP_LEVEL: dict[str, tuple[Any, Any]] = {
@@ -335,6 +379,7 @@ class Scenario:
     network: Network
     uncertainty: Uncertainty
     sweep: Sweep
+    sensitivity: Sensitivity
     outputs: Outputs
     sites: tuple[SiteEntry, ...] = ()  # [[sites]]: several sites at once (empty: one [site])
 
@@ -352,6 +397,14 @@ class Scenario:
         out["cameras"]["edits"] = [dict(e) for e in self.cameras.edits]
         if self.sites:  # only then, so that a one-site scenario's fingerprint stays as it was
             out["sites"] = [dataclasses.asdict(e) for e in self.sites]
+        if self.sensitivity.parameters:  # only then: other fingerprints stay as they were
+            out["sensitivity"]["parameters"] = [
+                dataclasses.asdict(p) for p in self.sensitivity.parameters
+            ]
+        else:
+            out.pop("sensitivity")
+        if self.uncertainty.count_multiplier == 1.0:  # likewise
+            out["uncertainty"].pop("count_multiplier")
         return out
 
     @property
@@ -528,6 +581,8 @@ def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str =
             edits = values.get("edits", [])
             validate_edits(edits, path)
             values["edits"] = tuple(edits)
+        if name == "sensitivity":
+            _sensitivity(path, values)
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         sections[name] = cls(**values)
     sites: tuple[SiteEntry, ...] = ()
@@ -728,3 +783,58 @@ def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:
             )
         )
     return tuple(layers)
+
+
+def _sensitivity(path: Path, values: dict[str, Any]) -> None:
+    """Check ``[sensitivity]``'s outcomes and parameter tables; build the parameters."""
+    from sim.stats import figure_names
+
+    allowed = figure_names()
+    for outcome in values.get("outcomes", ()):
+        if outcome not in allowed:
+            raise ScenarioError(
+                f"{path}: key 'sensitivity.outcomes': unknown outcome {outcome!r} (allowed: "
+                f"{', '.join(allowed)})"
+            )
+    params, seen = [], set()
+    for i, entry in enumerate(values.get("parameters", ())):
+        where = f"sensitivity.parameters[{i}]"
+        if not isinstance(entry, dict):
+            raise ScenarioError(f"{path}: key {where!r} must be a table")
+        v = _checked(path, where, PARAMETER_KEYS, entry)
+        if not v["key"]:
+            raise ScenarioError(
+                f"{path}: key '{where}.key' is missing (allowed: a dotted scenario key)"
+            )
+        if v["key"].split(".")[0] in ("name", "seed", "replications", "sweep", "sensitivity"):
+            raise ScenarioError(
+                f"{path}: key '{where}.key': bad value {v['key']!r} (allowed: a key of a "
+                "model section, e.g. 'walking.speed_mean_mps')"
+            )
+        if v["key"] in seen:
+            raise ScenarioError(f"{path}: key '{where}.key': {v['key']!r} is given twice")
+        seen.add(v["key"])
+        bounds, choices = v["bounds"], v["values"]
+        if (bounds is None) == (not choices):
+            raise ScenarioError(
+                f"{path}: key {where!r}: give either 'bounds' = [low, high] or 'values' = [...]"
+            )
+        if bounds is not None:
+            ok = len(bounds) == 2 and all(
+                isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b)
+                for b in bounds
+            )
+            if not ok or bounds[0] >= bounds[1]:
+                raise ScenarioError(
+                    f"{path}: key '{where}.bounds': bad value {bounds!r} (allowed: [low, high], "
+                    "two finite numbers with low < high)"
+                )
+            bounds = (bounds[0], bounds[1])
+        elif len(choices) < 2:
+            raise ScenarioError(
+                f"{path}: key '{where}.values': bad value {choices!r} (allowed: two or more values)"
+            )
+        params.append(
+            SensitivityParameter(v["key"], bounds, tuple(choices), v["integer"], v["name"])
+        )
+    values["parameters"] = tuple(params)

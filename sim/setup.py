@@ -101,6 +101,8 @@ def prepare(
     coverage_args = coverage_options(scenario, inputs, store)
     ranker = _ranker(scenario, inputs, site, origins, weights, coverage_args)
     cameras, edit_log = apply_edits(cameras, s.cameras.edits, (site.x, site.y), s.path, ranker)
+    if s.uncertainty.count_multiplier != 1.0:  # counted cameras per site, scaled (undercount)
+        cameras = cameras.with_counts(cameras.count * s.uncertainty.count_multiplier)
     coverage = network_coverage
     if coverage is None:
         coverage = build_coverage(net, cameras, s.cameras.classes, **coverage_args)

@@ -31,6 +31,12 @@ def _stat(values: np.ndarray, name: str) -> float:
     return float(np.max(values))
 
 
+def figure_names() -> tuple[str, ...]:
+    """The names of the figures :func:`crowd_figures` gives, in its order."""
+    stats = (f"{m}.{s}" for m in METRICS for s in STATISTICS)
+    return (*stats, "share_seen_at_all", "share_whole_walk_surveilled")
+
+
 def crowd_figures(agents: pd.DataFrame) -> dict[str, float]:
     """Every statistic of every metric, plus the shares seen at all and wholly surveilled."""
     out = {}

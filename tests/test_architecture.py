@@ -37,6 +37,7 @@ CORE = (
     "origin_weights",
     "camera_merge",
     "camera_scope",
+    "sensitivity",
 )
 EDGE_MODULES = ("matplotlib", "osmnx", "geopandas", "tqdm", "sim.cli", "sim.commands", "sim.plot")
 
