@@ -28,6 +28,26 @@ from sim.errors import InputError
 SCHEDULER_ENV_VAR = "PROTEST_SIM_SCHEDULER"
 
 
+def _die_with_parent() -> None:
+    """Make a worker end when the process that forked it dies, however it dies.
+
+    A parent killed with SIGKILL runs no clean-up: without this its workers would wait
+    forever on their task queue, holding the parent's output pipes open. Linux's
+    ``PR_SET_PDEATHSIG``; elsewhere a no-op.
+    """
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the call: end now
+        os._exit(1)
+
+
 def machine_workers() -> int:
     """The processors this process may use."""
     try:
@@ -59,7 +79,9 @@ class ProcessPool:
     def __init__(self, workers: int):
         self.workers = workers
         ctx = multiprocessing.get_context("fork")
-        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_die_with_parent
+        )
 
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         todo = iter(enumerate(items))
