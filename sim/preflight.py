@@ -39,10 +39,10 @@ OPTION_RANGES = {
 # replication adds about 9-12 kB per protester with crowding off (1.23 GB at 100,000) and
 # 18 kB with crowding on (2.14 GB at 100,000); the agent table kept for every replication
 # holds 273 bytes per row, held twice while the tables are joined. The evidence report built
-# after a run (maps, PDF, layers, the site neighbourhoods) adds up to about 150 MB on top
-# (measured: 1,084 MB peak for 30,000 protesters with the report, against 1,076 MB estimated
-# without it). Rounded up, as a guard.
-CITY_BYTES = {"radius": 850e6, "sightline": 1050e6}
+# after a run (maps, PDF, layers, the site neighbourhoods) and a cold cache (network and
+# coverage built in the process) add up to about 400 MB on top (measured in CI with a cold
+# cache: 1,337 MB peak for 30,000 protesters, report included). Rounded up, as a guard.
+CITY_BYTES = {"radius": 1100e6, "sightline": 1300e6}
 RUN_BYTES_PER_PROTESTER = {True: 18_000.0, False: 12_000.0}  # by walking.crowding
 ROW_BYTES = 273.0 * 2
 # Disk: agents.csv (283 B per row) and agents.parquet (140 B), plus time series and figures.
