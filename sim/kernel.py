@@ -574,13 +574,7 @@ def simulate(
     if until_s is not None:  # protesters still standing when the clock stopped
         standing = (status == AT_SITE) & (dwell_arr == 0)
         dwell_arr[standing] = until_s - arrive[standing]
-    stand = np.c_[
-        plan.stand_seen,
-        plan.stand_public,
-        plan.stand_camera,
-        plan.stand_recognition,
-        plan.stand_identification,
-    ].astype(float)
+    stand = plan.stand_rates()
     flows = None
     if not log:
         trav_agent = trav_edge = np.zeros(0, np.int64)

@@ -66,6 +66,16 @@ class Plan:
     march_start_s: float = float("nan")
     march_speed_mps: float = 1.0
 
+    def stand_rates(self) -> np.ndarray:
+        """(n, len(ACC)): each protester's exposure per second of standing, in ACC order."""
+        return np.c_[
+            self.stand_seen,
+            self.stand_public,
+            self.stand_camera,
+            self.stand_recognition,
+            self.stand_identification,
+        ].astype(float)
+
 
 @dataclass(frozen=True)
 class Flows:
@@ -316,13 +326,7 @@ class Crowd:
         if until_s is not None:  # protesters still standing when the clock stopped
             standing = np.array([s == STATUS_AT_SITE for s in self.status]) & (dwell_arr == 0)
             dwell_arr[standing] = until_s - np.array(self.arrive)[standing]
-        stand = np.c_[
-            plan.stand_seen,
-            plan.stand_public,
-            plan.stand_camera,
-            plan.stand_recognition,
-            plan.stand_identification,
-        ].astype(float)
+        stand = plan.stand_rates()
         if self.edge_events:
             speeds = np.frombuffer(self.trav_speed, dtype=np.float64).copy()
             edges = np.frombuffer(self.trav_edge, dtype=np.int64).copy()

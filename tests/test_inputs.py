@@ -14,6 +14,17 @@ from sim.scenario import DEFAULT_SCENARIO, load_scenario
 
 SCENARIOS = DEFAULT_SCENARIO.parent
 BANTHESCAN_PUBLIC = "cameras/banthescan_public_cameras.json"
+# The data files the default scenario reads, by manifest key (data/sources.toml).
+DEFAULT_FILES = {
+    "osm_walk",
+    "mta_entrances",
+    "protest_sites",
+    "banthescan_public",
+    "banthescan_all",
+    "amnesty_counts",
+    "ridership_2020",
+    "buildings_doitt",
+}
 
 
 def _keys(inputs) -> set[str]:
@@ -26,16 +37,7 @@ def test_each_scenario_lists_exactly_its_own_files_even_from_a_shared_source(dat
     union = scenario_inputs(load_scenario(SCENARIOS / "union_square.toml"), source)
     default = scenario_inputs(load_scenario(DEFAULT_SCENARIO), source)
     assert {"dot_cameras", "linknyc"} <= _keys(union)
-    assert _keys(default) == {
-        "osm_walk",
-        "mta_entrances",
-        "protest_sites",
-        "banthescan_public",
-        "banthescan_all",
-        "amnesty_counts",
-        "ridership_2020",
-        "buildings_doitt",
-    }
+    assert _keys(default) == DEFAULT_FILES
     foley = scenario_inputs(load_scenario(SCENARIOS / "foley_square.toml"), source)
     assert "buildings_doitt" in _keys(foley) and "buildings" not in _keys(default)
     assert foley.open_space is not None and default.open_space is not None
@@ -85,16 +87,7 @@ def test_compare_reruns_when_a_camera_file_changed_and_lists_every_file(data_dir
     listed = {f["source"]: f["sha256"] for f in record["data_files"]}
     fresh = json.loads((runs[-1] / "manifest.json").read_text())
     assert listed == {f["source"]: f["sha256"] for f in fresh["data_files"]}
-    assert set(listed) == {
-        "osm_walk",
-        "mta_entrances",
-        "protest_sites",
-        "banthescan_public",
-        "banthescan_all",
-        "amnesty_counts",
-        "ridership_2020",
-        "buildings_doitt",
-    }
+    assert set(listed) == DEFAULT_FILES
     old = json.loads((runs[0] / "manifest.json").read_text())
     old_public = {f["source"]: f["sha256"] for f in old["data_files"]}["banthescan_public"]
     assert listed["banthescan_public"] != old_public
