@@ -3,7 +3,7 @@
 
 import sys
 
-from sim.cli import main
+from sim.cli.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

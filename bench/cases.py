@@ -17,12 +17,13 @@ from citywide import citywide_day
 from harness import repeat
 from plans import DATA_DIR, draw_plan, inputs_of, prepared, scenario_variant, source, subset_plan
 
-from sim import cache, datasets, kernel, runner
-from sim.exposure import build_coverage
-from sim.inputs import DataSource, load_inputs
-from sim.model import simulate
-from sim.network import build_from_osm_xml
-from sim.scenario import CameraLayer
+from sim.crowd import kernel, runner
+from sim.crowd.model import simulate
+from sim.data import cache, datasets
+from sim.data.osm import build_from_osm_xml
+from sim.exposure.coverage import build_coverage
+from sim.scenario.inputs import DataSource, load_inputs
+from sim.scenario.scenario import CameraLayer
 
 AMNESTY_RADIUS = Path(__file__).resolve().parents[1] / "scenarios" / "wsp_amnesty_radius.toml"
 BIG_PROTESTERS = {False: 100_000, True: 20_000}  # by quick
@@ -404,8 +405,8 @@ def coverage_all_layers(quick: bool) -> list[dict]:
 
 def route_scoring(quick: bool) -> list[dict]:
     """Score every default-scenario origin's shortest route to the site, coverage cached."""
-    from sim.exposure import score_route
-    from sim.routing import shortest_routes
+    from sim.city.routing import shortest_routes
+    from sim.exposure.coverage import score_route
 
     setup = prepared(scenario_variant())
     city = setup.inputs
@@ -429,7 +430,7 @@ def route_scoring(quick: bool) -> list[dict]:
 
 def rank_cameras(quick: bool) -> list[dict]:
     """rank-cameras on the default scenario: every site within 2 km of Washington Square Park."""
-    from sim.ranking import agent_camera_seconds, greedy_removal_curve, marginal_contributions
+    from sim.crowd.ranking import agent_camera_seconds, greedy_removal_curve, marginal_contributions
 
     setup = prepared(scenario_variant(crowding=False))
     city = setup.inputs

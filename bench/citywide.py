@@ -3,7 +3,7 @@ as a user runs it: load the inputs, prepare every site, simulate, write the run'
 
 Phases are timed inside the one whole run: load (inputs from the warm cache), prepare (every
 site's set-up, merged), draw (the plan of every site), simulate (the engine alone), tables
-(agent table, time series, usage), write (``sim.report.write_run``: Parquet, time series,
+(agent table, time series, usage), write (``sim.outputs.run_files.write_run``: Parquet, time series,
 cameras, layers, figures; agents.csv only below its size limit). The peak resident memory is
 the whole run's.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 from harness import repeat
 
-from sim import runner
-from sim.multisite import prepare_run, with_total
-from sim.scenario import load_scenario
+from sim.crowd import runner
+from sim.crowd.multisite import prepare_run, with_total
+from sim.scenario.scenario import load_scenario
 
 CITYWIDE = Path(__file__).resolve().parents[1] / "scenarios" / "citywide_day.toml"
 CITYWIDE_TRIPS = {False: 1_000_000, True: 100_000}  # by quick
@@ -31,8 +31,8 @@ def citywide_day(quick: bool) -> list[dict]:
     """The citywide day at 1,000,000 trips (100,000 in ``--quick``), one replication."""
     from plans import source
 
-    from sim.inputs import scenario_inputs
-    from sim.report import write_run
+    from sim.outputs.run_files import write_run
+    from sim.scenario.inputs import scenario_inputs
 
     trips = CITYWIDE_TRIPS[quick]
     scenario = with_total(load_scenario(CITYWIDE), trips)

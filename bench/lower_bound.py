@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model import Plan, Streets
+from sim.crowd.model import Plan, Streets
 
 
 @dataclass(frozen=True)

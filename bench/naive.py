@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from sim.coverage import SEEN
-from sim.exposure import Coverage
-from sim.model import Plan
+from sim.crowd.model import Plan
+from sim.exposure.coverage import Coverage
+from sim.exposure.pieces import SEEN
 
 TICK_S = 1.0
 

@@ -1,4 +1,4 @@
-"""Benchmark inputs: scenario variants, and a replication's Plan drawn as sim.runner draws it."""
+"""Benchmark inputs: scenario variants, and a replication's Plan drawn as the runner draws it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import draws
-from sim.inputs import DataSource, Inputs, scenario_inputs
-from sim.model import Plan
-from sim.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, override
-from sim.setup import Setup, prepare
+from sim.crowd import draws
+from sim.crowd.model import Plan
+from sim.crowd.setup import Setup, prepare
+from sim.scenario.inputs import DataSource, Inputs, scenario_inputs
+from sim.scenario.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, override
 
 # the data bundle: $PROTEST_SIM_DATA, else ../shared/data beside the repository
 DATA_DIR = Path(
@@ -54,7 +54,7 @@ def prepared(scenario: Scenario, data: DataSource | None = None) -> Setup:
 
 
 def draw_plan(setup: Setup, seed: np.random.SeedSequence) -> Plan:
-    """The Plan :func:`sim.runner.run_replication` draws for ``seed``."""
+    """The Plan :func:`sim.crowd.runner.run_replication` draws for ``seed``."""
     if setup.scenario.uncertainty.undercount:
         raise NotImplementedError("benchmarks draw plans without [uncertainty] undercount")
     return draws.draw_plan(setup, seed)[0]

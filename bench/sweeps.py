@@ -9,8 +9,8 @@ values, so 100 (variant, replication) tasks, each variant preparing its coverage
 once). Each case runs in a fresh child process that first loads the inputs (not timed):
 
 - ``inline``: the same tasks with no task machinery: prepare each variant, run its
-  replications (``sim.runner.run_replication``) in a loop. The floor for one process.
-- ``serial`` / ``processes-2``: ``sim.batch.run_scenarios`` as ``run`` calls it, on 1 worker
+  replications (``sim.crowd.runner.run_replication``) in a loop. The floor for one process.
+- ``serial`` / ``processes-2``: ``sim.batch.jobs.run_scenarios`` as ``run`` calls it, on 1 worker
   and on 2 forked workers: preparing, the tasks, writing each task's result, reading them back,
   one run folder per variant (figures off) and the sweep's tables.
 - ``dask-local-2``: the same on a 2-worker Dask ``LocalCluster`` started and stopped inside
@@ -19,7 +19,7 @@ once). Each case runs in a fresh child process that first loads the inputs (not 
 Prints, per case, the total wall and CPU time (as a user waits for it: preparing, tasks, run
 folders with their tables and layers, the sweep's tables; for Dask also starting and stopping
 the cluster), then the tasks alone (``inline``: the replication loop after preparing; the
-others: ``sim.batch.run_tasks``, i.e. pool up, tasks run and each result written, pool down):
+others: ``sim.batch.jobs.run_tasks``, i.e. pool up, tasks run and each result written, pool down):
 wall time, tasks per second, speed-up over ``serial``, CPU seconds and the CPU overhead per
 task over ``inline``'s loop. CPU seconds count the case's process and all its worker
 processes; other load on the machine does not change them, while it does stretch wall times.
@@ -47,7 +47,7 @@ REPLICATIONS = 5
 
 
 def scenarios(tasks: int):
-    from sim.scenario import DEFAULT_SCENARIO, load_scenario, override
+    from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override
 
     base = override(
         load_scenario(DEFAULT_SCENARIO),
@@ -68,8 +68,8 @@ def scenarios(tasks: int):
 
 def child(case: str, tasks: int) -> dict:
     """Run one case in this (fresh) process and return its figures."""
-    from sim.datasets import resolve_data_dir
-    from sim.inputs import DataSource, scenario_inputs
+    from sim.data.datasets import resolve_data_dir
+    from sim.scenario.inputs import DataSource, scenario_inputs
 
     variants = scenarios(tasks)
     source = DataSource(resolve_data_dir(None))
@@ -80,8 +80,8 @@ def child(case: str, tasks: int) -> dict:
         if case == "inline":
             import numpy as np
 
-            from sim.runner import run_replication
-            from sim.setup import prepare
+            from sim.crowd.runner import run_replication
+            from sim.crowd.setup import prepare
 
             setups = [prepare(s, scenario_inputs(s, source), source.store) for s in variants]
             t1, c1 = time.perf_counter(), _cpu()
@@ -92,8 +92,8 @@ def child(case: str, tasks: int) -> dict:
             phase = {"wall_s": time.perf_counter() - t1, "cpu_s": _cpu() - c1}
             execution = {"wall_s": phase["wall_s"], "prepare_s": t1 - t0}
         else:
-            from sim import batch
-            from sim.batch import run_scenarios
+            from sim.batch import jobs as batch
+            from sim.batch.jobs import run_scenarios
 
             run_tasks = batch.run_tasks
 

@@ -157,3 +157,13 @@ def summarised_names() -> list[str]:
 def headline() -> list[Column]:
     """The columns printed after a run, in order."""
     return sorted((c for c in AGENT_COLUMNS if c.headline), key=lambda c: c.headline)
+
+
+STATISTICS = ("mean", "median", "p10", "p90", "max")
+"""The statistics of each summarised column a run reports, in order."""
+
+
+def figure_names() -> tuple[str, ...]:
+    """The names of the figures ``sim.crowd.stats.crowd_figures`` gives, in its order."""
+    stats = (f"{m}.{s}" for m in summarised_names() for s in STATISTICS)
+    return (*stats, "share_seen_at_all", "share_whole_walk_surveilled")

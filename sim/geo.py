@@ -43,3 +43,26 @@ def in_nyc(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         & (lon >= NYC_LON_RANGE[0])
         & (lon <= NYC_LON_RANGE[1])
     )
+
+
+# ------------------------------------------------------------------ geometry as plain arrays
+
+
+def pack_wkb(geoms: np.ndarray) -> dict[str, np.ndarray]:
+    """Geometries as two plain arrays: the concatenated WKB bytes and their offsets."""
+    import shapely
+
+    wkb = shapely.to_wkb(geoms) if len(geoms) else np.zeros(0, object)
+    sizes = np.fromiter((len(b) for b in wkb), np.int64, count=len(wkb))
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    blob = np.frombuffer(b"".join(wkb), np.uint8) if len(wkb) else np.zeros(0, np.uint8)
+    return {"wkb": blob, "offsets": offsets}
+
+
+def unpack_wkb(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The geometries packed by :func:`pack_wkb`."""
+    import shapely
+
+    raw = blob.tobytes()
+    parts = [raw[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    return shapely.from_wkb(np.array(parts, dtype=object)) if parts else np.zeros(0, object)

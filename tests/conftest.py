@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
 import pytest
+from helpers import BUNDLE
 
 matplotlib.use("Agg")
-
-REPO = Path(__file__).resolve().parents[1]
-BUNDLE = Path(os.environ.get("PROTEST_SIM_DATA", REPO.parent / "shared" / "data")).resolve()
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +22,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def source(data_dir):
     """The bundle as a data source: each file read once per test session."""
-    from sim.inputs import DataSource
+    from sim.scenario.inputs import DataSource
 
     return DataSource(data_dir)
 
@@ -33,21 +30,19 @@ def source(data_dir):
 @pytest.fixture(scope="session")
 def city(source, default_scenario):
     """The default scenario's inputs: the Manhattan network, exits, sites and its cameras."""
-    from sim.inputs import scenario_inputs
+    from sim.scenario.inputs import scenario_inputs
 
     return scenario_inputs(default_scenario, source)
 
 
-def prepared(scenario, source):
-    """A scenario's set-up on its own inputs from ``source``."""
-    from sim.inputs import scenario_inputs
-    from sim.multisite import prepare_run
-
-    return prepare_run(scenario, scenario_inputs(scenario, source), source.store)
-
-
 @pytest.fixture(scope="session")
 def default_scenario():
-    from sim.scenario import DEFAULT_SCENARIO, load_scenario
+    from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario
 
     return load_scenario(DEFAULT_SCENARIO)
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No download is tried when a test's data folder lacks a file."""
+    monkeypatch.setenv("PROTEST_SIM_OFFLINE", "1")

@@ -1,4 +1,4 @@
-"""The package's structure: a pure core and no import cycles."""
+"""The package's structure: layers that import only downwards, a pure core, no import cycles."""
 
 from __future__ import annotations
 
@@ -7,72 +7,104 @@ import subprocess
 import sys
 from pathlib import Path
 
-SIM = Path(__file__).resolve().parents[1] / "sim"
-CORE = (
-    "geo",
-    "network",
-    "routing",
-    "camera_model",
-    "coverage",
-    "visibility",
-    "exposure",
-    "crowding",
-    "model",
-    "kernel",
-    "engines",
-    "stats",
-    "ranking",
-    "setup",
-    "draws",
-    "undercount",
-    "runner",
-    "multisite",
-    "tables",
-    "columns",
-    "line_exposure",
-    "city_area",
-    "equity",
-    "access",
-    "site_area",
-    "origin_weights",
-    "camera_merge",
-    "camera_scope",
-    "sensitivity",
-)
-EDGE_MODULES = ("matplotlib", "osmnx", "geopandas", "tqdm", "sim.cli", "sim.commands", "sim.plot")
+import pytest
+
+import sim
+
+SIM = Path(sim.__file__).resolve().parent
+CORE_LAYERS = ("base", "city", "exposure", "crowd")
+EDGE_MODULES = ("matplotlib", "osmnx", "geopandas", "tqdm", "weasyprint", "dask", "sim.cli")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SIM.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(SIM.rglob("*.py"))}
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """Modules of ``sim`` a module imports, at any depth of its code (lazy imports included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "sim" or node.module.startswith("sim."):
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if sub in known else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name == "sim" or a.name.startswith("sim.")}
+    return found
+
+
+def layer_of(module: str) -> str:
+    """The layer a module belongs to: its subpackage, or ``base`` for ``sim``'s own modules."""
+    parts = module.split(".")
+    if len(parts) >= 3 or (len(parts) == 2 and parts[1] in sim.LAYERS):
+        return parts[1]
+    return "base"
+
+
+def wrong_way_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import that goes to a higher layer than the importer's."""
+    rank = {name: i for i, name in enumerate(sim.LAYERS)}
+    bad = []
+    for module, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            if module == "sim" or target == "sim":
+                continue
+            if rank[layer_of(target)] > rank[layer_of(module)]:
+                bad.append(f"{module} ({layer_of(module)}) imports {target} ({layer_of(target)})")
+    return bad
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(path, set(modules)) for name, path in modules.items()}
+
+
+def test_every_subpackage_is_a_declared_layer_and_every_layer_exists():
+    packages = {p.parent.name for p in SIM.glob("*/__init__.py")}
+    assert packages == set(sim.LAYERS) - {"base"}
+    assert sim.LAYERS[0] == "base"
+
+
+def test_each_layer_imports_only_layers_below_it():
+    assert wrong_way_imports(_graph()) == []
+
+
+def test_the_layer_check_catches_an_import_that_runs_back_up():
+    graph = _graph()
+    graph["sim.city.network"] = graph["sim.city.network"] | {"sim.data.cache"}
+    graph["sim.geo"] = graph["sim.geo"] | {"sim.cli.app"}
+    assert wrong_way_imports(graph) == [
+        "sim.city.network (city) imports sim.data.cache (data)",
+        "sim.geo (base) imports sim.cli.app (cli)",
+    ]
 
 
 def test_importing_the_core_loads_no_plotting_osm_gis_or_cli_module():
+    core = [m for m in _modules() if layer_of(m) in CORE_LAYERS and m != "sim"]
     code = (
         "import sys\n"
-        + "".join(f"import sim.{m}\n" for m in CORE)
+        + "".join(f"import {m}\n" for m in core)
         + f"print([m for m in {EDGE_MODULES!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
-def _imports(path: Path) -> set[str]:
-    """Modules of ``sim`` a module imports, at any depth of its code (lazy imports included)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sim"):
-            if node.module == "sim":
-                found |= {f"sim.{a.name}" for a in node.names if (SIM / f"{a.name}.py").exists()}
-            else:
-                found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("sim.")}
-    return found
-
-
 def test_no_import_cycles_even_through_lazy_imports():
-    graph = {f"sim.{p.stem}": _imports(p) for p in SIM.glob("*.py") if p.stem != "__init__"}
+    graph = _graph()
     state: dict[str, int] = {}
 
     def visit(node: str, trail: list[str]) -> None:
         state[node] = 1
         for nxt in sorted(graph.get(node, ())):
+            if nxt == "sim" or nxt == node.rsplit(".", 1)[0]:
+                continue  # a package's __init__ holds no imports of its modules
             assert state.get(nxt) != 1, "import cycle: " + " -> ".join([*trail, node, nxt])
             if nxt not in state:
                 visit(nxt, [*trail, node])
@@ -83,8 +115,9 @@ def test_no_import_cycles_even_through_lazy_imports():
             visit(module, [])
 
 
-def test_no_command_imports_a_private_name():
-    tree = ast.parse((SIM / "commands.py").read_text())
+@pytest.mark.parametrize("command_module", ["sim.cli.commands"])
+def test_no_command_imports_a_private_name(command_module):
+    tree = ast.parse(_modules()[command_module].read_text())
     private = [
         f"{n.module}.{a.name}"
         for n in ast.walk(tree)

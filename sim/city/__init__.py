@@ -1,0 +1,1 @@
+"""The city as the model sees it: walk network, routes, subway exits, sites, names of places."""

@@ -1,0 +1,1 @@
+"""The command line: parsing, one function per command, errors to exit code 2."""

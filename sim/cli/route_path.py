@@ -1,0 +1,123 @@
+"""``route --path``: a drawn walk anywhere in the five boroughs, scored without a walk network."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from sim.city.area import path_problem
+from sim.data.camera_account import assemble
+from sim.data.census import load_city_area
+from sim.data.datasets import resolve_data_dir
+from sim.errors import InputError
+from sim.exposure.camera_model import AMNESTY_PRESET
+from sim.exposure.cameras import CameraSites
+from sim.exposure.coverage import score_route
+from sim.exposure.lines import radius_coverage_of_lines
+from sim.exposure.pieces import SEEN
+from sim.geo import lonlat_to_xy
+from sim.scenario.inputs import DataSource
+from sim.scenario.scenario import CameraLayer, load_scenario
+
+AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
+
+
+def network_reason(args: argparse.Namespace) -> str | None:
+    """Why a drawn route must be scored on a walk network, or None when it needs none.
+
+    Amnesty's preset and a scenario under ``radius`` score straight from camera sites. Under
+    ``sightline`` the cameras see through open space, which is known only within the walk
+    network's area; a scenario's camera edits are placed relative to its site and crowd.
+    """
+    if args.scenario is None:
+        return None
+    cameras = load_scenario(args.scenario).cameras
+    if cameras.visibility == "sightline":
+        return (
+            "sightline visibility needs open space, known only within that network's area; "
+            "score it with the radius model (no --scenario: Amnesty's preset, or a scenario "
+            'with visibility = "radius")'
+        )
+    if cameras.edits:
+        return (
+            "the scenario's camera edits are placed relative to its site and crowd on that "
+            "network; score it with a scenario without [[cameras.edits]]"
+        )
+    return None
+
+
+def check_path_in_city(path: Path, points: np.ndarray, data_dir: Path) -> list[dict[str, object]]:
+    """Raise :class:`InputError` unless the path (lat, lon points) lies in the five boroughs
+    and mostly on land; returns the provenance of the boundary files read."""
+    area, files = load_city_area(data_dir)
+    x, y = lonlat_to_xy(points[:, 1], points[:, 0])
+    problem = path_problem(np.c_[x, y], area)
+    if problem is not None:
+        raise InputError(f"{path}: {problem}")
+    return [f.provenance() for f in files]
+
+
+def city_cameras(
+    source: DataSource, layers: tuple[CameraLayer, ...]
+) -> tuple[CameraSites, list[dict[str, object]]]:
+    """A scenario's camera layers for the whole city (nothing cut to a network's area), counted
+    and merged as a run's are (``sim/data/camera_account.py``), and the provenance of their files.
+    ``source`` reads each file once per process."""
+    parts, keys, counted = [], [], []
+    for layer in layers:
+        sites, files, _ = source.layer(layer)
+        parts.append(sites)
+        keys += files
+        counted.append(bool(layer.counts_from))
+    inter = source.intersections()[0] if any(counted) else None
+    cameras, _ = assemble(parts, counted, inter, None, None)
+    return cameras, [source.file(k).provenance() for k in dict.fromkeys(keys)]
+
+
+def score_drawn_path(args: argparse.Namespace, points: np.ndarray) -> tuple[dict, Path]:
+    """Score a drawn path (lat, lon points) against the whole city's cameras (``radius``);
+    write its folder. Returns the result and the folder."""
+    from sim.outputs.run_files import write_route
+
+    data_dir = resolve_data_dir(args.data_dir)
+    area_files = check_path_in_city(args.path, points, data_dir)
+    if args.scenario is None:
+        layers, classes = AMNESTY_LAYERS, AMNESTY_PRESET
+    else:
+        cameras = load_scenario(args.scenario).cameras
+        layers, classes = cameras.layers, cameras.classes
+    sites, camera_files = city_cameras(DataSource(data_dir), layers)
+    x, y = lonlat_to_xy(points[:, 1], points[:, 0])
+    line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
+    coverage = radius_coverage_of_lines(sites, classes, line)
+    score = score_route(shapely.length(line), coverage, np.array([0]), args.speed)
+    result = score.as_dict(coverage)
+    result.update(
+        {
+            "route": str(args.path),
+            "speed_mps": args.speed,
+            "preset": "scenario" if args.scenario is not None else "amnesty",
+            "scenario": str(args.scenario) if args.scenario is not None else None,
+            "visibility": "radius",
+            "walk_network": None,
+            "camera_sites_considered": len(sites),
+        }
+    )
+    seen = coverage.pieces.subset(coverage.pieces.level == SEEN)
+    covered = [
+        shapely.get_coordinates(shapely.line_interpolate_point(line[0], np.linspace(s0, s1, 8)))
+        for s0, s1 in zip(seen.start_m, seen.end_m)
+    ]
+    folder = write_route(
+        result,
+        camera_files + area_files,
+        [np.asarray(line[0].coords)],
+        covered,
+        np.c_[sites.x, sites.y],
+        coverage.public,
+        args.outputs,
+    )
+    return result, folder

@@ -1,0 +1,111 @@
+"""Deduplication across camera layers: a place seen by two sources is one camera site."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from sim.exposure.cameras import CameraSites
+
+log = logging.getLogger(__name__)
+
+# Two sites of different layers this close (metres) are the same place. Ban the Scan sites sit
+# within a few metres of the Amnesty intersection they come from (median 1 m, 90th percentile
+# 5 m) and DOT / LinkNYC coordinates are geocoded to the kerb or corner, so 15 m joins a pole
+# and the camera on it without reaching across a street (Manhattan side streets are 18 m
+# building to building, sim/exposure/visibility.py). On the bundle, 243 of 958 DOT cameras and 63 of
+# 2,235 LinkNYC kiosks (all boroughs) lie within 15 m of a Ban the Scan public site.
+MERGE_DISTANCE_M = 15.0
+# Which source wins a merge, first first: Amnesty's counted sites (public, then private-only),
+# then DOT's list, then LinkNYC's. The winner keeps its id, class and place; the merged
+# site's count is the larger of the two (the same cameras, counted by two sources, are not
+# added up: a volunteer counting a pole counted the DOT camera on it).
+SOURCE_PRIORITY = (
+    "banthescan_public",
+    "amnesty_counts",
+    "banthescan_all",
+    "dot_cameras",
+    "linknyc",
+)
+
+
+@dataclass
+class MergeReport:
+    """How many sites each layer lost to a winner of an earlier layer, and examples."""
+
+    distance_m: float = MERGE_DISTANCE_M
+    priority: tuple[str, ...] = SOURCE_PRIORITY
+    merged: dict[str, int] = field(default_factory=dict)  # "loser -> winner": sites
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.merged.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule": (
+                f"sites of different layers within {self.distance_m:g} m are one site; the "
+                f"earlier source in {list(self.priority)} keeps its id, class and place; the "
+                "count is the larger of the two, not their sum"
+            ),
+            "merged_sites": self.total,
+            "merged": dict(self.merged),
+            "examples": {k: v[:3] for k, v in self.examples.items()},
+        }
+
+
+def _rank(source: str) -> int:
+    return SOURCE_PRIORITY.index(source) if source in SOURCE_PRIORITY else len(SOURCE_PRIORITY)
+
+
+def merge_layers(
+    layers: list[CameraSites], distance_m: float = MERGE_DISTANCE_M
+) -> tuple[CameraSites, MergeReport]:
+    """Combine layers, merging each site into the nearest kept site of another layer within
+    ``distance_m``.
+
+    Layers are taken in :data:`SOURCE_PRIORITY` order of their first site's source (ties in
+    the given order); sites of one layer are never merged with each other. A merged site's
+    count becomes ``max(winner, loser)`` at the winner; a winner that only had a listed site
+    (``count_source`` "site") takes the loser's count source when the loser's count is larger.
+    """
+    report = MergeReport(distance_m=distance_m)
+    order = sorted(
+        range(len(layers)), key=lambda k: _rank(str(layers[k].source[0])) if len(layers[k]) else 0
+    )
+    kept: CameraSites | None = None
+    for k in order:
+        layer = layers[k]
+        if len(layer) == 0:
+            continue
+        if kept is None or len(kept) == 0:
+            kept = layer if kept is None else CameraSites.concat([kept, layer])
+            continue
+        dist, idx = cKDTree(np.c_[kept.x, kept.y]).query(
+            np.c_[layer.x, layer.y], distance_upper_bound=distance_m
+        )
+        hit = np.isfinite(dist)
+        count = kept.count.copy()
+        source = kept.count_source.copy()
+        for i in np.flatnonzero(hit).tolist():
+            w = int(idx[i])
+            if layer.count[i] > count[w]:
+                count[w] = layer.count[i]
+                source[w] = layer.count_source[i]
+            key = f"{layer.source[i]} -> {kept.source[w]}"
+            report.merged[key] = report.merged.get(key, 0) + 1
+            report.examples.setdefault(key, []).append(
+                f"{layer.camera_id[i]} into {kept.camera_id[w]} ({dist[i]:.1f} m)"
+            )
+        kept = dataclasses.replace(kept, count=count, count_source=source)
+        kept = CameraSites.concat([kept, layer.subset(~hit)])
+    if kept is None:
+        kept = layers[0] if layers else CameraSites.concat([])
+    for key, n in report.merged.items():
+        log.info("camera layers: %d site(s) merged %s within %.0f m", n, key, distance_m)
+    return kept, report

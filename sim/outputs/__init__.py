@@ -1,0 +1,1 @@
+"""Writing results: run folders and manifests, tables, GIS layers, figures."""

@@ -1,0 +1,367 @@
+"""A run's folder: agent and time-series tables, summary, manifest, cameras and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.columns import headline
+from sim.crowd.origins import station_shares
+from sim.crowd.runner import RunResult
+from sim.crowd.stats import summarise
+from sim.outputs import plot
+from sim.outputs.folders import (
+    DEFAULT_OUTPUTS,
+    RunFolder,
+    new_run_id,
+    provenance,
+    write_json,
+    write_table,
+)
+from sim.outputs.layers import write_run_layers
+
+
+def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
+    """Where every figure of a run comes from."""
+    setup = result.setup
+    s = setup.scenario
+    return {
+        "run_id": run_id,
+        "scenario_file": str(s.path),
+        "scenario_text": s.text,
+        "scenario_fingerprint": s.fingerprint,
+        "scenario_resolved": s.resolved(),
+        "seed": s.seed,
+        "replication_seeds": [
+            {"replication": k, "seed_sequence": {"entropy": s.seed, "spawn_key": [k]}}
+            for k in range(s.replications)
+        ],
+        "camera_records": {k: v.as_dict() for k, v in setup.inputs.camera_reports.items()},
+        "camera_edits": setup.edit_log,
+        "cameras": {
+            "sites": len(setup.coverage.cameras),
+            "cameras": float(setup.coverage.cameras.count.sum()),
+            "by_class": pd.Series(setup.coverage.cameras.cls).value_counts().to_dict(),
+            "by_count_source": pd.Series(setup.coverage.cameras.count_source)
+            .value_counts()
+            .to_dict(),
+            "visibility": setup.coverage.visibility,
+        },
+        "camera_account": (
+            setup.inputs.camera_account.as_dict() if setup.inputs.camera_account else {}
+        ),
+        "site": setup.site.__dict__,
+        "site_area": setup.site_area.as_dict() if setup.site_area is not None else None,
+        "first_and_last_metres": _access_account(setup),
+        "origins": {
+            "exits": len(setup.origins),
+            "stations": sorted(set(setup.origins.station.tolist())),
+            "weights": s.origins.weights,
+            "exit_split_decay_m": s.origins.exit_split_decay_m,
+            "ridership": {
+                "year": s.origins.ridership_year,
+                "months": list(s.origins.ridership_months),
+                "day_group": s.origins.ridership_day_group,
+            }
+            if s.origins.weights == "ridership"
+            else None,
+            "share_by_complex": station_shares(setup.origins.complex_id, setup.origin_weight),
+            "share_by_exit": dict(
+                zip(setup.origins.exit_id.tolist(), setup.origin_weight.round(6).tolist())
+            ),
+        },
+        "undercount_shares": [r.undercount_share for r in result.replications],
+        "events": [r.events for r in result.replications],
+        "wall_time_s": round(result.wall_s, 3),
+        **provenance(setup.inputs.provenance()),
+    }
+
+
+def _access_account(setup) -> dict[str, Any]:
+    """The walks from exits to the network and from the site's node to standing points."""
+    access = setup.access
+    if access is None:
+        return {}
+    n_exit = len(access.exit_out)
+    exit_m = access.length_m[:n_exit]
+    stand_m = access.length_m[2 * n_exit : 2 * n_exit + len(access.stand_xy)]
+    return {
+        "exit_to_network_m": {
+            "median": float(np.median(exit_m)),
+            "max": float(exit_m.max()),
+            "exits": n_exit,
+        },
+        "site_node_to_standing_point_m": {
+            "median": float(np.median(stand_m)),
+            "max": float(stand_m.max()),
+            "standing_points": len(access.stand_xy),
+        },
+    }
+
+
+# With ``[outputs] agents_csv = "auto"`` (the default) agents.csv is written up to this many
+# rows; above it only agents.parquet (same columns), CSV being by far the slowest and largest
+# writer of a large run.
+AGENTS_CSV_MAX_ROWS = 200_000
+
+
+def agents_csv_wanted(setting: bool | str, rows: int) -> bool:
+    """Whether to write agents.csv: ``true``/``false``, or ``"auto"`` by size."""
+    return rows <= AGENTS_CSV_MAX_ROWS if setting == "auto" else bool(setting)
+
+
+def cameras_table(result: RunResult) -> pd.DataFrame:
+    """Every camera site the run used, with class, count and reach."""
+    cams = result.setup.coverage.cameras
+    ranges = result.setup.coverage.level_range_m
+    return pd.DataFrame(
+        {
+            "camera_id": cams.camera_id,
+            "source": cams.source,
+            "class": cams.cls,
+            "count": cams.count,
+            "count_source": cams.count_source,
+            "lat": cams.lat,
+            "lon": cams.lon,
+            "seen_range_m": ranges[:, 0],
+            "recognition_range_m": ranges[:, 1],
+            "identification_range_m": ranges[:, 2],
+        }
+    )
+
+
+def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
+    """Write a run's folder ``outputs/<scenario>/<run-id>/`` whole, or not at all."""
+    s = result.setup.scenario
+    root = (outputs_root or DEFAULT_OUTPUTS) / s.name
+    run_id = new_run_id(f"seed{s.seed}")
+    folder = RunFolder(root, run_id)
+    with folder as tmp:
+        write_table(tmp / "agents.parquet", result.agents)
+        if agents_csv_wanted(s.outputs.agents_csv, len(result.agents)):
+            write_table(tmp / "agents.csv", result.agents)
+        write_table(tmp / "timeseries.csv", result.timeseries)
+        write_table(tmp / "cameras.csv", cameras_table(result))
+        write_run_layers(result, tmp)
+        summary = {
+            "scenario": s.name,
+            "protesters_per_replication": s.crowd.protesters,
+            "replications": s.replications,
+            "status": result.agents["status"].value_counts().to_dict(),
+            "figures": summarise(result.agents, s.seed),
+        }
+        if s.sites:  # several sites at once: the same per site (the figures above: all sites)
+            summary["sites"] = per_site_summaries(result)
+        write_json(tmp / "summary.json", summary)
+        write_json(tmp / "manifest.json", manifest(result, run_id))
+        (tmp / "scenario.toml").write_text(s.text)
+        if s.outputs.figures:
+            write_figures(result, tmp)
+    assert folder.final is not None
+    return folder.final
+
+
+def write_figures(result: RunResult, folder: Path) -> None:
+    """Distribution, maps and time-series figures of one run."""
+    setup = result.setup
+    s = setup.scenario
+    net = setup.inputs.network
+    cams = setup.coverage.cameras
+    plot.exposure_distribution(
+        {s.name: result.agents},
+        "seen_total_s",
+        folder / "exposure_distribution.png",
+        f"{s.name}: time in view of a camera per protester",
+        "minutes in view of a camera per protester (walk + site)",
+    )
+    context = {
+        "site_name": setup.site.name,
+        "stations": plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
+    }
+    traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)[: net.n_edges]
+    xy = np.c_[cams.x, cams.y]
+    plot.network_map(
+        net.edge_geom,
+        traffic,
+        xy,
+        setup.coverage.public,
+        (setup.site.x, setup.site.y),
+        folder / "map_traffic.png",
+        f"{s.name}: protester traffic per street (mean of replications)",
+        "traversals per replication",
+        **context,
+    )
+    share = np.divide(
+        setup.coverage.edges.seen_m[: net.n_edges],
+        net.edge_length_m,
+        out=np.zeros(net.n_edges),
+        where=net.edge_length_m > 0,
+    )
+    plot.network_map(
+        net.edge_geom,
+        share * (traffic > 0),
+        xy,
+        setup.coverage.public,
+        (setup.site.x, setup.site.y),
+        folder / "map_exposure.png",
+        f"{s.name}: share of each walked street in view of a camera",
+        "share of edge length in view",
+        **context,
+    )
+    plot.crowd_over_time(
+        result.timeseries, folder / "crowd_over_time.png", f"{s.name}: the crowd over time"
+    )
+
+
+def per_site_summaries(result: RunResult) -> dict[str, dict[str, Any]]:
+    """Per site of a several-site scenario: its protesters, statuses and figures."""
+    s = result.setup.scenario
+    out = {}
+    for entry in s.sites:
+        agents = result.agents[result.agents["site"] == entry.id]
+        out[entry.id] = {
+            "protesters_per_replication": entry.protesters,
+            "status": agents["status"].value_counts().to_dict(),
+            "figures": summarise(agents, s.seed),
+        }
+    return out
+
+
+def site_lines(result: RunResult) -> list[str]:
+    """One line per site of a several-site scenario: its crowd and headline medians."""
+    lines = [f"{'site':28s} {'protesters':>10s} {'median min in view':>19s} {'seen at all':>12s}"]
+    for site_id, fig in per_site_summaries(result).items():
+        seen = fig["figures"]["seen_total_s.median"]["value"] / 60
+        share = fig["figures"]["share_seen_at_all"]["value"] * 100
+        n = fig["protesters_per_replication"]
+        lines.append(f"{site_id:28s} {n:10,d} {seen:19.1f} {share:11.1f}%")
+    return lines
+
+
+def summary_lines(result: RunResult, folder: Path) -> list[str]:
+    """A short readable table of headline figures and where the results are."""
+    summary = summarise(result.agents, result.setup.scenario.seed)
+    s = result.setup.scenario
+    where = f"{len(s.sites)} sites" if s.sites else result.setup.site.name
+    lines = [
+        f"scenario {s.name}: {s.crowd.protesters} protesters x {s.replications} "
+        f"replications to {where} from {len(result.setup.origins)} exits "
+        f"({result.wall_s:.1f} s)",
+        *(account.lines() if (account := result.setup.inputs.camera_account) else []),
+        f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
+    ]
+    for column in headline():
+        metric, label, unit = column.name, column.label, column.scale
+        fig = summary[f"{metric}.median"]
+        ci = fig["ci95"]
+        ci_text = f"[{ci[0] / unit:.1f}, {ci[1] / unit:.1f}]" if ci else "(one replication)"
+        lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {ci_text:>24s}")
+    seen = summary["share_seen_at_all"]
+    lines.append(f"{'share of protesters seen at all':52s} {seen['value'] * 100:8.1f}%")
+    if s.sites:
+        lines.extend(site_lines(result))
+    for source, report in result.setup.inputs.camera_reports.items():
+        for reason, count in report.skipped.items():
+            lines.append(
+                f"note: {source}: {count} record(s) left out ({reason}, e.g. "
+                f"{report.examples[reason][0]}); see manifest.json"
+            )
+    lines.append(f"results: {folder}")
+    return lines
+
+
+# ------------------------------------------------------------------ route, comparison, ranking
+
+
+def write_route(
+    result: dict[str, Any],
+    data_files: list[dict[str, object]],
+    route_lines: list[np.ndarray],
+    covered: list[np.ndarray],
+    cameras_xy: np.ndarray,
+    public: np.ndarray,
+    outputs_root: Path | None,
+    edge_geom: np.ndarray | None = None,
+    ends: tuple[str, str] = ("start", "end"),
+) -> Path:
+    """A scored route's folder ``outputs/routes/<id>/``: route.json and route.png (over the
+    street network ``edge_geom``, its start and end named by ``ends``)."""
+    folder = RunFolder((outputs_root or DEFAULT_OUTPUTS) / "routes", new_run_id("route"))
+    with folder as tmp:
+        write_json(tmp / "route.json", {**result, **provenance(data_files)})
+        plot.route_map(
+            route_lines,
+            covered,
+            cameras_xy,
+            public,
+            tmp / "route.png",
+            result["route"],
+            edge_geom=edge_geom,
+            start_name=ends[0],
+            end_name=ends[1],
+        )
+    assert folder.final is not None
+    return folder.final
+
+
+def write_comparison(
+    out: dict[str, Any],
+    table: pd.DataFrame,
+    agents: dict[str, pd.DataFrame],
+    data_files: list[dict[str, object]],
+    name: str,
+    outputs_root: Path | None,
+) -> Path:
+    """A comparison's folder ``outputs/compare/<id>/``: JSON, CSV table and figure."""
+    folder = RunFolder((outputs_root or DEFAULT_OUTPUTS) / "compare", new_run_id(name))
+    with folder as tmp:
+        write_json(tmp / "comparison.json", {**out, **provenance(data_files)})
+        write_table(tmp / "comparison.csv", table)
+        plot.comparison_figure(
+            agents,
+            tmp / "comparison_distribution.png",
+            f"{len(agents)} scenarios, {out['replications']} replications each "
+            f"(seed {out['seed']})",
+        )
+    assert folder.final is not None
+    return folder.final
+
+
+def write_ranking(
+    setup: Any,
+    ranking: Any,
+    meta: dict[str, Any],
+    top: int,
+    outputs_root: Path | None,
+) -> Path:
+    """A camera ranking's folder ``outputs/rankings/<scenario>/<id>/``."""
+    s = setup.scenario
+    root = (outputs_root or DEFAULT_OUTPUTS) / "rankings" / s.name
+    folder = RunFolder(root, new_run_id(f"top{top}"))
+    net = setup.inputs.network
+    with folder as tmp:
+        write_table(tmp / "camera_ranking.csv", ranking.table)
+        write_table(tmp / "removal_curve.csv", ranking.curve)
+        write_json(tmp / "ranking.json", {**meta, **provenance(setup.inputs.provenance())})
+        plot.removal_curve(
+            ranking.curve, tmp / "removal_curve.png", f"{s.name}: greedy removal of camera sites"
+        )
+        cams = setup.coverage.cameras
+        plot.network_map(
+            net.edge_geom,
+            np.zeros(net.n_edges),
+            np.c_[cams.x, cams.y],
+            setup.coverage.public,
+            (setup.site.x, setup.site.y),
+            tmp / "top_cameras_map.png",
+            f"{s.name}: top {top} camera sites by camera-seconds",
+            "",
+            highlight=ranking.top,
+            site_name=setup.site.name,
+            stations=plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
+        )
+    assert folder.final is not None
+    return folder.final

@@ -1,0 +1,123 @@
+"""Writing a folder's evidence report: report.html, report.pdf and layers.gpkg beside the
+results, all three or none (each is written under a temporary name, renamed when all are)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import time
+from pathlib import Path
+
+import geopandas as gpd
+
+from sim.data.basemap import clip_streets, load_basemap, map_extent
+from sim.geo import lonlat_to_xy
+from sim.outputs.layers import points_frame, site_area, write_geopackage
+from sim.report.evidence import Evidence, read_evidence
+from sim.report.figures import distribution, street_map
+from sim.report.neighbourhood import NEIGHBOURHOOD_FILE, neighbourhood_section, neighbourhood_table
+from sim.report.text import SHARE_BREAKS_PCT, street_breaks
+
+log = logging.getLogger(__name__)
+
+REPORT_FILES = ("report.html", "report.pdf", "layers.gpkg", NEIGHBOURHOOD_FILE)
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def site_of(ev: Evidence) -> gpd.GeoDataFrame:
+    """The site area of the (first) run, from its manifest's site record."""
+    site = ev.base.site
+    x, y = site.get("x"), site.get("y")
+    if x is None or y is None:
+        xs, ys = lonlat_to_xy([site["lon"]], [site["lat"]])
+        x, y = float(xs[0]), float(ys[0])
+    outline = (ev.base.manifest.doc.get("site_area") or {}).get("outline_latlon")
+    return site_area(site["lat"], site["lon"], x, y, float(site["radius_m"]), outline)
+
+
+def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, str]:
+    """The static figures, as data URIs."""
+    run = ev.base
+    cams = points_frame(run.cameras)
+    b = basemap.bounds
+    cams = cams[cams["lon"].between(b[0], b[2]) & cams["lat"].between(b[1], b[3])]
+    streets = run.streets.assign(share_pct=run.streets["share_in_view"] * 100)
+    walked = streets["traversals_per_replication"] > 0
+    streets.loc[~walked, "share_pct"] = 0.0
+    out = {
+        "distribution": distribution(
+            {r.name: r.agents for r in ev.runs},
+            "Time in view of a camera per protester",
+        )
+    }
+    near = clip_streets(streets, b)
+    out["map_traffic"] = street_map(
+        basemap,
+        streets,
+        "traversals_per_replication",
+        street_breaks(near, "traversals_per_replication"),
+        "protesters walking along the street (per replication)",
+        cams,
+        site,
+        f"{run.name}: protester traffic per street",
+        edits,
+    )
+    out["map_coverage"] = street_map(
+        basemap,
+        streets,
+        "share_pct",
+        SHARE_BREAKS_PCT,
+        "% of the street's length in view of a camera",
+        cams,
+        site,
+        f"{run.name}: walked streets in view of a camera",
+        edits,
+    )
+    return {k: _data_uri(v) for k, v in out.items()}
+
+
+def write_report(folder: Path, data_dir: Path) -> list[Path]:
+    """Write report.html, report.pdf and layers.gpkg into ``folder`` (a finished run or
+    comparison). Nothing is written when the folder is not one, or when any part fails."""
+    from sim.report.html import edits_frame, render_html
+    from sim.report.pdf import render_pdf
+
+    t0 = time.perf_counter()
+    folder = Path(folder)
+    ev = read_evidence(folder)
+    run = ev.base
+    site = site_of(ev)
+    basemap = load_basemap(data_dir, map_extent(run.streets, (run.site["lon"], run.site["lat"])))
+    edits = edits_frame(ev)
+    images = figures(ev, basemap, site, edits)
+    table, table_files = neighbourhood_table(data_dir)
+    around = neighbourhood_section(table, str(run.site.get("site_id", "")))
+    html = render_html(ev, basemap, site, images, around, table_files)
+    pdf = render_pdf(ev, images, basemap.files + table_files, around)
+    layers = {
+        "streets": run.streets,
+        "cameras": points_frame(run.cameras),
+        "routes": run.routes,
+        "site_area": site,
+        "edited_cameras": edits,
+    }
+    temps = {name: folder / f".{Path(name).stem}.part{Path(name).suffix}" for name in REPORT_FILES}
+    try:
+        temps["report.html"].write_text(html)
+        temps["report.pdf"].write_bytes(pdf)
+        write_geopackage(temps["layers.gpkg"], layers)
+        table.to_csv(temps[NEIGHBOURHOOD_FILE], index=False, float_format="%.10g")
+    except BaseException:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    written = []
+    for name, tmp in temps.items():
+        os.replace(tmp, folder / name)
+        written.append(folder / name)
+    log.info("report of %s written in %.1f s", folder, time.perf_counter() - t0)
+    return written

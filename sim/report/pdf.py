@@ -1,0 +1,63 @@
+"""report.pdf: the report laid out for print (A4) by WeasyPrint, with static maps in place of
+the interactive one. WeasyPrint runs offline; every image is embedded, nothing is fetched."""
+
+from __future__ import annotations
+
+from html import escape
+from string import Template
+
+from sim import __version__
+from sim.errors import DataError
+from sim.report.evidence import Evidence
+from sim.report.html import _template, subtitle
+from sim.report.text import sections
+
+
+def static_maps_section(images: dict[str, str]) -> str:
+    """The printed maps (static figures in place of the interactive map)."""
+    figs = [
+        ("map_traffic", "Protester traffic per street"),
+        ("map_coverage", "Share of each walked street in view of a camera"),
+    ]
+    parts = ["<section id='static-maps' class='print-only'><h2>Maps</h2>"]
+    for key, alt in figs:
+        if key in images:
+            parts.append(f"<img class='figure map' alt='{escape(alt)}' src='{images[key]}'>")
+    parts.append(
+        "<p class='caption'>Streets in colour were walked by protesters (file "
+        "<code>streets.parquet</code>); grey: the rest of the walk network; blue: water within "
+        "the city's boundaries; dashed: borough boundaries. The interactive map is in "
+        "<code>report.html</code>; the layers are in <code>layers.gpkg</code>.</p></section>"
+    )
+    return "".join(parts)
+
+
+def render_pdf(
+    ev: Evidence,
+    images: dict[str, str],
+    basemap_files: list[dict],
+    neighbourhood_html: str = "",
+) -> bytes:
+    """The report as PDF bytes."""
+    try:
+        from weasyprint import HTML, URLFetcher
+    except (ImportError, OSError) as exc:  # OSError: the pango library is missing
+        raise DataError(
+            f"report.pdf needs WeasyPrint and the pango library ({exc}); on Debian: "
+            "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+        ) from None
+    body, _ = sections(ev, images, static_maps_section(images), basemap_files, neighbourhood_html)
+    page = Template(_template("report.html")).substitute(
+        version=__version__,
+        title=escape(ev.title),
+        subtitle=subtitle(ev),
+        leaflet_css="",
+        report_css=_template("report.css"),
+        toc_extra="",
+        body=body,
+        folder=escape(ev.folder.name),
+        scripts="",
+    )
+    # only data URIs (the embedded figures) may be read: nothing is fetched from anywhere
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    return HTML(string=page, url_fetcher=fetcher, media_type="print").write_pdf()

@@ -1,0 +1,70 @@
+"""What several test modules share: the checkout's paths, the command line run as a user runs
+it, and scenario files made small from the real ones."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO / "scenarios"
+BUNDLE = Path(os.environ.get("PROTEST_SIM_DATA", REPO.parent / "shared" / "data")).resolve()
+
+
+def prepared(scenario, source):
+    """A scenario's set-up on its own inputs from ``source``."""
+    from sim.crowd.multisite import prepare_run
+    from sim.scenario.inputs import scenario_inputs
+
+    return prepare_run(scenario, scenario_inputs(scenario, source), source.store)
+
+
+def run_cli(argv: list[str]) -> int:
+    """The command line in this process, as ``run_sim.py`` runs it (usage errors included)."""
+    from sim.cli.app import main
+
+    try:
+        return main(argv)
+    except SystemExit as exit_:  # argparse's usage errors exit from inside the parser
+        return exit_.code
+
+
+def cli_fails(capsys, argv: list[str], *fragments: str, alone: bool = False) -> str:
+    """Run the command line; check exit code 2, no traceback, no results, and one ``error:``
+    line, the last of stderr, holding every fragment. Progress lines may come first, unless
+    ``alone``: then the error is all stderr holds."""
+    code = run_cli(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, (out, err)
+    assert "Traceback" not in err + out and "results:" not in out
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and err.strip().endswith(errors[0]), err
+    if alone:
+        assert err.splitlines() == errors, err
+    for fragment in fragments:
+        assert fragment in errors[0], (fragment, errors[0])
+    return errors[0]
+
+
+def small_scenario(
+    source: Path,
+    target: Path,
+    protesters: int,
+    replications: int,
+    replace: dict[str, str] | None = None,
+) -> Path:
+    """``source`` with ``protesters`` per site and ``replications``, every other key as it is
+    but for the texts in ``replace`` (old -> new)."""
+    text = source.read_text()
+    text = re.sub(r"(?m)^protesters = \d+.*$", f"protesters = {protesters}", text)
+    text = re.sub(r"(?m)^replications = \d+", f"replications = {replications}", text)
+    for old, new in (replace or {}).items():
+        assert old in text, (source, old)
+        text = text.replace(old, new)
+    parsed = tomllib.loads(text)
+    if "crowd" in parsed:
+        assert parsed["crowd"]["protesters"] == protesters
+    target.write_text(text)
+    return target
