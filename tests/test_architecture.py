@@ -126,3 +126,11 @@ def test_no_command_imports_a_private_name(command_module):
         if a.name.startswith("_") and not a.name.startswith("__")
     ]
     assert private == []
+
+
+def test_the_architecture_page_names_every_module_and_the_layers_in_order():
+    page = (SIM.parent / "docs" / "architecture.md").read_text()
+    packages = {"sim", *(f"sim.{layer}" for layer in sim.LAYERS)}
+    assert [m for m in _modules() if m not in packages and f"`{m}`" not in page] == []
+    headings = [line.split("`")[1] for line in page.splitlines() if line.startswith("### `")]
+    assert headings == list(reversed(sim.LAYERS))
