@@ -11,6 +11,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
 BUNDLE = Path(os.environ.get("PROTEST_SIM_DATA", REPO.parent / "shared" / "data")).resolve()
+# What a finished run of the default scenario holds without its report (README, docs/outputs.md).
+RUN_FILES = {
+    "agents.parquet",
+    "agents.csv",
+    "timeseries.csv",
+    "summary.json",
+    "manifest.json",
+    "cameras.csv",
+    "scenario.toml",
+    "exposure_distribution.png",
+    "map_traffic.png",
+    "map_exposure.png",
+    "crowd_over_time.png",
+}
 
 
 def prepared(scenario, source):
@@ -68,3 +82,15 @@ def small_scenario(
         assert parsed["crowd"]["protesters"] == protesters
     target.write_text(text)
     return target
+
+
+def route_path_fails(capsys, tmp_path: Path, data_dir: Path, text: str, fragments) -> str:
+    """``route --path`` on a file holding ``text`` fails with one line naming the file and every
+    fragment, and writes no outputs folder."""
+    path = tmp_path / "walk.txt"
+    path.write_text(text)
+    out = tmp_path / "out"
+    argv = ["--data-dir", str(data_dir), "--outputs", str(out), "route", "--path", str(path)]
+    line = cli_fails(capsys, argv, str(path), *fragments)
+    assert not out.exists()
+    return line

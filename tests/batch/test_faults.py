@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import REPO, prepared
+from helpers import REPO, RUN_FILES, prepared
 
 from sim.batch import preflight
 from sim.cli.app import main
@@ -30,19 +30,6 @@ from sim.outputs.folders import RunFolder, remove_stale_partials
 from sim.scenario.scenario import load_scenario, override
 
 MTA = "transit/MTA_Subway_Entrances_and_Exits_2024.csv"
-RUN_FILES = {
-    "agents.parquet",
-    "agents.csv",
-    "timeseries.csv",
-    "summary.json",
-    "manifest.json",
-    "cameras.csv",
-    "scenario.toml",
-    "exposure_distribution.png",
-    "map_traffic.png",
-    "map_exposure.png",
-    "crowd_over_time.png",
-}
 SMALL = """name = "{name}"
 replications = 2
 seed = 7

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from helpers import cli_fails
+from helpers import cli_fails, route_path_fails
 
 OSM = "osm/manhattan_walk_2019-10-26.osm.bz2"
 MTA = "transit/MTA_Subway_Entrances_and_Exits_2024.csv"
@@ -107,12 +107,7 @@ def test_non_numeric_latitude_in_the_sites_csv(capsys, tmp_path, data_dir):
     ids=["one-point", "across-the-harbour", "not-lat-lon"],
 )
 def test_bad_route_path_files(capsys, tmp_path, data_dir, text, fragments):
-    path = tmp_path / "walk.txt"
-    path.write_text(text)
-    out = tmp_path / "out"
-    argv = ["--data-dir", str(data_dir), "--outputs", str(out), "route", "--path", str(path)]
-    cli_fails(capsys, argv, str(path), *fragments)
-    assert not out.exists()
+    route_path_fails(capsys, tmp_path, data_dir, text, fragments)
 
 
 def test_route_from_an_unknown_place(capsys, tmp_path, data_dir):

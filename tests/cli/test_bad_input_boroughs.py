@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import cli_fails
+from helpers import cli_fails, route_path_fails
 
 pytestmark = [pytest.mark.realdata, pytest.mark.usefixtures("offline")]
 
@@ -32,12 +32,7 @@ pytestmark = [pytest.mark.realdata, pytest.mark.usefixtures("offline")]
     ids=["new-jersey", "hudson-river", "polygon", "zero-length"],
 )
 def test_drawn_paths_outside_the_city_or_not_lines(capsys, tmp_path, data_dir, text, fragments):
-    path = tmp_path / "walk.txt"
-    path.write_text(text)
-    out = tmp_path / "out"
-    argv = ["--data-dir", str(data_dir), "--outputs", str(out), "route", "--path", str(path)]
-    cli_fails(capsys, argv, str(path), *fragments)
-    assert not out.exists()
+    route_path_fails(capsys, tmp_path, data_dir, text, fragments)
 
 
 def test_sightline_outside_the_known_open_space_says_so(capsys, tmp_path, data_dir):

@@ -103,3 +103,11 @@ def test_piping_into_head_exits_quietly(data_dir):
     assert first.startswith(b"sites (20)")
     assert "Traceback" not in err and "BrokenPipeError" not in err
     assert proc.returncode in (0, 141)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_registered_command_names_a_function_that_exists(command):
+    import importlib
+
+    module, function = COMMANDS[command].runs.split(":")
+    assert callable(getattr(importlib.import_module(module), function))

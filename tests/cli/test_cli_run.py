@@ -7,23 +7,10 @@ import tomllib
 
 import pandas as pd
 import pytest
+from helpers import RUN_FILES
 
 from sim.cli.app import main
 from sim.scenario.scenario import DEFAULT_SCENARIO
-
-RUN_FILES = {
-    "agents.parquet",
-    "agents.csv",
-    "timeseries.csv",
-    "summary.json",
-    "manifest.json",
-    "cameras.csv",
-    "scenario.toml",
-    "exposure_distribution.png",
-    "map_traffic.png",
-    "map_exposure.png",
-    "crowd_over_time.png",
-}
 
 
 def test_default_scenario_writes_every_output_and_never_overwrites(data_dir, tmp_path, capsys):
