@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_TYPE = "walk"
 # Bump when the arrays below change meaning, so that stale caches are rebuilt.
-NETWORK_CACHE_VERSION = 3
+NETWORK_CACHE_VERSION = 4  # 4: merged edges take the most major class (merged_highway)
 # The parts of a network build, as a progress report names them.
 
 
@@ -117,6 +117,45 @@ class WalkNetwork:
         return pair_edge[pos]
 
 
+# OpenStreetMap's highway classes, the most major first (a link just after its road).
+HIGHWAY_RANK = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+    "pedestrian",
+    "track",
+    "bridleway",
+    "cycleway",
+    "footway",
+    "path",
+    "steps",
+)
+
+
+def merged_highway(value) -> str:
+    """The class of an edge osmnx merged from ways of several classes: the most major of them.
+
+    osmnx lists such classes in the order of a Python set, which changes from one process to
+    the next; taking the first of the list gave the same file different classes on different
+    builds. Classes outside :data:`HIGHWAY_RANK` come after it, in alphabetical order.
+    """
+    if not isinstance(value, list):
+        return str(value)
+    rank = {h: i for i, h in enumerate(HIGHWAY_RANK)}
+    return min((str(v) for v in value), key=lambda h: (rank.get(h, len(rank)), h))
+
+
 def network_from_graph(graph, source_sha256: str) -> WalkNetwork:
     """Flatten a projected osmnx MultiDiGraph into a :class:`WalkNetwork`."""
     osmids = np.fromiter(graph.nodes, dtype=np.int64, count=len(graph))
@@ -135,9 +174,7 @@ def network_from_graph(graph, source_sha256: str) -> WalkNetwork:
                 shapely.Point(node_x[iu], node_y[iu])
             ):
                 geom = geom.reverse()
-        highway = data.get("highway", "unclassified")
-        if isinstance(highway, list):
-            highway = highway[0]
+        highway = merged_highway(data.get("highway", "unclassified"))
         us.append(iu)
         vs.append(iv)
         highways.append(str(highway))

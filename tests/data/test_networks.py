@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import bz2
 import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -219,3 +222,33 @@ def test_a_bad_network_bbox_names_the_key_and_what_is_allowed(bbox, fragment):
     with pytest.raises(ScenarioError, match="key 'network.bbox': bad value") as err:
         parse_scenario(raw, Path("x.toml"))
     assert fragment in str(err.value)
+
+
+_BUILD = """
+import sys
+import osmnx as ox
+from sim.data.osm import finish_graph
+graph = ox.graph_from_xml(sys.argv[1], bidirectional=True, retain_all=False)
+listed = [d["highway"] for _, _, d in graph.edges(data=True) if isinstance(d.get("highway"), list)]
+print(len(listed), ",".join(str(h[0]) for h in listed))
+print(",".join(finish_graph(graph, "cut").edge_highway))
+"""
+
+
+@pytest.mark.realdata
+def test_the_same_osm_file_gives_the_same_street_classes_in_every_process(cut_dir):
+    """osmnx lists a merged edge's classes in set order, which the hash seed changes."""
+    runs = []
+    for seed in ("1", "2", "3"):
+        out = subprocess.run(
+            [sys.executable, "-c", _BUILD, str(cut_dir / CUT_FILE)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        runs.append(out)
+    listed = {run[0] for run in runs}
+    assert all(int(run[0].split()[0]) > 0 for run in runs)  # the file has merged edges...
+    assert len(listed) > 1  # ...whose listed order changed with the seed
+    assert len({run[1] for run in runs}) == 1  # the classes built from them did not
