@@ -141,6 +141,7 @@ HIGHWAY_RANK = (
     "path",
     "steps",
 )
+_HIGHWAY_ORDER = {h: i for i, h in enumerate(HIGHWAY_RANK)}
 
 
 def merged_highway(value) -> str:
@@ -152,8 +153,8 @@ def merged_highway(value) -> str:
     """
     if not isinstance(value, list):
         return str(value)
-    rank = {h: i for i, h in enumerate(HIGHWAY_RANK)}
-    return min((str(v) for v in value), key=lambda h: (rank.get(h, len(rank)), h))
+    last = len(_HIGHWAY_ORDER)
+    return min((str(v) for v in value), key=lambda h: (_HIGHWAY_ORDER.get(h, last), h))
 
 
 def network_from_graph(graph, source_sha256: str) -> WalkNetwork:
