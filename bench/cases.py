@@ -62,7 +62,7 @@ def network_cold(quick: bool) -> list[dict]:
 def coverage_cold_warm(quick: bool) -> list[dict]:
     """Coverage of the default scenario's cameras: built (no cache), then read from a warm cache."""
     scenario = scenario_variant()
-    city = inputs_of(scenario)
+    city = inputs_of(scenario).limited_to_reach(scenario.cameras.classes)
     cams = city.cameras
 
     def build(folder: Path | None):
@@ -352,9 +352,9 @@ ALL_LAYERS = (
 def coverage_all_layers(quick: bool) -> list[dict]:
     """Coverage of every Manhattan camera layer, radius and sightline, cold and cached."""
     data = source()
-    city = load_inputs(data, ALL_LAYERS)
-    cams = city.cameras
     classes = scenario_variant().cameras.classes
+    city = load_inputs(data, ALL_LAYERS).limited_to_reach(classes)
+    cams = city.cameras
     rows = []
     for visibility in ("radius", "sightline"):
         open_space, key = data.open_space(True)[:2] if visibility == "sightline" else (None, "")

@@ -234,7 +234,7 @@ def _route_coverage(scenario_path: Path | None, source: DataSource):
     from sim.exposure.coverage import build_coverage
 
     if scenario_path is None:
-        inputs = load_inputs(source, AMNESTY_LAYERS, classes=AMNESTY_PRESET)
+        inputs = load_inputs(source, AMNESTY_LAYERS).limited_to_reach(AMNESTY_PRESET)
         coverage = build_coverage(
             inputs.network, inputs.cameras, AMNESTY_PRESET, "radius", store=source.store
         )

@@ -73,7 +73,7 @@ def city_cameras(
         keys += files
         counted.append(bool(layer.counts_from))
     inter = source.intersections()[0] if any(counted) else None
-    cameras, _ = assemble(parts, counted, inter, None, None)
+    cameras, _ = assemble(parts, counted, inter)
     return cameras, [source.file(k).provenance() for k in dict.fromkeys(keys)]
 
 

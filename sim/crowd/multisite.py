@@ -72,6 +72,7 @@ def prepare_run(scenario: Scenario, inputs: Inputs, store: Store | None = None) 
     if not scenario.sites:
         return prepare(scenario, inputs, store)
     parts = []
+    inputs = inputs.limited_to_reach(scenario.cameras.classes)  # once, for every site
     coverage = build_coverage(
         inputs.network,
         inputs.cameras,

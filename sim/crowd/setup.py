@@ -76,6 +76,7 @@ def prepare(
             f"{s.path}: key 'sites': this command takes a scenario of one site ([site]); "
             "scenarios of several sites ([[sites]]) run with 'run' and 'compare'"
         )
+    inputs = inputs.limited_to_reach(s.cameras.classes)  # the cameras' reach, applied once
     net = inputs.network
     site = inputs.site(
         s.site.id,

@@ -1,8 +1,9 @@
-"""A scenario's camera sites, counted, deduplicated and limited to those that can see the study
-area, with an account of every step for the manifest and the printout."""
+"""A scenario's camera sites, counted and deduplicated, then (in set-up) limited to those that
+can see the study area, with an account of every step for the manifest and the printout."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,14 +73,12 @@ def assemble(
     layers: list[CameraSites],
     count_layers: list[bool],
     inter: Intersections | None,
-    edge_geom: np.ndarray | None,
-    classes: dict[str, CameraParams] | None,
 ) -> tuple[CameraSites, CameraAccount]:
-    """Count, merge and limit a scenario's camera layers.
+    """Count and merge a scenario's camera layers. Every site is kept: set-up limits them to the
+    study area with :func:`in_reach`, which also fills in the account's sites in use.
 
     ``count_layers[k]`` says whether layer k takes Amnesty's counts (``counts_from``); counts
-    are given out in :data:`SOURCE_PRIORITY` order, each intersection once. Without
-    ``classes`` every site is kept (no reach to test).
+    are given out in :data:`SOURCE_PRIORITY` order, each intersection once.
     """
     account = CameraAccount()
     for layer in layers:
@@ -103,13 +102,35 @@ def assemble(
             account.counts.append(join.as_dict())
     cameras, merge = merge_layers(counted)
     account.merge = merge.as_dict()
-    if classes is not None and len(cameras):
+    return cameras, account
+
+
+def in_reach(
+    cameras: CameraSites,
+    account: CameraAccount,
+    inter: Intersections | None,
+    edge_geom: np.ndarray,
+    classes: dict[str, CameraParams],
+) -> tuple[CameraSites, CameraAccount]:
+    """The sites with a street of the network within their class's longest reach, and a copy
+    of ``account`` that lists the others and counts, by source, the sites kept."""
+    account = copy.deepcopy(account)
+    if len(cameras):
         reach = level_ranges_for(classes, cameras.cls).max(axis=1)
         sees = can_see_network(edge_geom, np.c_[cameras.x, cameras.y], reach)
         account.left_out = left_out_table(cameras.subset(~sees), reach[~sees])
         cameras = cameras.subset(sees)
+    _count_in_use(account, cameras, inter)
+    return cameras, account
+
+
+def _count_in_use(
+    account: CameraAccount, cameras: CameraSites, inter: Intersections | None
+) -> None:
+    """Record ``cameras`` as the sites in use, by source, and their reconciliation."""
     account.in_use_sites = len(cameras)
     account.in_use_cameras = float(cameras.count.sum())
+    account.by_source = {}
     for src in np.unique(cameras.source):
         pick = cameras.source == src
         account.by_source[str(src)] = {
@@ -117,4 +138,3 @@ def assemble(
             "cameras": float(cameras.count[pick].sum()),
         }
     account.reconciliation = manhattan_reconciliation(cameras, inter)
-    return cameras, account

@@ -12,6 +12,7 @@ share the work, while each scenario's ``Inputs`` lists only the files that scena
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from sim.city.network import (
 )
 from sim.city.sites import Site, SiteRecord, make_site
 from sim.data import cache, datasets
-from sim.data.camera_account import CameraAccount, assemble
+from sim.data.camera_account import CameraAccount, assemble, in_reach
 from sim.data.camera_counts import Intersections, read_intersections
 from sim.data.cameras import CAMERA_SOURCES
 from sim.data.datasets import ResolvedFile
@@ -44,7 +45,7 @@ from sim.data.ridership import RIDERSHIP_SOURCES, read_ridership
 from sim.data.sites import read_site_records
 from sim.data.transit import read_exits
 from sim.errors import DataError, ScenarioError
-from sim.exposure.camera_model import CameraParams, resolve_classes
+from sim.exposure.camera_model import CameraParams
 from sim.exposure.cameras import CameraSites
 from sim.geo import pack_wkb, unpack_wkb
 from sim.scenario.scenario import CameraLayer, Origins, Scenario
@@ -61,9 +62,10 @@ FOOTPRINT_SOURCES = {"doitt_2017": "buildings_doitt", "osm_partial": "buildings"
 class Inputs:
     """Everything a run reads, and the files it came from (each with its SHA-256).
 
-    ``cameras`` are the layers as read, filtered, counted, merged and limited to the sites
-    that can see the study area (``camera_account`` says how), before a scenario's edits
-    (which depend on the site and the crowd, and are applied in :mod:`sim.crowd.setup`).
+    ``cameras`` are the layers as read, filtered, counted and merged (``camera_account`` says
+    how). Set-up limits them, once, to the sites whose reach takes in a street of the network
+    (:meth:`limited_to_reach`: reach is a model parameter, so loading does not use it), then
+    applies the scenario's edits (which depend on the site and the crowd).
     ``open_space`` is set for the ``sightline`` model only.
     """
 
@@ -78,6 +80,30 @@ class Inputs:
     open_space_key: str = ""
     camera_account: CameraAccount | None = None
     ridership: Mapping[str, float] | None = None  # riders per station complex (origins weights)
+    intersections: Intersections | None = None  # Amnesty's counts, for the reconciliation
+    reach_classes: Mapping[str, CameraParams] | None = None  # set once limited to their reach
+
+    def limited_to_reach(self, classes: Mapping[str, CameraParams]) -> Inputs:
+        """These inputs with only the camera sites that can see a street of the network within
+        the longest reach of their class under ``classes``; the account lists the others.
+
+        Set-up calls it once per run; inputs already limited under the same classes are
+        returned as they are (several sites share one limit).
+        """
+        if self.reach_classes is not None:
+            if dict(self.reach_classes) != dict(classes):
+                raise ValueError("inputs already limited to the reach of other camera classes")
+            return self
+        cameras, account = in_reach(
+            self.cameras,
+            self.camera_account or CameraAccount(),
+            self.intersections,
+            self.network.edge_geom,
+            dict(classes),
+        )
+        return dataclasses.replace(
+            self, cameras=cameras, camera_account=account, reach_classes=dict(classes)
+        )
 
     def provenance(self) -> list[dict[str, object]]:
         """Every data file of these inputs, with its checksum and licence."""
@@ -329,15 +355,14 @@ def load_inputs(
     layers: tuple[CameraLayer, ...],
     visibility: str = "radius",
     buildings: bool = True,
-    classes: Mapping[str, CameraParams] | None = None,
     origins: Origins | None = None,
     footprints: str = "doitt_2017",
 ) -> Inputs:
     """Everything a run needs from ``source``, for these camera layers and visibility model.
 
-    The layers' sites take Amnesty's counts, are merged across layers and limited to those
-    that can see the study area under ``classes`` (default classes when None): see
-    :mod:`sim.data.camera_account`.
+    The layers' sites take Amnesty's counts and are merged across layers (see
+    :mod:`sim.data.camera_account`); which of them can see the study area depends on the
+    cameras' reach, a model parameter, and is decided in set-up (:meth:`Inputs.limited_to_reach`).
     """
     network, keys = source.network()
     keys = list(keys) + ["mta_entrances"]
@@ -352,13 +377,7 @@ def load_inputs(
         keys += layer_keys
         reports.update(layer_reports)
     inter = source.intersections()[0] if any(counted) else None
-    cameras, account = assemble(
-        parts,
-        counted,
-        inter,
-        network.edge_geom,
-        dict(classes) if classes is not None else resolve_classes({}),
-    )
+    cameras, account = assemble(parts, counted, inter)
     open_space, open_key = None, ""
     if visibility == "sightline":
         open_space, open_key, space_keys = source.open_space(buildings, footprints)
@@ -383,6 +402,7 @@ def load_inputs(
         open_key,
         account,
         riders,
+        inter,
     )
 
 
@@ -394,7 +414,6 @@ def scenario_inputs(scenario: Scenario, source: DataSource) -> Inputs:
         cams.layers,
         cams.visibility,
         cams.buildings,
-        cams.classes,
         scenario.origins,
         cams.footprints,
     )

@@ -140,6 +140,7 @@ def test_manhattan_dot_cameras_and_kiosks_within_15_m_of_public_sites_are_merged
 
 @pytest.mark.realdata
 def test_default_cameras_reconcile_with_amnesty_manhattan_total(city, default_scenario):
+    city = city.limited_to_reach(default_scenario.cameras.classes)
     cams, account = city.cameras, city.camera_account
     r = account.reconciliation
     assert r["amnesty_manhattan_total_file"] == 4266
@@ -163,7 +164,7 @@ def test_default_cameras_reconcile_with_amnesty_manhattan_total(city, default_sc
 def test_a_public_site_counting_3_gives_three_times_the_camera_seconds_of_one_counting_1(
     city, default_scenario
 ):
-    cams = city.cameras
+    cams = city.limited_to_reach(default_scenario.cameras.classes).cameras
     cov = build_coverage(city.network, cams, default_scenario.cameras.classes, "radius")
     seen = cov.pieces.subset(cov.pieces.level == 0)
     cams_per_edge = np.diff(cov.edges.cam_indptr)
@@ -178,3 +179,29 @@ def test_a_public_site_counting_3_gives_three_times_the_camera_seconds_of_one_co
                 ratios[count] = cov.edges.camera_m[e] / cov.edges.seen_m[e]
                 break
     assert ratios == {3.0: pytest.approx(3.0), 1.0: pytest.approx(1.0)}
+
+
+@pytest.mark.realdata
+def test_loading_does_not_depend_on_reach_and_set_up_limits_the_sites_to_it(
+    source, default_scenario
+):
+    from sim.scenario.inputs import scenario_inputs
+    from sim.scenario.scenario import override
+
+    near = override(default_scenario, {"cameras.classes.public_street.range_m": 30.0})
+    loaded_far = scenario_inputs(default_scenario, source)
+    loaded_near = scenario_inputs(near, source)
+    assert loaded_far.cameras.camera_id.tolist() == loaded_near.cameras.camera_id.tolist()
+    far = loaded_far.limited_to_reach(default_scenario.cameras.classes)
+    close = loaded_near.limited_to_reach(near.cameras.classes)
+    assert far.camera_account.in_use_sites == len(far.cameras) == 2096  # the README's printout
+    kept = far.camera_account.in_use_sites + far.camera_account.left_out["sites"]
+    assert kept == len(loaded_far.cameras)  # every merged site is either kept or listed
+    # public street sites must now have a street within 30 m: fewer of them are kept
+    public = "public_street"
+    assert (close.cameras.cls == public).sum() < (far.cameras.cls == public).sum()
+    assert set(close.cameras.camera_id) < set(far.cameras.camera_id)
+    # limiting twice under the same classes changes nothing; under others it is refused
+    assert far.limited_to_reach(default_scenario.cameras.classes) is far
+    with pytest.raises(ValueError):
+        far.limited_to_reach(near.cameras.classes)

@@ -142,7 +142,7 @@ AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
 
 @pytest.fixture(scope="module")
 def amnesty(city, source):
-    cameras = load_inputs(source, AMNESTY_LAYERS, classes=AMNESTY_PRESET).cameras
+    cameras = load_inputs(source, AMNESTY_LAYERS).limited_to_reach(AMNESTY_PRESET).cameras
     return build_coverage(city.network, cameras, AMNESTY_PRESET, "radius")
 
 
@@ -190,7 +190,7 @@ def test_amnesty_preset_walks_from_christopher_st_to_washington_square_are_95_pe
 @pytest.mark.realdata
 def test_sightline_on_real_footprints_sees_less_than_radius_near_foley_square(city, source):
     site = city.site("foley_sq")
-    cams = load_inputs(source, AMNESTY_LAYERS, classes=AMNESTY_PRESET).cameras
+    cams = load_inputs(source, AMNESTY_LAYERS).limited_to_reach(AMNESTY_PRESET).cameras
     near = np.hypot(cams.x - site.x, cams.y - site.y) < 400
     cams = cams.subset(near)
     open_space, _, _ = source.open_space(use_buildings=True)
