@@ -13,7 +13,6 @@ command finds the same folder and skips the tasks finished before it was stopped
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
@@ -24,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sim.batch import worker
+from sim.batch.options import RunOptions
 from sim.batch.pool import open_pool
 from sim.batch.sensitivity import Design, design, design_outcomes, indices, parameter_value
 from sim.batch.sweep import (
@@ -37,21 +37,20 @@ from sim.batch.sweep import (
 )
 from sim.batch.tasks import Task, TaskResult, TaskStore
 from sim.errors import ScenarioError
-from sim.outputs.folders import DEFAULT_OUTPUTS
 from sim.scenario.inputs import DataSource, scenario_inputs
 from sim.scenario.scenario import Scenario, override
 
 log = logging.getLogger(__name__)
 
 
-def _pool(args: argparse.Namespace, tasks: Sequence[Task], todo: int):
+def _pool(options: RunOptions, tasks: Sequence[Task], todo: int):
     """The pool for ``--workers`` / ``--scheduler``; local workers are also limited by the
     memory the largest of the tasks' scenarios needs per process (:mod:`sim.batch.preflight`)."""
     from sim.batch import preflight
     from sim.batch.pool import SCHEDULER_ENV_VAR, machine_workers
 
-    workers = getattr(args, "workers", None) or 0
-    scheduler = getattr(args, "scheduler", None) or os.environ.get(SCHEDULER_ENV_VAR)
+    workers = options.workers or 0
+    scheduler = options.scheduler or os.environ.get(SCHEDULER_ENV_VAR)
     scenarios = [t.payload.scenario for t in tasks if isinstance(t.payload, worker.ReplicationWork)]
     if not scheduler and scenarios and todo > 0:
         largest = max(scenarios, key=lambda s: s.crowd.protesters)
@@ -63,7 +62,7 @@ def run_tasks(
     tasks: Sequence[Task],
     work: Callable[[Task], TaskResult],
     store: TaskStore,
-    args: argparse.Namespace,
+    options: RunOptions,
     label: str,
     unit: str = "task",
 ) -> Execution:
@@ -72,7 +71,7 @@ def run_tasks(
 
     todo = sum(not store.done(t) for t in tasks)
     note = f"{len(tasks) - todo} found finished" if todo < len(tasks) else ""
-    pool = _pool(args, tasks, todo)
+    pool = _pool(options, tasks, todo)
     try:
         with progress.task(label, len(tasks), unit, note) as bar:
             return execute(tasks, work, store, pool, bar.advance)
@@ -83,7 +82,7 @@ def run_tasks(
 def run_scenarios(
     scenarios: Sequence[Scenario],
     source: DataSource | Callable[[Scenario], DataSource],
-    args: argparse.Namespace,
+    options: RunOptions,
     kind: str,
     label: str,
     on_result: Callable[[Any, Path], None] | None = None,
@@ -111,7 +110,7 @@ def run_scenarios(
     variants = variants_of(scenarios)
     files = {(f.source.key, f.sha256): f for st in setups for f in st.inputs.files}
     digest = sweep_digest(kind, variants, files)
-    root = args.outputs or DEFAULT_OUTPUTS
+    root = options.outputs_root
     plain = kind == "run" and len(scenarios) == 1
     if plain:
         folder = _plain_task_folder(root / scenarios[0].name, digest)
@@ -122,7 +121,7 @@ def run_scenarios(
     tasks = tasks_of(variants, lambda v: works[v.name])
     try:
         out, execution = _run_and_write(
-            tasks, variants, setups, store, args, label, plain, on_result, write_run
+            tasks, variants, setups, store, options, label, plain, on_result, write_run
         )
     except KeyboardInterrupt:  # finished tasks are kept: the same command resumes them
         raise
@@ -146,16 +145,16 @@ def run_scenarios(
     return [out[i] for i in slot], folder
 
 
-def _run_and_write(tasks, variants, setups, store, args, label, plain, on_result, write_run):
+def _run_and_write(tasks, variants, setups, store, options, label, plain, on_result, write_run):
     """Run the tasks, then write each variant's run folder from them."""
     from sim.batch.sweep import run_result
 
     if plain:  # said as a run has always said it
         execution = run_tasks(
-            tasks, worker.replication_task, store, args, f"{label}: replications", "rep"
+            tasks, worker.replication_task, store, options, f"{label}: replications", "rep"
         )
     else:
-        execution = run_tasks(tasks, worker.replication_task, store, args, f"{label}: tasks")
+        execution = run_tasks(tasks, worker.replication_task, store, options, f"{label}: tasks")
     log.info(
         "%s: %d tasks, %d found finished, %d run in %.1f s on %d worker(s) (%s)",
         label,
@@ -169,7 +168,7 @@ def _run_and_write(tasks, variants, setups, store, args, label, plain, on_result
     out = []
     for v, setup in zip(variants, setups):
         result = run_result(v, setup, store, execution.wall_s if plain else None)
-        run_folder = write_run(result, args.outputs)
+        run_folder = write_run(result, options.outputs)
         if on_result:
             on_result(result, run_folder)
         out.append((result, run_folder))
@@ -278,7 +277,7 @@ def run_design(
     payload: Callable[[Variant], Any],
     work: Callable[[Task], TaskResult],
     store: TaskStore,
-    args: argparse.Namespace,
+    options: RunOptions,
     outcomes: Sequence[str],
     seed: int,
     label: str,
@@ -289,13 +288,13 @@ def run_design(
     ``outcomes``. The command runs the simulation this way; a test runs Ishigami's function.
     """
     tasks = tasks_of(variants, payload)
-    execution = run_tasks(tasks, work, store, args, label)
+    execution = run_tasks(tasks, work, store, options, label)
     table = task_table(variants, store)
     means = design_outcomes(dsn, table, [v.name for v in variants], outcomes)
     return table, indices(dsn, means, seed), execution
 
 
-def sensitivity_command(args: argparse.Namespace) -> int:
+def sensitivity_command(args, options: RunOptions) -> int:
     """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters."""
     from sim.batch.sweep_files import write_sensitivity
     from sim.crowd.multisite import prepare_run
@@ -315,7 +314,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         )
     dsn = design(spec, base.seed)
     scenarios = design_scenarios(base, dsn)
-    choice = datasets.find_data_dir(args.data_dir)
+    choice = datasets.find_data_dir(options.data_dir)
     network = spec_from_scenario(base.network)
     needed = datasets.sources_for(base)
     if not network.is_default:  # its own file or a download
@@ -332,7 +331,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         for s, values in zip(scenarios, dsn.values())
     ]
     digest = sweep_digest(f"sensitivity-{spec.method}", variants, files)
-    store = TaskStore((args.outputs or DEFAULT_OUTPUTS) / "sensitivity" / f"{base.name}-{digest}")
+    store = TaskStore(options.outputs_root / "sensitivity" / f"{base.name}-{digest}")
     data_dir = source.data_dir.resolve()
     # Morris values sit on a grid of `levels` values, so coverage tables repeat and are cached;
     # Sobol values are all distinct, and caching each table would only fill the cache.
@@ -346,7 +345,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         ),
         worker.replication_task,
         store,
-        args,
+        options,
         list(spec.outcomes),
         base.seed,
         f"{base.name} {spec.method}",
