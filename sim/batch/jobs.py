@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -294,15 +295,36 @@ def run_design(
     return table, indices(dsn, means, seed), execution
 
 
-def sensitivity_command(args, options: RunOptions) -> int:
-    """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters."""
+@dataclass(frozen=True)
+class SensitivityRun:
+    """A finished sensitivity analysis: its record (``sensitivity.json``), its indices table
+    (``indices.csv``) and the folder they are in."""
+
+    record: dict[str, Any]
+    indices: pd.DataFrame
+    folder: Path
+
+    @property
+    def title(self) -> str:
+        return self.record["title"]
+
+    @property
+    def method(self) -> str:
+        return self.record["method"]
+
+    @property
+    def outcomes(self) -> list[str]:
+        return self.record["outcomes"]
+
+
+def run_sensitivity(base: Scenario, options: RunOptions) -> SensitivityRun:
+    """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters: the design
+    run as tasks (resumable), its tables, record and figure written."""
     from sim.batch.sweep_files import write_sensitivity
     from sim.crowd.multisite import prepare_run
     from sim.data import datasets
     from sim.data.networks import spec_from_scenario
-    from sim.scenario.scenario import load_scenario
 
-    base = load_scenario(args.scenario)
     spec = base.sensitivity
     if base.sweep.parameter:
         raise ScenarioError(
@@ -377,21 +399,4 @@ def sensitivity_command(args, options: RunOptions) -> int:
     write_sensitivity(
         store, tasks_table, table, record, execution, [f.provenance() for f in files.values()]
     )
-    if not args.quiet:
-        print(record["title"])
-        from sim.batch.sweep_files import outcome_scale
-
-        morris = spec.method == "morris"
-        score = "mu_star" if morris else "ST"
-        for outcome in spec.outcomes:
-            scale, unit, label = outcome_scale(outcome)
-            scale, unit = (scale, unit) if morris else (1.0, "share of variance")
-            print(f"{label}: parameters by {score} ({unit}, 95% interval)")
-            rows = table[table["outcome"] == outcome].sort_values("rank")
-            for r in rows.itertuples():
-                value = getattr(r, score) / scale
-                lo = getattr(r, f"{score}_ci95_low") / scale
-                hi = getattr(r, f"{score}_ci95_high") / scale
-                print(f"  {r.rank:2d}. {r.parameter:36s} {value:9.2f}  [{lo:.2f}, {hi:.2f}]")
-        print(f"results: {store.folder}")
-    return 0
+    return SensitivityRun(record, table, store.folder)

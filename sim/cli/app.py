@@ -60,7 +60,7 @@ COMMANDS: dict[str, Command] = {
         "python run_sim.py report outputs/washington_square/RUN-ID",
     ),
     "sensitivity": Command(
-        "sim.batch.jobs:sensitivity_command",
+        "sim.cli.sensitivity:sensitivity_command",
         "python run_sim.py sensitivity scenarios/wsp_sensitivity.toml --workers 2",
     ),
 }
