@@ -94,6 +94,7 @@ def child(case: str, tasks: int) -> dict:
         else:
             from sim.batch import jobs as batch
             from sim.batch.jobs import run_scenarios
+            from sim.batch.options import RunOptions
 
             run_tasks = batch.run_tasks
 
@@ -111,14 +112,8 @@ def child(case: str, tasks: int) -> dict:
                 "processes-2": (2, None),
                 "dask-local-2": (2, "local"),
             }[case]
-            args = argparse.Namespace(
-                outputs=Path(tmp),
-                workers=workers,
-                scheduler=scheduler,
-                no_progress=True,
-                quiet=True,
-            )
-            _, folder = run_scenarios(variants, source, args, "sweep", "bench")
+            options = RunOptions(outputs=Path(tmp), workers=workers, scheduler=scheduler)
+            _, folder = run_scenarios(variants, source, options, "sweep", "bench")
             execution = json.loads((folder / "sweep.json").read_text())["execution"]
         wall = time.perf_counter() - t0
     return {

@@ -128,6 +128,78 @@ def test_no_command_imports_a_private_name(command_module):
     assert private == []
 
 
+# The command line's arguments stop at the command line: below it, one typed options object
+# (sim.batch.options.RunOptions) and return values; the commands do the printing.
+NO_PRINT_LAYERS = ("city", "exposure", "data", "scenario", "crowd", "batch")
+
+
+def argparse_uses(module: str, source: str) -> list[str]:
+    """Where a module imports ``argparse`` (lazily or for types only included), or has a
+    function taking the command line's ``args``: a parameter named ``args`` with no type or
+    with argparse's (``*args`` and a differently typed ``args`` are not the CLI's)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import) and any(
+            a.name.split(".")[0] == "argparse" for a in node.names
+        ):
+            found.append(f"{module}:{node.lineno} imports argparse")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "argparse":
+            found.append(f"{module}:{node.lineno} imports from argparse")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            a = node.args
+            for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs]:
+                typed = arg.annotation is not None and "Namespace" not in ast.unparse(
+                    arg.annotation
+                )
+                if arg.arg == "args" and not typed:
+                    name = getattr(node, "name", "lambda")
+                    found.append(f"{module}:{node.lineno} {name}() takes the CLI's args")
+    return found
+
+
+def print_calls(module: str, source: str) -> list[str]:
+    """Where a module calls ``print``."""
+    return [
+        f"{module}:{node.lineno} calls print"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "print"
+    ]
+
+
+def test_no_module_below_the_cli_imports_argparse_or_takes_the_clis_args():
+    below = {m: p for m, p in _modules().items() if layer_of(m) != "cli"}
+    assert below and [u for m, p in below.items() for u in argparse_uses(m, p.read_text())] == []
+
+
+def test_no_module_of_the_lower_layers_prints():
+    lower = {m: p for m, p in _modules().items() if layer_of(m) in NO_PRINT_LAYERS}
+    assert {layer_of(m) for m in lower} == set(NO_PRINT_LAYERS)
+    assert [c for m, p in lower.items() for c in print_calls(m, p.read_text())] == []
+
+
+def test_the_argparse_and_print_checks_catch_what_they_look_for():
+    planted = (
+        "def check(args):\n"
+        "    import argparse\n"
+        "    print(args.workers)\n"
+        "def run(spec, args: 'argparse.Namespace'):\n"
+        "    from argparse import Namespace\n"
+        "def fine(*args, **kw):\n"
+        "    return _work(args)\n"
+        "def _work(args: tuple[int, int]):\n"
+        "    return args\n"
+    )
+    assert argparse_uses("m", planted) == [
+        "m:1 check() takes the CLI's args",
+        "m:4 run() takes the CLI's args",
+        "m:2 imports argparse",
+        "m:5 imports from argparse",
+    ]
+    assert print_calls("m", planted) == ["m:3 calls print"]
+
+
 def test_the_architecture_page_names_every_module_and_the_layers_in_order():
     page = (SIM.parent / "docs" / "architecture.md").read_text()
     packages = {"sim", *(f"sim.{layer}" for layer in sim.LAYERS)}

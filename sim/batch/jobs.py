@@ -13,17 +13,18 @@ command finds the same folder and skips the tasks finished before it was stopped
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from sim.batch import worker
+from sim.batch.options import RunOptions
 from sim.batch.pool import open_pool
 from sim.batch.sensitivity import Design, design, design_outcomes, indices, parameter_value
 from sim.batch.sweep import (
@@ -37,21 +38,20 @@ from sim.batch.sweep import (
 )
 from sim.batch.tasks import Task, TaskResult, TaskStore
 from sim.errors import ScenarioError
-from sim.outputs.folders import DEFAULT_OUTPUTS
 from sim.scenario.inputs import DataSource, scenario_inputs
 from sim.scenario.scenario import Scenario, override
 
 log = logging.getLogger(__name__)
 
 
-def _pool(args: argparse.Namespace, tasks: Sequence[Task], todo: int):
+def _pool(options: RunOptions, tasks: Sequence[Task], todo: int):
     """The pool for ``--workers`` / ``--scheduler``; local workers are also limited by the
     memory the largest of the tasks' scenarios needs per process (:mod:`sim.batch.preflight`)."""
     from sim.batch import preflight
     from sim.batch.pool import SCHEDULER_ENV_VAR, machine_workers
 
-    workers = getattr(args, "workers", None) or 0
-    scheduler = getattr(args, "scheduler", None) or os.environ.get(SCHEDULER_ENV_VAR)
+    workers = options.workers or 0
+    scheduler = options.scheduler or os.environ.get(SCHEDULER_ENV_VAR)
     scenarios = [t.payload.scenario for t in tasks if isinstance(t.payload, worker.ReplicationWork)]
     if not scheduler and scenarios and todo > 0:
         largest = max(scenarios, key=lambda s: s.crowd.protesters)
@@ -63,7 +63,7 @@ def run_tasks(
     tasks: Sequence[Task],
     work: Callable[[Task], TaskResult],
     store: TaskStore,
-    args: argparse.Namespace,
+    options: RunOptions,
     label: str,
     unit: str = "task",
 ) -> Execution:
@@ -72,7 +72,7 @@ def run_tasks(
 
     todo = sum(not store.done(t) for t in tasks)
     note = f"{len(tasks) - todo} found finished" if todo < len(tasks) else ""
-    pool = _pool(args, tasks, todo)
+    pool = _pool(options, tasks, todo)
     try:
         with progress.task(label, len(tasks), unit, note) as bar:
             return execute(tasks, work, store, pool, bar.advance)
@@ -83,7 +83,7 @@ def run_tasks(
 def run_scenarios(
     scenarios: Sequence[Scenario],
     source: DataSource | Callable[[Scenario], DataSource],
-    args: argparse.Namespace,
+    options: RunOptions,
     kind: str,
     label: str,
     on_result: Callable[[Any, Path], None] | None = None,
@@ -111,7 +111,7 @@ def run_scenarios(
     variants = variants_of(scenarios)
     files = {(f.source.key, f.sha256): f for st in setups for f in st.inputs.files}
     digest = sweep_digest(kind, variants, files)
-    root = args.outputs or DEFAULT_OUTPUTS
+    root = options.outputs_root
     plain = kind == "run" and len(scenarios) == 1
     if plain:
         folder = _plain_task_folder(root / scenarios[0].name, digest)
@@ -122,7 +122,7 @@ def run_scenarios(
     tasks = tasks_of(variants, lambda v: works[v.name])
     try:
         out, execution = _run_and_write(
-            tasks, variants, setups, store, args, label, plain, on_result, write_run
+            tasks, variants, setups, store, options, label, plain, on_result, write_run
         )
     except KeyboardInterrupt:  # finished tasks are kept: the same command resumes them
         raise
@@ -146,16 +146,16 @@ def run_scenarios(
     return [out[i] for i in slot], folder
 
 
-def _run_and_write(tasks, variants, setups, store, args, label, plain, on_result, write_run):
+def _run_and_write(tasks, variants, setups, store, options, label, plain, on_result, write_run):
     """Run the tasks, then write each variant's run folder from them."""
     from sim.batch.sweep import run_result
 
     if plain:  # said as a run has always said it
         execution = run_tasks(
-            tasks, worker.replication_task, store, args, f"{label}: replications", "rep"
+            tasks, worker.replication_task, store, options, f"{label}: replications", "rep"
         )
     else:
-        execution = run_tasks(tasks, worker.replication_task, store, args, f"{label}: tasks")
+        execution = run_tasks(tasks, worker.replication_task, store, options, f"{label}: tasks")
     log.info(
         "%s: %d tasks, %d found finished, %d run in %.1f s on %d worker(s) (%s)",
         label,
@@ -169,7 +169,7 @@ def _run_and_write(tasks, variants, setups, store, args, label, plain, on_result
     out = []
     for v, setup in zip(variants, setups):
         result = run_result(v, setup, store, execution.wall_s if plain else None)
-        run_folder = write_run(result, args.outputs)
+        run_folder = write_run(result, options.outputs)
         if on_result:
             on_result(result, run_folder)
         out.append((result, run_folder))
@@ -278,7 +278,7 @@ def run_design(
     payload: Callable[[Variant], Any],
     work: Callable[[Task], TaskResult],
     store: TaskStore,
-    args: argparse.Namespace,
+    options: RunOptions,
     outcomes: Sequence[str],
     seed: int,
     label: str,
@@ -289,21 +289,42 @@ def run_design(
     ``outcomes``. The command runs the simulation this way; a test runs Ishigami's function.
     """
     tasks = tasks_of(variants, payload)
-    execution = run_tasks(tasks, work, store, args, label)
+    execution = run_tasks(tasks, work, store, options, label)
     table = task_table(variants, store)
     means = design_outcomes(dsn, table, [v.name for v in variants], outcomes)
     return table, indices(dsn, means, seed), execution
 
 
-def sensitivity_command(args: argparse.Namespace) -> int:
-    """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters."""
+@dataclass(frozen=True)
+class SensitivityRun:
+    """A finished sensitivity analysis: its record (``sensitivity.json``), its indices table
+    (``indices.csv``) and the folder they are in."""
+
+    record: dict[str, Any]
+    indices: pd.DataFrame
+    folder: Path
+
+    @property
+    def title(self) -> str:
+        return self.record["title"]
+
+    @property
+    def method(self) -> str:
+        return self.record["method"]
+
+    @property
+    def outcomes(self) -> list[str]:
+        return self.record["outcomes"]
+
+
+def run_sensitivity(base: Scenario, options: RunOptions) -> SensitivityRun:
+    """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters: the design
+    run as tasks (resumable), its tables, record and figure written."""
     from sim.batch.sweep_files import write_sensitivity
     from sim.crowd.multisite import prepare_run
     from sim.data import datasets
     from sim.data.networks import spec_from_scenario
-    from sim.scenario.scenario import load_scenario
 
-    base = load_scenario(args.scenario)
     spec = base.sensitivity
     if base.sweep.parameter:
         raise ScenarioError(
@@ -315,7 +336,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         )
     dsn = design(spec, base.seed)
     scenarios = design_scenarios(base, dsn)
-    choice = datasets.find_data_dir(args.data_dir)
+    choice = datasets.find_data_dir(options.data_dir)
     network = spec_from_scenario(base.network)
     needed = datasets.sources_for(base)
     if not network.is_default:  # its own file or a download
@@ -332,7 +353,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         for s, values in zip(scenarios, dsn.values())
     ]
     digest = sweep_digest(f"sensitivity-{spec.method}", variants, files)
-    store = TaskStore((args.outputs or DEFAULT_OUTPUTS) / "sensitivity" / f"{base.name}-{digest}")
+    store = TaskStore(options.outputs_root / "sensitivity" / f"{base.name}-{digest}")
     data_dir = source.data_dir.resolve()
     # Morris values sit on a grid of `levels` values, so coverage tables repeat and are cached;
     # Sobol values are all distinct, and caching each table would only fill the cache.
@@ -346,7 +367,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         ),
         worker.replication_task,
         store,
-        args,
+        options,
         list(spec.outcomes),
         base.seed,
         f"{base.name} {spec.method}",
@@ -378,21 +399,4 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     write_sensitivity(
         store, tasks_table, table, record, execution, [f.provenance() for f in files.values()]
     )
-    if not args.quiet:
-        print(record["title"])
-        from sim.batch.sweep_files import outcome_scale
-
-        morris = spec.method == "morris"
-        score = "mu_star" if morris else "ST"
-        for outcome in spec.outcomes:
-            scale, unit, label = outcome_scale(outcome)
-            scale, unit = (scale, unit) if morris else (1.0, "share of variance")
-            print(f"{label}: parameters by {score} ({unit}, 95% interval)")
-            rows = table[table["outcome"] == outcome].sort_values("rank")
-            for r in rows.itertuples():
-                value = getattr(r, score) / scale
-                lo = getattr(r, f"{score}_ci95_low") / scale
-                hi = getattr(r, f"{score}_ci95_high") / scale
-                print(f"  {r.rank:2d}. {r.parameter:36s} {value:9.2f}  [{lo:.2f}, {hi:.2f}]")
-        print(f"results: {store.folder}")
-    return 0
+    return SensitivityRun(record, table, store.folder)

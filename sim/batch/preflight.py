@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sim.errors import InputError, OutputError, ScenarioError
 
 if TYPE_CHECKING:
+    from sim.batch.options import RunOptions
     from sim.scenario.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -55,15 +56,15 @@ def option_range(option: str) -> str:
     return OPTION_RANGES.get(option, "")
 
 
-def check_options(args) -> None:
-    """Range checks of the numeric options a command was given (argparse checked the types)."""
-    workers = getattr(args, "workers", None)
+def check_options(
+    workers: int | None = None, top: int | None = None, speed: float | None = None
+) -> None:
+    """Range checks of the numeric options a command was given (None: not given), in this
+    order; the command line checked their types."""
     if workers is not None and not 1 <= workers <= MAX_WORKERS:
         raise InputError(f"--workers {workers}: allowed {OPTION_RANGES['--workers']}")
-    top = getattr(args, "top", None)
     if top is not None and not 1 <= top <= MAX_TOP:
         raise InputError(f"--top {top}: allowed {OPTION_RANGES['--top']}")
-    speed = getattr(args, "speed", None)
     if speed is not None and not SPEED_RANGE_MPS[0] <= speed <= SPEED_RANGE_MPS[1]:
         raise InputError(f"--speed {speed}: allowed {OPTION_RANGES['--speed']}")
 
@@ -176,8 +177,8 @@ def check_outputs(root: Path, needed_bytes: float) -> None:
         )
 
 
-def check_runs(scenarios: list[Scenario], args, outputs_root: Path) -> None:
+def check_runs(scenarios: list[Scenario], options: RunOptions) -> None:
     """Before any of ``scenarios`` runs: memory for each, room for all of their folders."""
     for scenario in scenarios:
-        workers_to_use(scenario, getattr(args, "workers", 1) or 1)
-    check_outputs(outputs_root, sum(output_bytes(s) for s in scenarios))
+        workers_to_use(scenario, options.workers or 1)
+    check_outputs(options.outputs_root, sum(output_bytes(s) for s in scenarios))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from sim import progress
+from sim.batch.options import RunOptions
 from sim.batch.preflight import OPTION_RANGES, check_options
 from sim.errors import ProtestSimError
 from sim.scenario.scenario import ENGINES
@@ -25,7 +26,7 @@ log = logging.getLogger("sim")
 class Command:
     """A command of the command line: the function that runs it, and one example of its use."""
 
-    runs: str  # "module:function", imported only when the command runs
+    runs: str  # "module:function(args, options)", imported only when the command runs
     example: str  # shown at the end of its --help
 
 
@@ -59,7 +60,7 @@ COMMANDS: dict[str, Command] = {
         "python run_sim.py report outputs/washington_square/RUN-ID",
     ),
     "sensitivity": Command(
-        "sim.batch.jobs:sensitivity_command",
+        "sim.cli.sensitivity:sensitivity_command",
         "python run_sim.py sensitivity scenarios/wsp_sensitivity.toml --workers 2",
     ),
 }
@@ -327,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         argv = _insert_run(argv)
     args = build_parser().parse_args(argv)  # a usage error exits 2 after one line
+    options = run_options(args)
     progress.configure(not (args.quiet or args.no_progress))
     logging.basicConfig(
         level=logging.ERROR
@@ -337,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        check_options(args)
-        return _dispatch(args)
+        check_options(options.workers, getattr(args, "top", None), getattr(args, "speed", None))
+        return _dispatch(args, options)
     except BrokenPipeError:
         # the reader went away (``| head``): stop quietly, and keep Python's exit-time flush
         # from writing to the closed pipe
@@ -408,9 +410,20 @@ def _unknown_command(argv: list[str]) -> str:
     )
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The typed options the layers below the command line take, from the parsed arguments
+    (built once, in :func:`main`; ``args`` itself goes no further than the commands)."""
+    return RunOptions(
+        data_dir=args.data_dir,
+        outputs=args.outputs,
+        workers=getattr(args, "workers", None),
+        scheduler=getattr(args, "scheduler", None),
+    )
+
+
+def _dispatch(args: argparse.Namespace, options: RunOptions) -> int:
     module, function = COMMANDS[args.command or "run"].runs.split(":")
-    return getattr(importlib.import_module(module), function)(args)
+    return getattr(importlib.import_module(module), function)(args, options)
 
 
 if __name__ == "__main__":

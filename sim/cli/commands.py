@@ -1,4 +1,8 @@
-"""The CLI's commands: each parses its arguments, loads its inputs, runs the core, writes."""
+"""The CLI's commands: each parses its arguments, loads its inputs, runs the core, writes.
+
+Each command takes its parsed arguments and the :class:`~sim.batch.options.RunOptions` built
+from them once (``sim.cli.app``): the data and outputs folders are read from the options, a
+command's own arguments from ``args``, and only the options go below the command line."""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ import numpy as np
 import shapely
 
 from sim.batch import preflight
+from sim.batch.options import RunOptions
 from sim.crowd.engines import with_engine
 from sim.data import datasets
 from sim.data.networks import NetworkSpec, spec_from_argument, spec_from_scenario
 from sim.errors import InputError
 from sim.exposure.camera_model import AMNESTY_PRESET
-from sim.outputs.folders import DEFAULT_OUTPUTS
 from sim.scenario.inputs import DataSource, Inputs, load_inputs, scenario_inputs
 from sim.scenario.scenario import (
     DEFAULT_SCENARIO,
@@ -31,14 +35,15 @@ AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
 
 
 def _source(
-    args: argparse.Namespace,
+    options: RunOptions,
+    quiet: bool,
     network: NetworkSpec | None = None,
     sources: list[str] | None = None,
 ) -> DataSource:
-    """The data folder given or found (a found one is said on stderr), after checking that
-    every file of ``sources`` is there (all missing ones named at once)."""
-    choice = datasets.find_data_dir(args.data_dir)
-    if not args.quiet and args.data_dir is None:  # found by the search order: say which
+    """The data folder given or found (a found one is said on stderr unless ``quiet``), after
+    checking that every file of ``sources`` is there (all missing ones named at once)."""
+    choice = datasets.find_data_dir(options.data_dir)
+    if not quiet and options.data_dir is None:  # found by the search order: say which
         print(f"data: {choice.describe()}", file=sys.stderr)
     needed = sources or ["osm_walk", "mta_entrances"]
     if network is not None and not network.is_default:  # its own file or a download
@@ -58,63 +63,55 @@ def _network(scenario: Scenario) -> NetworkSpec:
 # ------------------------------------------------------------------------------------ run
 
 
-def run_command(args: argparse.Namespace) -> int:
+def run_command(args: argparse.Namespace, options: RunOptions) -> int:
     from sim.batch.jobs import run_scenarios
     from sim.outputs.run_files import summary_lines
 
     path = args.scenario or DEFAULT_SCENARIO
     scenarios = load_scenarios(path)
     scenarios = [with_engine(s, getattr(args, "engine", None)) for s in scenarios]
-    preflight.check_runs(scenarios, args, args.outputs or DEFAULT_OUTPUTS)
+    preflight.check_runs(scenarios, options)
     sources: dict[NetworkSpec, DataSource] = {}
 
     def source_of(scenario: Scenario) -> DataSource:
         spec = _network(scenario)
         if spec not in sources:
-            sources[spec] = _source(args, spec, _scenario_sources([scenario]))
+            sources[spec] = _source(options, args.quiet, spec, _scenario_sources([scenario]))
         return sources[spec]
 
     def show(result, folder: Path) -> None:
         print("\n".join(summary_lines(result, folder)) if not args.quiet else f"results: {folder}")
         if getattr(args, "report", True):
-            write_report_of(folder, args)
+            write_report_of(folder, options, args.quiet)
 
     kind = "sweep" if load_scenario(path).sweep.parameter else "run"
     _, sweep_folder = run_scenarios(
-        scenarios, source_of, args, kind, scenarios[0].name.split("__")[0], show
+        scenarios, source_of, options, kind, scenarios[0].name.split("__")[0], show
     )
     if sweep_folder is not None and not args.quiet:
         print(f"sweep tables: {sweep_folder}")
     return 0
 
 
-def report_command(args: argparse.Namespace) -> int:
+def report_command(args: argparse.Namespace, options: RunOptions) -> int:
     """Write a finished run's or comparison's report.html, report.pdf and layers.gpkg."""
-    write_report_of(args.folder, args)
+    write_report_of(args.folder, options, args.quiet)
     return 0
 
 
-def write_report_of(folder: Path, args: argparse.Namespace) -> None:
+def write_report_of(folder: Path, options: RunOptions, quiet: bool) -> None:
     from sim.report.build import write_report
 
-    written = write_report(folder, datasets.resolve_data_dir(args.data_dir))
-    if not args.quiet:
+    written = write_report(folder, datasets.resolve_data_dir(options.data_dir))
+    if not quiet:
         print(f"report: {written[0]} (and {', '.join(p.name for p in written[1:])})")
-
-
-def run_and_write(scenario: Scenario, source: DataSource, args: argparse.Namespace):
-    """Load a scenario's inputs, run its replications as tasks and write its folder."""
-    from sim.batch.jobs import run_scenarios
-
-    [(result, folder)], _ = run_scenarios([scenario], source, args, "run", scenario.name)
-    return result, folder
 
 
 # ----------------------------------------------------------------------------------- data
 
 
-def data_status_command(args: argparse.Namespace) -> int:
-    lines, complete = datasets.status_report(datasets.find_data_dir(args.data_dir))
+def data_status_command(args: argparse.Namespace, options: RunOptions) -> int:
+    lines, complete = datasets.status_report(datasets.find_data_dir(options.data_dir))
     print("\n".join(lines))
     return 0 if complete else 1
 
@@ -122,10 +119,10 @@ def data_status_command(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------- places
 
 
-def places_command(args: argparse.Namespace) -> int:
+def places_command(args: argparse.Namespace, options: RunOptions) -> int:
     from sim.city import places
 
-    inputs = load_inputs(_source(args), ())
+    inputs = load_inputs(_source(options, args.quiet), ())
     catalogue = places.catalogue(inputs.exits, inputs.site_records)
     print("\n".join(places.listing(catalogue, args.query, args.exits)))
     return 1 if args.query is not None and not places.match(args.query, catalogue).places else 0
@@ -134,7 +131,7 @@ def places_command(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------- route
 
 
-def route_command(args: argparse.Namespace) -> int:
+def route_command(args: argparse.Namespace, options: RunOptions) -> int:
     """Score one walk: between two places on the network, or a path drawn elsewhere."""
     from sim.city import routing
     from sim.cli.route_input import MAX_PATH_OFF_NETWORK_M, read_path_file, resolve_place
@@ -149,7 +146,7 @@ def route_command(args: argparse.Namespace) -> int:
         raise InputError("route: give --from and --to, or --path FILE")
     if args.preset == "scenario" and args.scenario is None:
         raise InputError("route: --preset scenario needs --scenario FILE (the scenario to use)")
-    preflight.check_outputs(args.outputs or DEFAULT_OUTPUTS, preflight.OUTPUT_FIXED_BYTES)
+    preflight.check_outputs(options.outputs_root, preflight.OUTPUT_FIXED_BYTES)
     preset = "scenario" if args.scenario is not None else "amnesty"
     pts = read_path_file(args.path) if args.path is not None else None
     if pts is not None:
@@ -157,14 +154,16 @@ def route_command(args: argparse.Namespace) -> int:
 
         needs_network = route_path.network_reason(args)
         if needs_network is None:  # scored straight from the city's camera sites
-            result, folder = route_path.score_drawn_path(args, pts)
+            result, folder = route_path.score_drawn_path(args, options, pts)
             _print_route(result, folder, args.quiet)
             return 0
-        route_path.check_path_in_city(args.path, pts, datasets.resolve_data_dir(args.data_dir))
+        data_dir = datasets.resolve_data_dir(options.data_dir)
+        route_path.check_path_in_city(args.path, pts, data_dir)
     cams = ["banthescan_public"]
     if args.scenario is not None:
         cams = datasets.sources_for(load_scenario(args.scenario))
-    source = _source(args, _route_network(args), ["osm_walk", "mta_entrances", *cams])
+    network = _route_network(args, options)
+    source = _source(options, args.quiet, network, ["osm_walk", "mta_entrances", *cams])
     inputs, coverage = _route_coverage(args.scenario, source)
     net = inputs.network
     if pts is not None:
@@ -220,7 +219,7 @@ def route_command(args: argparse.Namespace) -> int:
         covered,
         np.c_[coverage.cameras.x, coverage.cameras.y],
         coverage.public,
-        args.outputs,
+        options.outputs,
         edge_geom=net.edge_geom,
         ends=ends,
     )
@@ -246,7 +245,7 @@ def _route_coverage(scenario_path: Path | None, source: DataSource):
     return setup.inputs, setup.coverage
 
 
-def _route_network(args: argparse.Namespace) -> NetworkSpec:
+def _route_network(args: argparse.Namespace, options: RunOptions) -> NetworkSpec:
     """``--network``, else the ``--scenario``'s network, else the bundle's Manhattan one."""
     if getattr(args, "network", None):
         return spec_from_argument(args.network)
@@ -254,17 +253,17 @@ def _route_network(args: argparse.Namespace) -> NetworkSpec:
         spec = _network(load_scenario(args.scenario))
         if not spec.is_default:
             return spec
-    _check_sites_in_manhattan(args)
+    _check_sites_in_manhattan(args, options)
     return NetworkSpec()
 
 
-def _check_sites_in_manhattan(args: argparse.Namespace) -> None:
+def _check_sites_in_manhattan(args: argparse.Namespace, options: RunOptions) -> None:
     """A protest site outside Manhattan needs a network the bundle lacks: say which, and how."""
     from sim.data import datasets
     from sim.data.sites import read_site_records
     from sim.errors import DataError
 
-    data_dir = datasets.resolve_data_dir(args.data_dir)
+    data_dir = datasets.resolve_data_dir(options.data_dir)
     found = datasets.find_source("protest_sites", data_dir)
     records = read_site_records(found) if found is not None else {}
     from sim.city import places
@@ -308,7 +307,7 @@ def _print_route(result: dict, folder: Path | None, quiet: bool = False) -> None
 # -------------------------------------------------------------------------------- compare
 
 
-def compare_command(args: argparse.Namespace) -> int:
+def compare_command(args: argparse.Namespace, options: RunOptions) -> int:
     """Run (or reuse) each scenario with the first one's seed and replications, and compare."""
     from sim.cli import readout
     from sim.crowd.stats import comparison
@@ -324,27 +323,25 @@ def compare_command(args: argparse.Namespace) -> int:
             + "; ".join(sorted(n.describe() for n in networks))
             + "); compare scenarios of one network"
         )
-    preflight.check_runs(
-        [matched_seed(s, first) for s in scenarios], args, args.outputs or DEFAULT_OUTPUTS
-    )
+    preflight.check_runs([matched_seed(s, first) for s in scenarios], options)
     matching = readout.matching(scenarios, first)
     labels = readout.run_labels([s.name for s in scenarios], [s.path for s in scenarios])
     if not args.quiet:
         print("\n".join(readout.matching_lines(matching, first.name)))
-    source = _source(args, networks.pop(), _scenario_sources(scenarios))
+    source = _source(options, args.quiet, networks.pop(), _scenario_sources(scenarios))
     runs, files = [], {}
     for scenario in scenarios:
         matched = matched_seed(scenario, first)
         inputs = scenario_inputs(matched, source)
         files.update({(f.source.key, f.sha256): f for f in inputs.files})
-        agents, folder = (None, None) if args.rerun else find_finished_run(matched, inputs, args)
+        agents, folder = (None, None) if args.rerun else find_finished_run(matched, inputs, options)
         runs.append([matched, agents, folder, inputs, f"reused {folder}"])
     todo = [run for run in runs if run[1] is None]
     if todo:  # every replication of every scenario not reused: one set of tasks, one pool
         from sim.batch.jobs import run_scenarios
 
         done, _ = run_scenarios(
-            [run[0] for run in todo], source, args, "compare", f"compare-{first.name}"
+            [run[0] for run in todo], source, options, "compare", f"compare-{first.name}"
         )
         for run, (result, folder) in zip(todo, done):
             run[1], run[2], run[4] = result.agents, folder, f"ran into {folder}"
@@ -362,13 +359,13 @@ def compare_command(args: argparse.Namespace) -> int:
         {label: r[1] for label, r in zip(labels, runs)},
         [f.provenance() for f in files.values()],
         first.name,
-        args.outputs,
+        options.outputs,
     )
     if not args.quiet:
         print("\n".join(readout.comparison_lines(table, labels, [r[4] for r in runs])))
     print(f"results: {folder}")
     if args.report:
-        write_report_of(folder, args)
+        write_report_of(folder, options, args.quiet)
     return 0
 
 
@@ -386,7 +383,7 @@ def matched_seed(scenario: Scenario, first: Scenario) -> Scenario:
     )
 
 
-def find_finished_run(scenario: Scenario, inputs: Inputs, args: argparse.Namespace):
+def find_finished_run(scenario: Scenario, inputs: Inputs, options: RunOptions):
     """Agents of the newest finished run of exactly this scenario, version and data files.
 
     A run is reused only when its manifest names the same resolved scenario (fingerprint), the
@@ -397,7 +394,7 @@ def find_finished_run(scenario: Scenario, inputs: Inputs, args: argparse.Namespa
 
     from sim import __version__
 
-    root = (args.outputs or DEFAULT_OUTPUTS) / scenario.name
+    root = options.outputs_root / scenario.name
     if not root.is_dir():
         return None, None
     wanted = {(f.source.key, f.sha256) for f in inputs.files}
@@ -424,7 +421,7 @@ def find_finished_run(scenario: Scenario, inputs: Inputs, args: argparse.Namespa
 # --------------------------------------------------------------------------- rank-cameras
 
 
-def rank_command(args: argparse.Namespace) -> int:
+def rank_command(args: argparse.Namespace, options: RunOptions) -> int:
     """Rank camera sites by marginal contribution, from recorded routes (crowding off)."""
     from sim.crowd import ranking
     from sim.crowd.runner import run_replication
@@ -433,8 +430,8 @@ def rank_command(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     preflight.workers_to_use(scenario, 1, replications=1)
-    preflight.check_outputs(args.outputs or DEFAULT_OUTPUTS, preflight.OUTPUT_FIXED_BYTES)
-    source = _source(args, _network(scenario), datasets.sources_for(scenario))
+    preflight.check_outputs(options.outputs_root, preflight.OUTPUT_FIXED_BYTES)
+    source = _source(options, args.quiet, _network(scenario), datasets.sources_for(scenario))
     crowding = scenario.walking.crowding
     free = override(scenario, {"walking.crowding": False}, note="rank-cameras: crowding off")
     setup = prepare(free, scenario_inputs(free, source), source.store)
@@ -460,7 +457,7 @@ def rank_command(args: argparse.Namespace) -> int:
         "total_camera_s": ranked.contributions.total_camera_s,
         "protesters_seen": ranked.contributions.seen_protesters,
     }
-    folder = write_ranking(setup, ranked, meta, args.top, args.outputs)
+    folder = write_ranking(setup, ranked, meta, args.top, options.outputs)
     if not args.quiet:
         print(f"{'rank':>4s} {'camera site':38s} {'class':16s} {'share of camera-s':>17s}")
         for _, r in ranked.table.head(10).iterrows():

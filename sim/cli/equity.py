@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 
 from sim.atomic import replacing
+from sim.batch.options import RunOptions
 from sim.data import datasets
 from sim.data.equity_inputs import load_equity_inputs
 from sim.exposure import equity
 from sim.geo import PROJECTED_CRS
 from sim.outputs.folders import (
-    DEFAULT_OUTPUTS,
     RunFolder,
     new_run_id,
     provenance,
@@ -39,12 +39,12 @@ DIFFERENCES_FROM_AMNESTY = (
 )
 
 
-def equity_command(args: argparse.Namespace) -> int:
+def equity_command(args: argparse.Namespace, options: RunOptions) -> int:
     """``run_sim.py equity``: tract table, borough model, site neighbourhoods, figures."""
     from sim.outputs import equity_figures
 
     started = time.perf_counter()
-    inputs = load_equity_inputs(datasets.resolve_data_dir(args.data_dir))
+    inputs = load_equity_inputs(datasets.resolve_data_dir(options.data_dir))
     table = equity.tract_table(inputs.tracts, inputs.coverage)
     model = equity.fit_borough_logit(table)
     sites = equity.site_neighbourhoods(
@@ -52,7 +52,7 @@ def equity_command(args: argparse.Namespace) -> int:
     )
     names = dict(zip(inputs.site_ids, inputs.site_names))
     sites.insert(1, "name", sites["site_id"].map(names))
-    root = (args.outputs or DEFAULT_OUTPUTS) / "equity"
+    root = options.outputs_root / "equity"
     folder = RunFolder(root, new_run_id("tracts"))
     with folder as tmp:
         write_table(tmp / "tracts.csv", table)

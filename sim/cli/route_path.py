@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from sim.batch.options import RunOptions
 from sim.city.area import path_problem
 from sim.data.camera_account import assemble
 from sim.data.census import load_city_area
@@ -77,12 +78,14 @@ def city_cameras(
     return cameras, [source.file(k).provenance() for k in dict.fromkeys(keys)]
 
 
-def score_drawn_path(args: argparse.Namespace, points: np.ndarray) -> tuple[dict, Path]:
+def score_drawn_path(
+    args: argparse.Namespace, options: RunOptions, points: np.ndarray
+) -> tuple[dict, Path]:
     """Score a drawn path (lat, lon points) against the whole city's cameras (``radius``);
     write its folder. Returns the result and the folder."""
     from sim.outputs.run_files import write_route
 
-    data_dir = resolve_data_dir(args.data_dir)
+    data_dir = resolve_data_dir(options.data_dir)
     area_files = check_path_in_city(args.path, points, data_dir)
     if args.scenario is None:
         layers, classes = AMNESTY_LAYERS, AMNESTY_PRESET
@@ -118,6 +121,6 @@ def score_drawn_path(args: argparse.Namespace, points: np.ndarray) -> tuple[dict
         covered,
         np.c_[sites.x, sites.y],
         coverage.public,
-        args.outputs,
+        options.outputs,
     )
     return result, folder

@@ -3,7 +3,6 @@ Morris screening of the real scenario, the [sensitivity] section's checks, count
 
 from __future__ import annotations
 
-import argparse
 import math
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 from helpers import prepared
 
 from sim.batch.jobs import run_design
+from sim.batch.options import RunOptions
 from sim.batch.sensitivity import design, parameter_value
 from sim.batch.sweep import Variant
 from sim.batch.tasks import TaskResult, TaskStore
@@ -53,14 +53,13 @@ def _ishigami(tmp_path, workers: int, samples: int):
     spec = Sensitivity(method="sobol", samples=samples, outcomes=("y",), parameters=params)
     dsn = design(spec, 20200602)
     variants = [Variant(f"p{i:05d}", 1, v) for i, v in enumerate(dsn.values())]
-    args = argparse.Namespace(workers=workers, scheduler=None, no_progress=True, quiet=True)
     return run_design(
         dsn,
         variants,
         lambda v: dict(v.params),
         ishigami_task,
         TaskStore(tmp_path),
-        args,
+        RunOptions(workers=workers),
         ["y"],
         20200602,
         "ishigami",

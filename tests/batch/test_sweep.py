@@ -3,7 +3,6 @@ after SIGKILL with nothing counted twice, and tidy rows carrying the varied para
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 from helpers import REPO
 
+from sim.batch.options import RunOptions
 from sim.batch.tasks import Task, TaskResult, TaskStore, task_seed
 from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, load_scenarios, override
 
@@ -39,10 +39,8 @@ values = [30.0, 120.0, 200.0]
 KILLED_NAME = 'name = "tiny_sweep"\nengine = "reference"'
 
 
-def _args(outputs: Path, workers: int = 1, scheduler: str | None = None):
-    return argparse.Namespace(
-        outputs=outputs, workers=workers, scheduler=scheduler, no_progress=True, quiet=True
-    )
+def _options(outputs: Path, workers: int = 1, scheduler: str | None = None) -> RunOptions:
+    return RunOptions(outputs=outputs, workers=workers, scheduler=scheduler)
 
 
 def test_a_tasks_seed_is_the_seed_run_has_always_given_that_replication():
@@ -119,9 +117,9 @@ def test_a_sweep_on_one_worker_and_on_a_two_worker_dask_cluster_gives_byte_ident
     path = tmp_path / "sweep.toml"
     path.write_text(SWEEP_TEXT.format(protesters=150))
     scenarios = load_scenarios(path)
-    _, one = run_scenarios(scenarios, source, _args(tmp_path / "one", 1), "sweep", "tiny")
+    _, one = run_scenarios(scenarios, source, _options(tmp_path / "one", 1), "sweep", "tiny")
     _, dask = run_scenarios(
-        scenarios, source, _args(tmp_path / "dask", 2, "local"), "sweep", "tiny"
+        scenarios, source, _options(tmp_path / "dask", 2, "local"), "sweep", "tiny"
     )
     record = json.loads((dask / "sweep.json").read_text())
     assert record["execution"]["pool"] == "dask" and record["execution"]["workers"] == 2
@@ -211,7 +209,7 @@ def test_compare_rows_carry_the_keys_in_which_the_scenarios_differ(source, tmp_p
         },
     )
     other = override(base, {"name": "tiny_least", "routing.choice": "least_exposed"})
-    runs, sweep = run_scenarios([base, other, base], source, _args(tmp_path), "compare", "c")
+    runs, sweep = run_scenarios([base, other, base], source, _options(tmp_path), "compare", "c")
     assert runs[0][1] == runs[2][1]  # a scenario asked twice runs once
     tasks = pd.read_csv(sweep / "tasks.csv")
     assert tasks["routing.choice"].tolist() == ["shortest", "least_exposed"]

@@ -1,0 +1,39 @@
+"""The ``sensitivity`` command: a scenario's ``[sensitivity]`` design run, its indices printed."""
+
+from __future__ import annotations
+
+import argparse
+
+from sim.batch.jobs import SensitivityRun, run_sensitivity
+from sim.batch.options import RunOptions
+from sim.batch.sweep_files import outcome_scale
+from sim.scenario.scenario import load_scenario
+
+
+def sensitivity_command(args: argparse.Namespace, options: RunOptions) -> int:
+    """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters."""
+    done = run_sensitivity(load_scenario(args.scenario), options)
+    if not args.quiet:
+        print("\n".join(summary_lines(done)))
+    return 0
+
+
+def summary_lines(done: SensitivityRun) -> list[str]:
+    """The design's title, each outcome's parameters by importance with 95% intervals (Morris:
+    mu_star in the outcome's units; Sobol: total order index), and the results folder."""
+    lines = [done.title]
+    morris = done.method == "morris"
+    score = "mu_star" if morris else "ST"
+    table = done.indices
+    for outcome in done.outcomes:
+        scale, unit, label = outcome_scale(outcome)
+        scale, unit = (scale, unit) if morris else (1.0, "share of variance")
+        lines.append(f"{label}: parameters by {score} ({unit}, 95% interval)")
+        rows = table[table["outcome"] == outcome].sort_values("rank")
+        for r in rows.itertuples():
+            value = getattr(r, score) / scale
+            lo = getattr(r, f"{score}_ci95_low") / scale
+            hi = getattr(r, f"{score}_ci95_high") / scale
+            lines.append(f"  {r.rank:2d}. {r.parameter:36s} {value:9.2f}  [{lo:.2f}, {hi:.2f}]")
+    lines.append(f"results: {done.folder}")
+    return lines
