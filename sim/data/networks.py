@@ -119,6 +119,16 @@ def network_available(spec: NetworkSpec, data_dir: Path, store: Store | None = N
     return True
 
 
+def osm_file_network(path: Path, sha256: str, store: Store | None = None) -> WalkNetwork:
+    """The walk network of an OpenStreetMap XML file, built once and cached by its checksum."""
+    arrays = (store or _no_store)(
+        f"network_{NETWORK_TYPE}",
+        {"osm_sha256": sha256, "network": NETWORK_CACHE_VERSION},
+        lambda: network_arrays(build_from_osm_xml(path, sha256)),
+    )
+    return network_from_arrays(arrays)
+
+
 def load_named_network(
     spec: NetworkSpec, data_dir: Path, store: Store | None = None, online: bool | None = None
 ) -> tuple[WalkNetwork, ResolvedFile | None]:
@@ -139,12 +149,7 @@ def load_named_network(
         path = osm_file_path(spec, data_dir)
         if path.is_file():
             resolved = _resolved(spec, path)
-            arrays = store(
-                f"network_{NETWORK_TYPE}",
-                {"osm_sha256": resolved.sha256, **version},
-                lambda: network_arrays(build_from_osm_xml(path, resolved.sha256)),
-            )
-            return network_from_arrays(arrays), resolved
+            return osm_file_network(path, resolved.sha256, store), resolved
     if spec.place or spec.bbox:
         can_download = datasets.is_online(online)
 

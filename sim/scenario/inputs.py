@@ -38,8 +38,8 @@ from sim.data.camera_counts import Intersections, read_intersections
 from sim.data.cameras import CAMERA_SOURCES
 from sim.data.datasets import ResolvedFile
 from sim.data.footprints import complete_open_space
-from sim.data.networks import NetworkSpec, load_named_network
-from sim.data.osm import build_from_osm_xml, build_from_overpass
+from sim.data.networks import NetworkSpec, load_named_network, osm_file_network
+from sim.data.osm import build_from_overpass
 from sim.data.records import SkipReport, check_usable
 from sim.data.ridership import RIDERSHIP_SOURCES, read_ridership
 from sim.data.sites import read_site_records
@@ -203,13 +203,7 @@ class DataSource:
                 self._network = (network_from_arrays(arrays), ())
             else:
                 osm = self.file("osm_walk")
-                key = {"osm_sha256": osm.sha256, "network": NETWORK_CACHE_VERSION}
-                arrays = self.store(
-                    f"network_{NETWORK_TYPE}",
-                    key,
-                    lambda: network_arrays(build_from_osm_xml(osm.path, osm.sha256)),
-                )
-                network = network_from_arrays(arrays)
+                network = osm_file_network(osm.path, osm.sha256, self.store)
                 if network.source_sha256 != osm.sha256:
                     raise DataError(f"cache entry for {osm.path} names another source file")
                 self._network = (network, ("osm_walk",))
