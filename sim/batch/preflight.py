@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError, OutputError, ScenarioError
+from sim.exposure.visibility_models import VISIBILITY_MODELS
 
 if TYPE_CHECKING:
     from sim.batch.options import RunOptions
@@ -43,7 +44,7 @@ OPTION_RANGES = {
 # after a run (maps, PDF, layers, the site neighbourhoods) and a cold cache (network and
 # coverage built in the process) add up to about 400 MB on top (measured in CI with a cold
 # cache: 1,337 MB peak for 30,000 protesters, report included). Rounded up, as a guard.
-CITY_BYTES = {"radius": 1100e6, "sightline": 1300e6}
+CITY_BYTES = {False: 1100e6, True: 1300e6}  # by whether the visibility model needs open space
 RUN_BYTES_PER_PROTESTER = {True: 18_000.0, False: 12_000.0}  # by walking.crowding
 ROW_BYTES = 273.0 * 2
 # Disk: agents.csv (283 B per row) and agents.parquet (140 B), plus time series and figures.
@@ -87,7 +88,7 @@ def memory_needed_bytes(scenario: Scenario, workers: int = 1, replications: int 
     """Peak memory of a run of ``scenario`` on ``workers`` processes (an estimate)."""
     n = scenario.crowd.protesters
     reps = replications or scenario.replications
-    city = CITY_BYTES.get(scenario.cameras.visibility, CITY_BYTES["sightline"])
+    city = CITY_BYTES[VISIBILITY_MODELS[scenario.cameras.visibility].needs_open_space]
     per_protester = RUN_BYTES_PER_PROTESTER[bool(scenario.walking.crowding)]
     return city + min(workers, reps) * n * per_protester + reps * n * ROW_BYTES
 
@@ -118,7 +119,7 @@ def workers_to_use(
         needed = memory_needed_bytes(scenario, 1, reps)
         if needed > memory_bytes:
             n = scenario.crowd.protesters
-            city = CITY_BYTES.get(scenario.cameras.visibility, CITY_BYTES["sightline"])
+            city = CITY_BYTES[VISIBILITY_MODELS[scenario.cameras.visibility].needs_open_space]
             per_protester = RUN_BYTES_PER_PROTESTER[bool(scenario.walking.crowding)]
             fits = int(max(memory_bytes - city, 0) / (per_protester + reps * ROW_BYTES))
             raise ScenarioError(

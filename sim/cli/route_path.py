@@ -19,6 +19,7 @@ from sim.exposure.cameras import CameraSites
 from sim.exposure.coverage import score_route
 from sim.exposure.lines import radius_coverage_of_lines
 from sim.exposure.pieces import SEEN
+from sim.exposure.visibility_models import VISIBILITY_MODELS
 from sim.geo import lonlat_to_xy
 from sim.scenario.inputs import DataSource
 from sim.scenario.scenario import CameraLayer, load_scenario
@@ -36,11 +37,11 @@ def network_reason(args: argparse.Namespace) -> str | None:
     if args.scenario is None:
         return None
     cameras = load_scenario(args.scenario).cameras
-    if cameras.visibility == "sightline":
+    if VISIBILITY_MODELS[cameras.visibility].needs_open_space:
         return (
-            "sightline visibility needs open space, known only within that network's area; "
-            "score it with the radius model (no --scenario: Amnesty's preset, or a scenario "
-            'with visibility = "radius")'
+            f"{cameras.visibility} visibility needs open space, known only within that "
+            "network's area; score it with the radius model (no --scenario: Amnesty's preset, "
+            'or a scenario with visibility = "radius")'
         )
     if cameras.edits:
         return (

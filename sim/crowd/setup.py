@@ -22,6 +22,7 @@ from sim.errors import ScenarioError
 from sim.exposure.cameras import CameraSites
 from sim.exposure.coverage import Coverage, Store, build_coverage
 from sim.exposure.edits import apply_edits
+from sim.exposure.visibility_models import VISIBILITY_MODELS
 from sim.scenario.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ def dispersal_routes(
 def coverage_options(scenario: Scenario, inputs: Inputs, store: Store | None) -> dict[str, Any]:
     visibility = scenario.cameras.visibility
     args: dict[str, Any] = {"visibility": visibility, "store": store}
-    if visibility == "sightline":
+    if VISIBILITY_MODELS[visibility].needs_open_space:
         args.update(open_space=inputs.open_space, open_space_key=inputs.open_space_key)
     return args
 

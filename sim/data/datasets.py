@@ -459,14 +459,17 @@ def _status(key: str, source: Source, data_dir: Path) -> SourceStatus:
 
 def sources_for(scenario) -> list[str]:
     """The manifest sources a scenario reads (its site file, camera layers, buildings)."""
+    from sim.data.footprints import FOOTPRINT_SOURCES
+    from sim.exposure.visibility_models import VISIBILITY_MODELS
+
     keys = ["osm_walk", "mta_entrances"]
     if scenario.site.id or scenario.march.to_site:
         keys.append("protest_sites")
     cams = scenario.cameras
     for layer in cams.layers:
         keys += [layer.source, *([layer.counts_from] if layer.counts_from else [])]
-    if cams.visibility == "sightline" and cams.buildings:
-        keys.append("buildings")
+    if VISIBILITY_MODELS[cams.visibility].needs_open_space and cams.buildings:
+        keys.append(FOOTPRINT_SOURCES[cams.footprints])
     return list(dict.fromkeys(keys))
 
 

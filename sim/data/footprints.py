@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 OPEN_SPACE_MARGIN_M = 500.0
 
 
+# Building footprint files for sightlines (data-manifest keys), by ``cameras.footprints``:
+# DoITT's complete 2017 outlines, or the partial OSM file (which lacks the Washington Square
+# strip, 40.730-40.736).
+FOOTPRINT_SOURCES = {"doitt_2017": "buildings_doitt", "osm_partial": "buildings"}
+
+
 def read_footprints(path: Path) -> np.ndarray:
     """Footprint polygons (UTM 18N metres) of a gzip GeoJSON of outer rings (EPSG:4326).
 

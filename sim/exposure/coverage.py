@@ -11,7 +11,6 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from sim import progress
 from sim.city.network import WalkNetwork
 from sim.exposure.camera_model import LEVELS, CameraParams, level_ranges_for, public_flags
 from sim.exposure.cameras import CameraSites
@@ -23,6 +22,7 @@ from sim.exposure.pieces import (
     polygon_pieces,
     radius_pieces,
 )
+from sim.exposure.visibility_models import visibility_model
 from sim.geo import pack_wkb, unpack_wkb
 
 log = logging.getLogger(__name__)
@@ -76,14 +76,13 @@ def build_coverage(
     """
     ranges = level_ranges_for(classes, cameras.cls)
     public = public_flags(classes, cameras.cls)
-    if visibility not in ("radius", "sightline"):
-        raise ValueError(f"unknown visibility model {visibility!r}")
-    if visibility == "sightline" and open_space is None:
-        raise ValueError("sightline visibility needs an open_space geometry")
+    model = visibility_model(visibility)
+    if model.needs_open_space and open_space is None:
+        raise ValueError(f"{visibility} visibility needs an open_space geometry")
 
     def build() -> dict[str, np.ndarray]:
         space = open_space() if callable(open_space) else open_space
-        pieces, areas = coverage_pieces(network, cameras, ranges, visibility, space)
+        pieces, areas = model.pieces(network.edge_geom, np.c_[cameras.x, cameras.y], ranges, space)
         return _pieces_arrays(pieces, areas)
 
     key = {
@@ -107,35 +106,6 @@ def build_coverage(
         visibility,
         areas,
     )
-
-
-def coverage_pieces(
-    network: WalkNetwork,
-    cameras: CameraSites,
-    ranges: np.ndarray,
-    visibility: str,
-    open_space: shapely.Geometry | None,
-) -> tuple[CoveragePieces, np.ndarray | None]:
-    """The pieces of every edge each camera sees at each level, and (sightline) the areas."""
-    xy = np.c_[cameras.x, cameras.y]
-    if visibility == "radius":
-        return radius_pieces(network.edge_geom, xy, ranges), None
-    n = len(cameras)
-    with progress.task(
-        "sightline coverage", 2, "part", note=f"{n} camera sites; once, then cached"
-    ) as step:
-        step.stage("what each camera sees (isovists)")
-        areas = sightline_areas(xy, ranges, open_space)
-        step.advance()
-        step.stage("stretches of street in view")
-        pieces = polygon_pieces(
-            network.edge_geom,
-            areas.ravel(),
-            np.repeat(np.arange(n), len(LEVELS)),
-            np.tile(np.arange(len(LEVELS)), n),
-        )
-        step.advance()
-    return pieces, areas
 
 
 def _pieces_arrays(pieces: CoveragePieces, areas: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -189,18 +159,6 @@ def coverage_of_lines(coverage: Coverage, lines: np.ndarray) -> Coverage:
         coverage.visibility,
         coverage.areas,
     )
-
-
-def sightline_areas(xy: np.ndarray, ranges: np.ndarray, open_space: shapely.Geometry) -> np.ndarray:
-    """Visible area of each camera at each level: its isovist clipped to that level's reach."""
-    from sim.exposure.visibility import isovists
-
-    iso = isovists(xy, ranges.max(axis=1), open_space) if len(xy) else np.zeros(0, object)
-    out = np.empty(ranges.shape, dtype=object)
-    for level in range(ranges.shape[1]):
-        disks = shapely.buffer(shapely.points(xy), ranges[:, level], quad_segs=32)
-        out[:, level] = shapely.intersection(iso, disks) if len(xy) else disks
-    return out
 
 
 @dataclass(frozen=True)

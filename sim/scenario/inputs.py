@@ -37,7 +37,7 @@ from sim.data.camera_account import CameraAccount, assemble, in_reach
 from sim.data.camera_counts import Intersections, read_intersections
 from sim.data.cameras import CAMERA_SOURCES
 from sim.data.datasets import ResolvedFile
-from sim.data.footprints import complete_open_space
+from sim.data.footprints import FOOTPRINT_SOURCES, complete_open_space
 from sim.data.networks import NetworkSpec, load_named_network, osm_file_network
 from sim.data.osm import build_from_overpass
 from sim.data.records import SkipReport, check_usable
@@ -47,15 +47,13 @@ from sim.data.transit import read_exits
 from sim.errors import DataError, ScenarioError
 from sim.exposure.camera_model import CameraParams
 from sim.exposure.cameras import CameraSites
+from sim.exposure.visibility_models import VISIBILITY_MODELS
 from sim.geo import pack_wkb, unpack_wkb
 from sim.scenario.scenario import CameraLayer, Origins, Scenario
 
 log = logging.getLogger(__name__)
 
 OPEN_SPACE_VERSION = 1
-# Building footprint files for sightlines (data-manifest keys): DoITT's complete 2017 outlines,
-# or the partial OSM file (which lacks the Washington Square strip, 40.730-40.736).
-FOOTPRINT_SOURCES = {"doitt_2017": "buildings_doitt", "osm_partial": "buildings"}
 
 
 @dataclass(frozen=True)
@@ -373,7 +371,7 @@ def load_inputs(
     inter = source.intersections()[0] if any(counted) else None
     cameras, account = assemble(parts, counted, inter)
     open_space, open_key = None, ""
-    if visibility == "sightline":
+    if VISIBILITY_MODELS[visibility].needs_open_space:
         open_space, open_key, space_keys = source.open_space(buildings, footprints)
         keys += space_keys
     riders = None

@@ -24,6 +24,7 @@ from sim import REPO_ROOT
 from sim.data.cameras import CAMERA_SOURCES
 from sim.errors import ScenarioError
 from sim.exposure.camera_model import CAMERA_CLASSES, CameraParams, resolve_classes
+from sim.exposure.visibility_models import VISIBILITY_MODELS
 from sim.scenario.edits import validate_edits
 
 ENGINES = ("kernel", "reference")
@@ -232,7 +233,7 @@ DEFAULT_LAYERS = [{"source": "banthescan_public", "class": "public_street"}]
 class Cameras:
     """``[cameras]``: layers, class reach overrides, edits and the visibility model."""
 
-    visibility: str = key("sightline", _choice("radius", "sightline"))
+    visibility: str = key("sightline", _choice(*VISIBILITY_MODELS))
     buildings: bool = key(True, _BOOL)
     footprints: str = key("doitt_2017", _choice("doitt_2017", "osm_partial"))
     layers: tuple[CameraLayer, ...] = key(None)  # built by _layers

@@ -140,3 +140,12 @@ def test_building_extent_excludes_washington_square_and_covers_financial_distric
     assert not extent.contains(washington_square)
     assert extent.contains(financial_district)
     assert not footprints.intersects(washington_square.buffer(100))
+
+
+def test_the_visibility_registry_names_each_model_once_and_refuses_an_unknown_one():
+    from sim.exposure.visibility_models import VISIBILITY_MODELS, visibility_model
+
+    assert all(model.name == name for name, model in VISIBILITY_MODELS.items())
+    assert [m.needs_open_space for m in VISIBILITY_MODELS.values()] == [False, True]
+    with pytest.raises(ValueError, match=r"'xray' \(allowed: radius, sightline\)"):
+        visibility_model("xray")

@@ -50,6 +50,23 @@ def test_each_scenario_lists_exactly_its_own_files_even_from_a_shared_source(dat
         assert f.sha256 == hashlib.sha256(f.path.read_bytes()).hexdigest()
 
 
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    "name", ["washington_square", "foley_square", "union_square", "wsp_amnesty_radius"]
+)
+def test_the_data_check_before_a_run_names_every_file_the_run_then_reads(data_dir, name):
+    """``datasets.sources_for`` (checked before any work) against the files loading opens; the
+    default scenario reads DoITT's footprints, not the partial OSM file the check once named."""
+    from sim.data import datasets
+
+    scenario = load_scenario(SCENARIOS / f"{name}.toml")
+    read = _keys(scenario_inputs(scenario, DataSource(data_dir)))
+    checked = set(datasets.sources_for(scenario))
+    assert checked <= read
+    assert read - checked <= {"ridership_2020"}  # origins weights: optional, checked apart
+    assert ("buildings_doitt" in checked) == (name != "wsp_amnesty_radius")
+
+
 def _half_public_cameras(data_dir: Path, target: Path) -> Path:
     """A data directory like the bundle whose Ban the Scan public file keeps half its points."""
     for path in data_dir.rglob("*"):
