@@ -138,7 +138,7 @@ def default_all_replications(quick: bool) -> list[dict]:
 
     def run():
         setup = prepared(scenario, DataSource(DATA_DIR))
-        return runner.run_scenario(setup, workers=1)
+        return runner.run_replications(setup)
 
     t = repeat(run, _reps(quick, 3, 1), warmup=run)
     result = t.last

@@ -54,7 +54,7 @@ def citywide_day(quick: bool) -> list[dict]:
         t1 = time.perf_counter()
         setup = prepare_run(scenario, inputs, data.store)
         t2 = time.perf_counter()
-        result = runner.run_scenario(setup, workers=1)
+        result = runner.run_replications(setup)
         t3 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="bench_citywide_") as tmp:
             write_run(result, Path(tmp))
@@ -64,7 +64,7 @@ def citywide_day(quick: bool) -> list[dict]:
 
     # warm-up: the same day at 1 % (compiles the kernel, fills the caches of every site)
     small = with_total(load_scenario(CITYWIDE), trips // 100)
-    t = repeat(whole, 1, warmup=lambda: runner.run_scenario(prepare_run(small, _inputs(small))))
+    t = repeat(whole, 1, warmup=lambda: runner.run_replications(prepare_run(small, _inputs(small))))
     result = t.last
     agents = result.agents
     return [

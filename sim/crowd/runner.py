@@ -1,11 +1,9 @@
-"""Running a scenario: one replication from its seed, then every replication, in processes."""
+"""Running a scenario: one replication from its seed, and every replication in turn."""
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,38 +95,20 @@ class RunResult:
     wall_s: float
 
 
-_WORKER_SETUP: Setup | None = None
+def run_replications(setup: Setup, progress=None) -> RunResult:
+    """Every replication of ``setup``'s scenario, one after the other, in this process.
 
-
-def _work(args: tuple[int, np.random.SeedSequence]) -> Replication:
-    rep, seed = args
-    assert _WORKER_SETUP is not None
-    return run_replication(_WORKER_SETUP, rep, seed)
-
-
-def run_scenario(setup: Setup, workers: int = 1, progress=None) -> RunResult:
-    """Run every replication (in ``workers`` processes); results do not depend on ``workers``."""
-    global _WORKER_SETUP
+    Commands run replications as tasks in a pool (:mod:`sim.batch`), where results do not
+    depend on the number of workers; this is the plain loop, for tests and benchmarks.
+    """
     t0 = time.perf_counter()
     s = setup.scenario
     seeds = np.random.SeedSequence(s.seed).spawn(s.replications)
-    jobs = list(enumerate(seeds))
     reps: list[Replication] = []
-    workers = min(workers, len(jobs))  # never more processes than replications
-    if workers <= 1:
-        for job in jobs:
-            reps.append(run_replication(setup, *job))
-            if progress:
-                progress(1)
-    else:
-        _WORKER_SETUP = setup
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for rep in pool.map(_work, jobs):
-                reps.append(rep)
-                if progress:
-                    progress(1)
-        _WORKER_SETUP = None
+    for rep, seed in enumerate(seeds):
+        reps.append(run_replication(setup, rep, seed))
+        if progress:
+            progress(1)
     agents = pd.concat([r.agents for r in reps], ignore_index=True)
     series = pd.concat([r.timeseries for r in reps], ignore_index=True)
     return RunResult(

@@ -232,3 +232,17 @@ def test_a_plain_run_takes_over_the_task_folder_of_a_killed_run_but_never_a_live
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [mine.name, f".tasks-abc-{live}", ".tasks-other-1"]
     )
+
+
+@pytest.mark.realdata
+def test_a_run_on_one_and_on_two_forked_workers_gives_the_same_protesters(source, tmp_path):
+    from sim.batch.jobs import run_scenarios
+
+    scenario = override(
+        load_scenario(DEFAULT_SCENARIO),
+        {"crowd.protesters": 200, "replications": 3, "outputs.figures": False},
+    )
+    ((one, _),) = run_scenarios([scenario], source, _options(tmp_path / "1", 1), "run", "w")[0]
+    ((two, _),) = run_scenarios([scenario], source, _options(tmp_path / "2", 2), "run", "w")[0]
+    assert one.agents["replication"].nunique() == 3
+    pd.testing.assert_frame_equal(one.agents, two.agents)

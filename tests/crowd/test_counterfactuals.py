@@ -10,7 +10,7 @@ from helpers import SCENARIOS, prepared
 
 from sim.city import routing
 from sim.crowd import ranking
-from sim.crowd.runner import run_replication, run_scenario
+from sim.crowd.runner import run_replication, run_replications
 from sim.crowd.stats import paired_difference
 from sim.errors import ScenarioError
 from sim.exposure.coverage import score_route
@@ -35,7 +35,7 @@ def test_removing_every_camera_gives_zero_exposure(city, source):
             "edits": [{"action": "remove", "sources": ["banthescan_public", "banthescan_all"]}]
         },
     )
-    agents = run_scenario(prepared(s, source)).agents
+    agents = run_replications(prepared(s, source)).agents
     for col in (
         "seen_total_s",
         "camera_s",
@@ -48,8 +48,8 @@ def test_removing_every_camera_gives_zero_exposure(city, source):
 
 
 def test_removing_cameras_never_increases_anyones_exposure(city, source):
-    base = run_scenario(prepared(scenario_from(DEFAULT_SCENARIO), source)).agents
-    cut = run_scenario(
+    base = run_replications(prepared(scenario_from(DEFAULT_SCENARIO), source)).agents
+    cut = run_replications(
         prepared(scenario_from(SCENARIOS / "wsp_no_public_500m.toml"), source)
     ).agents
     assert (base["origin_exit"] == cut["origin_exit"]).all()  # same draws, same routes
@@ -94,7 +94,9 @@ def test_stochastic_routes_spread_protesters_over_several_paths(city, source):
 
 
 def test_compare_of_a_scenario_with_itself_gives_exact_zeros(city, source):
-    agents = run_scenario(prepared(scenario_from(DEFAULT_SCENARIO, replications=3), source)).agents
+    agents = run_replications(
+        prepared(scenario_from(DEFAULT_SCENARIO, replications=3), source)
+    ).agents
     diff = paired_difference(agents, agents.copy(), 1)
     assert all(d["difference"] == 0.0 and d["ci95"] == [0.0, 0.0] for d in diff.values())
 
@@ -165,7 +167,7 @@ def test_lambda_below_zero_is_rejected():
 
 
 def test_added_hypothetical_cameras_raise_exposure(city, source):
-    base = run_scenario(prepared(scenario_from(DEFAULT_SCENARIO), source)).agents
+    base = run_replications(prepared(scenario_from(DEFAULT_SCENARIO), source)).agents
     s = scenario_from(
         DEFAULT_SCENARIO,
         cameras={
@@ -179,7 +181,7 @@ def test_added_hypothetical_cameras_raise_exposure(city, source):
             ]
         },
     )
-    more = run_scenario(prepared(s, source)).agents
+    more = run_replications(prepared(s, source)).agents
     assert (more["camera_s"] >= base["camera_s"] - 1e-9).all()
     assert more["camera_s"].sum() > base["camera_s"].sum()
 

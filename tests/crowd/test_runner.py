@@ -10,7 +10,7 @@ import pytest
 from helpers import prepared
 
 from sim.columns import summarised_names
-from sim.crowd.runner import run_replication, run_scenario
+from sim.crowd.runner import run_replication, run_replications
 from sim.outputs.folders import write_table
 from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override, parse_scenario
 
@@ -55,7 +55,7 @@ def test_without_crowding_exposure_equals_the_analytic_route_sum(setup_no_crowd)
 
 def test_every_spawned_protester_is_accounted_for(city, source):
     scenario = small(protesters=500, replications=2)
-    result = run_scenario(prepared(scenario, source))
+    result = run_replications(prepared(scenario, source))
     assert len(result.agents) == 500 * 2
     assert set(result.agents["status"]) <= {
         "done",
@@ -71,22 +71,15 @@ def test_every_spawned_protester_is_accounted_for(city, source):
 def test_same_seed_gives_identical_tables_and_other_seeds_differ(city, source, tmp_path):
     scenario = small(protesters=200, replications=2)
     setup = prepared(scenario, source)
-    a = run_scenario(setup).agents
-    b = run_scenario(setup).agents
+    a = run_replications(setup).agents
+    b = run_replications(setup).agents
     write_table(tmp_path / "a.csv", a)
     write_table(tmp_path / "b.csv", b)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     raw = tomllib.loads(DEFAULT_SCENARIO.read_text())
     raw["crowd"]["protesters"], raw["replications"], raw["seed"] = 200, 2, 99
-    c = run_scenario(prepared(parse_scenario(raw, DEFAULT_SCENARIO), source)).agents
+    c = run_replications(prepared(parse_scenario(raw, DEFAULT_SCENARIO), source)).agents
     assert not np.allclose(a["depart_s"], c["depart_s"])
-
-
-def test_results_do_not_depend_on_the_number_of_workers(city, source):
-    setup = prepared(small(protesters=200, replications=3), source)
-    one = run_scenario(setup, workers=1).agents
-    two = run_scenario(setup, workers=2).agents
-    pd.testing.assert_frame_equal(one, two)
 
 
 def test_timeseries_integrates_to_the_agents_total_seen_seconds(setup_no_crowd):
@@ -98,10 +91,10 @@ def test_timeseries_integrates_to_the_agents_total_seen_seconds(setup_no_crowd):
 
 
 def test_undercount_scales_camera_seconds_but_not_time_in_view(city, source):
-    base = run_scenario(
+    base = run_replications(
         prepared(small(protesters=200, replications=2, walking={"crowding": False}), source)
     )
-    under = run_scenario(
+    under = run_replications(
         prepared(
             small(
                 protesters=200,
@@ -129,7 +122,7 @@ def _variant(name, protesters=300, replications=1, **sections):
 def test_the_march_leaves_together_and_walks_to_the_second_site(city, source):
     s = _variant("wsp_march_union_sq.toml", walking={"crowding": False})
     setup = prepared(s, source)
-    agents = run_scenario(setup).agents
+    agents = run_replications(setup).agents
     start = s.arrival.start_s + s.arrival.duration_s + s.dwell.duration_s
     assert np.allclose(agents["leave_s"], start)
     march_m = city.network.edge_length_m[setup.march_route].sum()
