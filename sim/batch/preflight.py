@@ -52,11 +52,6 @@ OUTPUT_BYTES_PER_ROW = 450.0
 OUTPUT_FIXED_BYTES = 10e6
 
 
-def option_range(option: str) -> str:
-    """The documented range of a command-line option, or ''."""
-    return OPTION_RANGES.get(option, "")
-
-
 def check_options(
     workers: int | None = None, top: int | None = None, speed: float | None = None
 ) -> None:

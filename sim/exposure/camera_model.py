@@ -18,10 +18,6 @@ DORI_PX_PER_M = {
     "recognition": 125.0,
     "identification": 250.0,
 }
-# Amnesty International (Decode Surveillance NYC, 2022): facial recognition can work from about
-# 24 px across a face of about 0.16 m, i.e. 150 px/m: between recognition and identification.
-FACE_RECOGNITION_PX_PER_M = 24.0 / 0.16
-
 # The exposure levels the simulator tracks, from the widest to the narrowest reach.
 #   seen           in view: within the camera's range (range mode), or at observation quality
 #                  (62 px/m, DORI: a person's distinctive clothing can be made out) for a lens

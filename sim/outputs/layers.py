@@ -25,22 +25,6 @@ if TYPE_CHECKING:
 # Two directed edges are one street when they join the same nodes with lengths within this.
 SAME_STREET_TOL_M = 0.05
 
-STREET_COLUMNS = [
-    "street_id",
-    "edge_forward",
-    "edge_backward",
-    "highway",
-    "length_m",
-    "traversals_per_replication",
-    "minutes_in_view_per_replication",
-    "share_in_view",
-    "share_in_view_public",
-    "share_recognition",
-    "share_identification",
-    "camera_m",
-]
-
-
 # The highway class of the first and last metres (exit to corner, corner to standing point) in the
 # streets layer, where the network's own edges carry their OSM class.
 ACCESS_LAYER_HIGHWAY = "first/last metres"

@@ -7,7 +7,6 @@ from html import escape
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.crowd.undercount import UNDERCOUNT_SHARE
 from sim.outputs.layers import ACCESS_LAYER_HIGHWAY
@@ -385,11 +384,6 @@ def reproduce(ev: Evidence) -> str:
         for r in ev.runs
     )
     return "".join(parts) + texts
-
-
-def class_counts(cameras: pd.DataFrame) -> dict[str, int]:
-    """Camera sites per class."""
-    return {str(k): int(v) for k, v in cameras["class"].value_counts().sort_index().items()}
 
 
 SHARE_BREAKS_PCT = [20.0, 40.0, 60.0, 80.0, 100.0]  # colour classes of a street's % in view
