@@ -248,10 +248,10 @@ def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", append=tmp.exists())
 
 
-def write_run_layers(result: RunResult, folder: Path) -> None:
+def write_run_layers(result: RunResult, folder: Path) -> gpd.GeoDataFrame:
     """Write a run's ``streets.parquet``, ``routes.parquet`` (GeoParquet) and
     ``camera_edits.csv`` into ``folder``, from the replications' recorded street and route
-    use (nothing is simulated again)."""
+    use (nothing is simulated again); return the streets layer."""
     from sim.outputs.folders import write_table
 
     setup = result.setup
@@ -283,3 +283,4 @@ def write_run_layers(result: RunResult, folder: Path) -> None:
     after = setup.coverage.cameras
     before = setup.inputs.cameras if setup.edit_log else after
     write_table(folder / "camera_edits.csv", edited_cameras(before, after))
+    return streets
