@@ -191,9 +191,7 @@ def folder_kind(folder: Path) -> str:
         return "comparison"
     if "summary.json" in names and "manifest.json" in names:
         missing = [f for f in RUN_FILES if f not in names]
-        if missing and set(missing) <= set(REPORT_INPUT_FILES):
-            raise InputError(old_folder_message(folder, missing))
-        if missing:
+        if missing and not set(missing) <= set(REPORT_INPUT_FILES):  # those: see read_run
             raise InputError(
                 f"{folder}: run folder lacks {', '.join(missing)} (written by an earlier "
                 "version, or not finished); run its scenario again to report on it"
@@ -209,14 +207,6 @@ def read_run(folder: Path, prefix: str = "") -> RunEvidence:
     """A finished run folder's figures, tables and layers."""
     if folder_kind(folder) != "run":
         raise InputError(f"{folder}: expected a run folder, found a comparison")
-    try:
-        agents = pd.read_parquet(folder / "agents.parquet", columns=list(AGENT_COLUMNS))
-        streets = gpd.read_parquet(folder / "streets.parquet")
-        routes = gpd.read_parquet(folder / "routes.parquet")
-        cameras = pd.read_csv(folder / "cameras.csv")
-        edits = pd.read_csv(folder / "camera_edits.csv")
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"{folder}: a result file cannot be read ({exc})") from None
     summary = Source("summary.json", _read_json(folder / "summary.json"), prefix)
     manifest = Source("manifest.json", _read_json(folder / "manifest.json"), prefix)
     for source, key in ((summary, "figures"), (manifest, "site"), (manifest, "data_files")):
@@ -225,6 +215,14 @@ def read_run(folder: Path, prefix: str = "") -> RunEvidence:
     missing = missing_report_inputs(folder, manifest.doc)
     if missing:
         raise InputError(old_folder_message(folder, missing))
+    try:
+        agents = pd.read_parquet(folder / "agents.parquet", columns=list(AGENT_COLUMNS))
+        streets = gpd.read_parquet(folder / "streets.parquet")
+        routes = gpd.read_parquet(folder / "routes.parquet")
+        cameras = pd.read_csv(folder / "cameras.csv")
+        edits = pd.read_csv(folder / "camera_edits.csv")
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{folder}: a result file cannot be read ({exc})") from None
     return RunEvidence(folder, summary, manifest, agents, cameras, streets, routes, edits)
 
 
