@@ -138,5 +138,5 @@ def old_folder_message(folder: Path, missing: list[str]) -> str:
     return (
         f"{folder}: run folder lacks {', '.join(missing)} (written by an earlier version, "
         "which left the report to read the data folder); run its scenario again to report "
-        "on it (the same scenario and seed give the same protesters)"
+        "on it (the same scenario, seed and data give the same protesters)"
     )
