@@ -12,9 +12,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from sim.atomic import replacing
 from sim.data.basemap import CityOutlines
 from sim.geo import GEOGRAPHIC_CRS, PROJECTED_CRS
+from sim.outputs.layers import write_geopackage
 
 BASEMAP_FILE = "basemap.gpkg"
 BASEMAP_LAYERS = ("boroughs", "water", "city")
@@ -70,17 +70,12 @@ def clip_basemap(city: CityOutlines, bounds: tuple[float, float, float, float]) 
 
 def write_basemap(path: Path, basemap: Basemap) -> None:
     """The basemap's layers as one GeoPackage (EPSG:4326), geometries exactly as built."""
-    with replacing(path) as tmp:  # keeps the .gpkg suffix GDAL reads the format from
-        for name in BASEMAP_LAYERS:
-            getattr(basemap, name).to_file(
-                tmp,
-                layer=name,
-                driver="GPKG",
-                engine="pyogrio",
-                append=tmp.exists(),
-                promote_to_multi=False,  # lines stay lines: the maps read back what was cut
-                geometry_type="Unknown",
-            )
+    write_geopackage(
+        path,
+        {name: getattr(basemap, name) for name in BASEMAP_LAYERS},
+        promote_to_multi=False,  # lines stay lines: the maps read back what was cut
+        geometry_type="Unknown",
+    )
 
 
 def read_basemap(path: Path, bounds: list[float], files: list[dict[str, Any]]) -> Basemap:

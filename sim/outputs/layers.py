@@ -3,6 +3,7 @@ cameras; as a run writes them (GeoParquet, CSV) and as a report bundles them (Ge
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -241,11 +242,20 @@ def points_frame(table: pd.DataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write every layer to one GeoPackage, through a temporary file and a rename."""
+def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame], **options) -> None:
+    """Write every layer to one GeoPackage, through a temporary file and a rename (``options``
+    go to pyogrio). GDAL's own write errors (a full disk among them) become an ``OSError``
+    naming the file, as every other writer's do."""
+    from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+
     with replacing(path) as tmp:  # keeps the .gpkg suffix GDAL reads the format from
         for name, frame in layers.items():
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", append=tmp.exists())
+            try:
+                frame.to_file(
+                    tmp, layer=name, driver="GPKG", engine="pyogrio", append=tmp.exists(), **options
+                )
+            except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
+                raise OSError(errno.EIO, f"GDAL cannot write it ({exc})", str(path)) from None
 
 
 def write_run_layers(result: RunResult, folder: Path) -> gpd.GeoDataFrame:
