@@ -6,6 +6,7 @@ bundle files (and theirs) it came from; and both read back, checked, for the rep
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.data import cache, datasets
+from sim.data.datasets import ResolvedFile
 from sim.errors import InputError
 from sim.outputs.basemap import (
     BASEMAP_FILE,
@@ -33,10 +35,20 @@ REPORT_INPUT_FILES = (BASEMAP_FILE, NEIGHBOURHOOD_FILE)
 
 def neighbourhood_table(data_dir: Path) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every protest site's neighbourhood figures (``equity.site_neighbourhoods``), and the
-    provenance of the files behind them. Cached by the files' checksums."""
-    from sim.exposure import equity
+    provenance of the files behind them. Cached by the files' checksums (on disk, and in this
+    process: a sweep's run folders compute it once)."""
+    files = tuple(datasets.locate(k, data_dir) for k in datasets.EQUITY_SOURCES)
+    arrays = _neighbourhood_arrays(files, data_dir)
+    table = pd.DataFrame({c: arrays[c].copy() for c in arrays})
+    for column in table.columns:
+        if column.startswith("rank_"):
+            table[column] = table[column].astype(int)
+    return table, [f.provenance() for f in files]
 
-    files = [datasets.locate(k, data_dir) for k in datasets.EQUITY_SOURCES]
+
+@lru_cache(maxsize=2)
+def _neighbourhood_arrays(files: tuple[ResolvedFile, ...], data_dir: Path) -> dict[str, np.ndarray]:
+    from sim.exposure import equity
 
     def build() -> dict[str, np.ndarray]:
         from sim.data.equity_inputs import load_equity_inputs
@@ -52,12 +64,7 @@ def neighbourhood_table(data_dir: Path) -> tuple[pd.DataFrame, list[dict[str, An
         }
 
     key = {f.source.key: f.sha256 for f in files}
-    arrays = cache.cached("site_neighbourhoods", {**key, "radii": list(equity.SITE_RADII_M)}, build)
-    table = pd.DataFrame({c: arrays[c] for c in arrays})
-    for column in table.columns:
-        if column.startswith("rank_"):
-            table[column] = table[column].astype(int)
-    return table, [f.provenance() for f in files]
+    return cache.cached("site_neighbourhoods", {**key, "radii": list(equity.SITE_RADII_M)}, build)
 
 
 def write_report_inputs(
