@@ -24,6 +24,8 @@ RUN_FILES = {
     "map_traffic.png",
     "map_exposure.png",
     "crowd_over_time.png",
+    "basemap.gpkg",
+    "site_neighbourhoods.csv",
 }
 
 

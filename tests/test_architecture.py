@@ -85,6 +85,32 @@ def test_the_layer_check_catches_an_import_that_runs_back_up():
     ]
 
 
+def data_imports_of_the_report(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of the data layer by a module of the report (which reads only a finished
+    run folder: what it draws from the bundle, the run computed and kept there)."""
+    return [
+        f"{module} imports {target}"
+        for module, targets in sorted(graph.items())
+        if layer_of(module) == "report"
+        for target in sorted(targets)
+        if layer_of(target) == "data"
+    ]
+
+
+def test_the_report_imports_nothing_of_the_data_layer():
+    assert data_imports_of_the_report(_graph()) == []
+
+
+def test_the_report_rule_catches_an_import_of_the_data_layer():
+    graph = _graph()
+    graph["sim.report.build"] = graph["sim.report.build"] | {"sim.data.basemap"}
+    graph["sim.report.text"] = graph["sim.report.text"] | {"sim.data"}
+    assert data_imports_of_the_report(graph) == [
+        "sim.report.build imports sim.data.basemap",
+        "sim.report.text imports sim.data",
+    ]
+
+
 def test_importing_the_core_loads_no_plotting_osm_gis_or_cli_module():
     core = [m for m in _modules() if layer_of(m) in CORE_LAYERS and m != "sim"]
     code = (

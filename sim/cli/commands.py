@@ -53,7 +53,10 @@ def _source(
 
 
 def _scenario_sources(scenarios: list[Scenario]) -> list[str]:
-    return [k for s in scenarios for k in datasets.sources_for(s)]
+    """What writing these scenarios' run folders reads: their own sources, and those of what
+    each folder keeps for its report (basemap, site neighbourhoods)."""
+    keys = [k for s in scenarios for k in datasets.sources_for(s)]
+    return list(dict.fromkeys([*keys, *datasets.REPORT_SOURCES]))
 
 
 def _network(scenario: Scenario) -> NetworkSpec:
@@ -100,9 +103,10 @@ def report_command(args: argparse.Namespace, options: RunOptions) -> int:
 
 
 def write_report_of(folder: Path, options: RunOptions, quiet: bool) -> None:
+    """The report of a finished folder, from its own files (no data folder is read)."""
     from sim.report.build import write_report
 
-    written = write_report(folder, datasets.resolve_data_dir(options.data_dir))
+    written = write_report(folder)
     if not quiet:
         print(f"report: {written[0]} (and {', '.join(p.name for p in written[1:])})")
 
@@ -413,6 +417,7 @@ def find_finished_run(scenario: Scenario, inputs: Inputs, options: RunOptions):
             and meta.get("versions", {}).get("protest-exposure") == __version__
             and used == wanted
             and (folder / "agents.parquet").is_file()
+            and "report_inputs" in meta  # earlier versions' runs lack what the report reads
         ):
             return pd.read_parquet(folder / "agents.parquet"), folder
     return None, None

@@ -33,6 +33,13 @@ REQUIRED_SOURCES = (
     "banthescan_all",
     "amnesty_counts",
 )
+BASEMAP_SOURCES = ("boroughs", "shoreline")
+"""What a report's basemap is cut from (``sim.data.basemap``)."""
+EQUITY_SOURCES = ("census_tracts", "shoreline", "banthescan_public", "protest_sites")
+"""What the equity analysis reads (``sim.data.equity_inputs``)."""
+REPORT_SOURCES = tuple(dict.fromkeys(BASEMAP_SOURCES + EQUITY_SOURCES))
+"""What a run folder is written from beside its scenario's own sources (``sources_for``): it
+keeps its report's basemap and site neighbourhoods, computed from these when it is written."""
 DOWNLOAD_TIMEOUT_S = 60
 # Whether the machine is online is asked of the host most downloads come from, bounded in time.
 PROBE_ADDRESS = ("raw.githubusercontent.com", 443)

@@ -12,7 +12,7 @@ import shapely
 from sim.data import datasets
 from sim.data.cameras import read_point_json
 from sim.data.census import read_land, read_tracts
-from sim.data.datasets import ResolvedFile
+from sim.data.datasets import EQUITY_SOURCES, ResolvedFile
 from sim.data.records import SkipReport
 from sim.data.sites import read_site_records
 from sim.exposure import equity
@@ -37,8 +37,7 @@ class EquityInputs:
 
 def load_equity_inputs(data_dir: Path) -> EquityInputs:
     """Read and prepare the equity analysis's inputs from ``data_dir``."""
-    keys = ("census_tracts", "shoreline", "banthescan_public", "protest_sites")
-    files = {key: datasets.locate(key, data_dir) for key in keys}
+    files = {key: datasets.locate(key, data_dir) for key in EQUITY_SOURCES}
     tracts = read_tracts(files["census_tracts"].path)
     land = read_land(files["shoreline"].path)
     clipped = equity.clip_to_land(tracts.geom, land)

@@ -3,6 +3,7 @@ cameras; as a run writes them (GeoParquet, CSV) and as a report bundles them (Ge
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -225,17 +226,26 @@ def points_frame(table: pd.DataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write every layer to one GeoPackage, through a temporary file and a rename."""
+def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame], **options) -> None:
+    """Write every layer to one GeoPackage, through a temporary file and a rename (``options``
+    go to pyogrio). GDAL's own write errors (a full disk among them) become an ``OSError``
+    naming the file, as every other writer's do."""
+    from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+
     with replacing(path) as tmp:  # keeps the .gpkg suffix GDAL reads the format from
         for name, frame in layers.items():
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", append=tmp.exists())
+            try:
+                frame.to_file(
+                    tmp, layer=name, driver="GPKG", engine="pyogrio", append=tmp.exists(), **options
+                )
+            except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
+                raise OSError(errno.EIO, f"GDAL cannot write it ({exc})", str(path)) from None
 
 
-def write_run_layers(result: RunResult, folder: Path) -> None:
+def write_run_layers(result: RunResult, folder: Path) -> gpd.GeoDataFrame:
     """Write a run's ``streets.parquet``, ``routes.parquet`` (GeoParquet) and
     ``camera_edits.csv`` into ``folder``, from the replications' recorded street and route
-    use (nothing is simulated again)."""
+    use (nothing is simulated again); return the streets layer."""
     from sim.outputs.folders import write_table
 
     setup = result.setup
@@ -267,3 +277,4 @@ def write_run_layers(result: RunResult, folder: Path) -> None:
     after = setup.coverage.cameras
     before = setup.inputs.cameras if setup.edit_log else after
     write_table(folder / "camera_edits.csv", edited_cameras(before, after))
+    return streets

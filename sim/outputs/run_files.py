@@ -1,4 +1,5 @@
-"""A run's folder: agent and time-series tables, summary, manifest, cameras and figures."""
+"""A run's folder: agent and time-series tables, summary, manifest, cameras, figures, and what
+its report draws from the data bundle (basemap, site neighbourhoods)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from sim.outputs.folders import (
     write_table,
 )
 from sim.outputs.layers import write_run_layers
+from sim.outputs.report_inputs import REPORT_INPUTS, write_report_inputs
 
 
 def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
@@ -145,7 +147,10 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
             write_table(tmp / "agents.csv", result.agents)
         write_table(tmp / "timeseries.csv", result.timeseries)
         write_table(tmp / "cameras.csv", cameras_table(result))
-        write_run_layers(result, tmp)
+        streets = write_run_layers(result, tmp)
+        # what the report draws from the data bundle, kept here (the report reads only this)
+        site = result.setup.site
+        kept = write_report_inputs(tmp, result.setup.inputs.data_dir, streets, (site.lon, site.lat))
         summary = {
             "scenario": s.name,
             "protesters_per_replication": s.crowd.protesters,
@@ -156,7 +161,7 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
         if s.sites:  # several sites at once: the same per site (the figures above: all sites)
             summary["sites"] = per_site_summaries(result)
         write_json(tmp / "summary.json", summary)
-        write_json(tmp / "manifest.json", manifest(result, run_id))
+        write_json(tmp / "manifest.json", {**manifest(result, run_id), REPORT_INPUTS: kept})
         (tmp / "scenario.toml").write_text(s.text)
         if s.outputs.figures:
             write_figures(result, tmp)

@@ -1,5 +1,6 @@
 """Writing a folder's evidence report: report.html, report.pdf and layers.gpkg beside the
-results, all three or none (each is written under a temporary name, renamed when all are)."""
+results, all three or none (each is written under a temporary name, renamed when all are),
+from the folder's own files only (the basemap and site neighbourhoods the run kept)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,17 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from sim.data.basemap import clip_streets, load_basemap, map_extent
 from sim.geo import lonlat_to_xy
+from sim.outputs.basemap import clip_streets
 from sim.outputs.layers import points_frame, site_area, write_geopackage
 from sim.report.evidence import Evidence, read_evidence
 from sim.report.figures import distribution, street_map
-from sim.report.neighbourhood import NEIGHBOURHOOD_FILE, neighbourhood_section, neighbourhood_table
+from sim.report.neighbourhood import neighbourhood_section
 from sim.report.text import SHARE_BREAKS_PCT, street_breaks
 
 log = logging.getLogger(__name__)
 
-REPORT_FILES = ("report.html", "report.pdf", "layers.gpkg", NEIGHBOURHOOD_FILE)
+REPORT_FILES = ("report.html", "report.pdf", "layers.gpkg")
 
 
 def _data_uri(png: bytes) -> str:
@@ -80,9 +81,10 @@ def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, s
     return {k: _data_uri(v) for k, v in out.items()}
 
 
-def write_report(folder: Path, data_dir: Path) -> list[Path]:
+def write_report(folder: Path) -> list[Path]:
     """Write report.html, report.pdf and layers.gpkg into ``folder`` (a finished run or
-    comparison). Nothing is written when the folder is not one, or when any part fails."""
+    comparison), reading nothing but its files (and, for a comparison, its runs' folders).
+    Nothing is written when the folder is not one, or when any part fails."""
     from sim.report.html import edits_frame, render_html
     from sim.report.pdf import render_pdf
 
@@ -91,13 +93,14 @@ def write_report(folder: Path, data_dir: Path) -> list[Path]:
     ev = read_evidence(folder)
     run = ev.base
     site = site_of(ev)
-    basemap = load_basemap(data_dir, map_extent(run.streets, (run.site["lon"], run.site["lat"])))
+    kept = run.report_inputs()
+    basemap = kept.basemap
     edits = edits_frame(ev)
     images = figures(ev, basemap, site, edits)
-    table, table_files = neighbourhood_table(data_dir)
-    around = neighbourhood_section(table, str(run.site.get("site_id", "")))
-    html = render_html(ev, basemap, site, images, around, table_files)
-    pdf = render_pdf(ev, images, basemap.files + table_files, around)
+    site_id = str(run.site.get("site_id", ""))
+    around = neighbourhood_section(kept.neighbourhoods, site_id, run.summary.prefix)
+    html = render_html(ev, basemap, site, images, around, kept.files)
+    pdf = render_pdf(ev, images, kept.files, around)
     layers = {
         "streets": run.streets,
         "cameras": points_frame(run.cameras),
@@ -110,7 +113,6 @@ def write_report(folder: Path, data_dir: Path) -> list[Path]:
         temps["report.html"].write_text(html)
         temps["report.pdf"].write_bytes(pdf)
         write_geopackage(temps["layers.gpkg"], layers)
-        table.to_csv(temps[NEIGHBOURHOOD_FILE], index=False, float_format="%.10g")
     except BaseException:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)

@@ -13,6 +13,13 @@ import geopandas as gpd
 import pandas as pd
 
 from sim.errors import InputError
+from sim.outputs.report_inputs import (
+    REPORT_INPUT_FILES,
+    ReportInputs,
+    missing_report_inputs,
+    old_folder_message,
+    read_report_inputs,
+)
 
 # What a finished run folder holds (this version's runs write every one of them).
 RUN_FILES = (
@@ -23,6 +30,7 @@ RUN_FILES = (
     "streets.parquet",
     "routes.parquet",
     "camera_edits.csv",
+    *REPORT_INPUT_FILES,
 )
 COMPARISON_FILES = ("comparison.json", "comparison.csv")
 AGENT_COLUMNS = ("replication", "seen_walk_s", "seen_total_s", "camera_s")
@@ -132,6 +140,11 @@ class RunEvidence:
         """The manifest's data files by source key."""
         return {f["source"]: f for f in self.manifest.doc.get("data_files", [])}
 
+    def report_inputs(self) -> ReportInputs:
+        """The basemap and site neighbourhoods the run kept for its report (checksums
+        checked against its manifest)."""
+        return read_report_inputs(self.folder, self.manifest.doc)
+
 
 @dataclass
 class Evidence:
@@ -178,7 +191,7 @@ def folder_kind(folder: Path) -> str:
         return "comparison"
     if "summary.json" in names and "manifest.json" in names:
         missing = [f for f in RUN_FILES if f not in names]
-        if missing:
+        if missing and not set(missing) <= set(REPORT_INPUT_FILES):  # those: see read_run
             raise InputError(
                 f"{folder}: run folder lacks {', '.join(missing)} (written by an earlier "
                 "version, or not finished); run its scenario again to report on it"
@@ -194,6 +207,14 @@ def read_run(folder: Path, prefix: str = "") -> RunEvidence:
     """A finished run folder's figures, tables and layers."""
     if folder_kind(folder) != "run":
         raise InputError(f"{folder}: expected a run folder, found a comparison")
+    summary = Source("summary.json", _read_json(folder / "summary.json"), prefix)
+    manifest = Source("manifest.json", _read_json(folder / "manifest.json"), prefix)
+    for source, key in ((summary, "figures"), (manifest, "site"), (manifest, "data_files")):
+        if key not in source.doc:
+            raise InputError(f"{folder / source.name}: key {key!r} missing")
+    missing = missing_report_inputs(folder, manifest.doc)
+    if missing:
+        raise InputError(old_folder_message(folder, missing))
     try:
         agents = pd.read_parquet(folder / "agents.parquet", columns=list(AGENT_COLUMNS))
         streets = gpd.read_parquet(folder / "streets.parquet")
@@ -202,11 +223,6 @@ def read_run(folder: Path, prefix: str = "") -> RunEvidence:
         edits = pd.read_csv(folder / "camera_edits.csv")
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"{folder}: a result file cannot be read ({exc})") from None
-    summary = Source("summary.json", _read_json(folder / "summary.json"), prefix)
-    manifest = Source("manifest.json", _read_json(folder / "manifest.json"), prefix)
-    for source, key in ((summary, "figures"), (manifest, "site"), (manifest, "data_files")):
-        if key not in source.doc:
-            raise InputError(f"{folder / source.name}: key {key!r} missing")
     return RunEvidence(folder, summary, manifest, agents, cameras, streets, routes, edits)
 
 

@@ -15,8 +15,8 @@ import shapely  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.colors import BoundaryNorm  # noqa: E402
 
-from sim.data.basemap import Basemap, clip_streets, lines_xy
 from sim.geo import GEOGRAPHIC_CRS, PROJECTED_CRS  # noqa: E402
+from sim.outputs.basemap import Basemap, clip_streets, lines_xy  # noqa: E402
 
 DPI = 150
 WATER = "#cfe3f1"

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from sim import __version__
-from sim.data.basemap import Basemap, clip_streets
+from sim.outputs.basemap import Basemap, clip_streets
 from sim.outputs.layers import ACCESS_LAYER_HIGHWAY, points_frame
 from sim.report.evidence import Evidence
 from sim.report.figures import CLASS_COLOURS, RAMP
@@ -243,12 +243,13 @@ def render_html(
     site: gpd.GeoDataFrame,
     images: dict[str, str],
     neighbourhood_html: str = "",
-    extra_files: list | None = None,
+    files: list | None = None,
 ) -> str:
-    """The whole report.html."""
+    """The whole report.html; ``files``: the bundle files behind the basemap and the site
+    neighbourhoods (as the run's manifest records them), else the basemap's."""
     js, leaflet_css = leaflet_assets()
     data = map_data(ev, basemap, site)
-    files = basemap.files + list(extra_files or [])
+    files = basemap.files if files is None else files
     body, toc = sections(ev, images, map_section(ev, data), files, neighbourhood_html)
     scripts = f"<script>{js}</script>\n<script>{_template('report_map.js')}</script>"
     return Template(_template("report.html")).substitute(

@@ -1,57 +1,15 @@
 """Where a run's assembly site stands among the protest sites: Amnesty's tract method around
-each site (surveillance per 1,000 residents and non-white share within 500 m and 1 km), read
-from the bundle once per set of input files (cached) for the report."""
+each site (surveillance per 1,000 residents and non-white share within 500 m and 1 km), as the
+run kept it in its folder (``site_neighbourhoods.csv``, computed when the run was written)."""
 
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.data import cache
-
-NEIGHBOURHOOD_FILE = "site_neighbourhoods.csv"
-COLUMNS = (
-    "residents",
-    "effective_cameras",
-    "surveillance_per_1000",
-    "nonwhite_fraction",
-    "rank",
-)
-
-
-def neighbourhood_table(data_dir: Path) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Every protest site's neighbourhood figures (``equity.site_neighbourhoods``), and the
-    provenance of the files behind them. Cached by the files' checksums."""
-    from sim.data import datasets
-    from sim.exposure import equity
-
-    keys = ("census_tracts", "shoreline", "banthescan_public", "protest_sites")
-    files = [datasets.locate(k, data_dir) for k in keys]
-
-    def build() -> dict[str, np.ndarray]:
-        from sim.data.equity_inputs import load_equity_inputs
-
-        inputs = load_equity_inputs(data_dir)
-        table = equity.site_neighbourhoods(
-            inputs.site_ids, inputs.site_xy, inputs.tracts, inputs.coverage
-        )
-        names = dict(zip(inputs.site_ids.tolist(), inputs.site_names))
-        table.insert(1, "name", [names[s] for s in table["site_id"]])
-        return {
-            c: table[c].to_numpy(dtype=str if c in ("site_id", "name") else float) for c in table
-        }
-
-    key = {f.source.key: f.sha256 for f in files}
-    arrays = cache.cached("site_neighbourhoods", {**key, "radii": list(equity.SITE_RADII_M)}, build)
-    table = pd.DataFrame({c: arrays[c] for c in arrays})
-    for column in table.columns:
-        if column.startswith("rank_"):
-            table[column] = table[column].astype(int)
-    return table, [f.provenance() for f in files]
+from sim.outputs.report_inputs import NEIGHBOURHOOD_FILE
 
 
 def _tag(file: str, key: str, value: float, decimals: int) -> str:
@@ -60,12 +18,15 @@ def _tag(file: str, key: str, value: float, decimals: int) -> str:
     return tagged(file, key, value, decimals)
 
 
-def neighbourhood_section(table: pd.DataFrame, site_id: str) -> str:
-    """The report section: every site ranked by surveillance within 500 m, this one marked."""
+def neighbourhood_section(table: pd.DataFrame, site_id: str, prefix: str = "") -> str:
+    """The report section: every site ranked by surveillance within 500 m, this one marked;
+    figures tagged with the table's file, ``prefix`` being its run folder relative to the
+    report (a comparison's first run)."""
+    file = prefix + NEIGHBOURHOOD_FILE
     rows = []
     for r in table.itertuples(index=False):
         mark = " class='this-site'" if r.site_id == site_id else ""
-        rank = _tag(NEIGHBOURHOOD_FILE, f"site={r.site_id}/rank_500m", r.rank_500m, 0)
+        rank = _tag(file, f"site={r.site_id}/rank_500m", r.rank_500m, 0)
         cells = [f"<td class='num'>{rank}</td>"]
         cells.append(f"<td>{escape(str(r.name))}{' (this run)' if mark else ''}</td>")
         for column, decimals, scale in (
@@ -76,7 +37,7 @@ def neighbourhood_section(table: pd.DataFrame, site_id: str) -> str:
         ):
             value = getattr(r, column)
             shown = (
-                _tag(NEIGHBOURHOOD_FILE, f"site={r.site_id}/{column}", value * scale, decimals)
+                _tag(file, f"site={r.site_id}/{column}", value * scale, decimals)
                 if np.isfinite(value)
                 else "n/a"
             )
@@ -87,9 +48,9 @@ def neighbourhood_section(table: pd.DataFrame, site_id: str) -> str:
         r = here.iloc[0]
         lead = (
             f"<p>Within 500 m of this run's site, <b>{escape(str(r['name']))}</b>, there are "
-            f"{_tag(NEIGHBOURHOOD_FILE, f'site={site_id}/surveillance_per_1000_500m', r['surveillance_per_1000_500m'], 2)} "  # noqa: E501
+            f"{_tag(file, f'site={site_id}/surveillance_per_1000_500m', r['surveillance_per_1000_500m'], 2)} "  # noqa: E501
             "effective public cameras per 1,000 residents; it ranks "
-            f"{_tag(NEIGHBOURHOOD_FILE, f'site={site_id}/rank_500m', r['rank_500m'], 0)} of "
+            f"{_tag(file, f'site={site_id}/rank_500m', r['rank_500m'], 0)} of "
             f"{len(table)} protest sites of 2020 (1 is the most surveilled).</p>"
         )
     else:
@@ -106,6 +67,6 @@ def neighbourhood_section(table: pd.DataFrame, site_id: str) -> str:
         "street-furniture camera site / (pi x 120 m x 120 m); residents and race from the 2020 "
         "census, spread evenly over each tract's land; non-white = (Black + Hispanic) / "
         "(Black + Hispanic + White). Midtown ranks high partly because few people live there. "
-        f"File <code>{NEIGHBOURHOOD_FILE}</code>; <code>run_sim.py equity</code> gives the "
+        f"File <code>{escape(file)}</code>; <code>run_sim.py equity</code> gives the "
         "whole city.</p></section>"
     )

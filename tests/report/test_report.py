@@ -88,6 +88,15 @@ def test_every_figure_in_the_report_text_equals_its_file(folder):
     assert not re.search(r"\d", FIG.sub("", finding))
 
 
+def test_every_figure_of_the_report_names_a_file_beside_it(folder):
+    """A comparison's figures name its runs' files by their path from the report; the site
+    neighbourhoods come from the (first) run's folder, where the run kept them."""
+    files = {attrs["file"] for attrs, _ in _figures((folder / "report.html").read_text())}
+    assert [f for f in files if not (folder / f).is_file()] == []
+    kept = [f for f in files if f.endswith("site_neighbourhoods.csv")]
+    assert len(kept) == 1 and (folder / kept[0]).parent.joinpath("basemap.gpkg").is_file()
+
+
 def test_table_figures_of_the_report_equal_the_run_tables(outputs):
     folder = outputs["run"]
     html = (folder / "report.html").read_text()
@@ -304,3 +313,143 @@ def test_the_site_neighbourhood_figures_equal_an_independent_computation(outputs
         shown += 1
     assert shown >= 20 * 5
     assert "this-site" in html
+
+
+# ------------------------------------------------------- what the run folder keeps for its report
+
+KEPT_SOURCES = {
+    "basemap": {"boroughs", "shoreline"},
+    "site_neighbourhoods": {"census_tracts", "shoreline", "banthescan_public", "protest_sites"},
+}
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_the_run_folder_keeps_its_basemap_and_neighbourhoods_with_checksums(outputs, data_dir):
+    folder = outputs["run"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    kept = manifest["report_inputs"]
+    assert set(kept) == set(KEPT_SOURCES)
+    for name, entry in kept.items():
+        assert entry["sha256"] == _sha256(folder / entry["file"]), name
+        assert {f["source"] for f in entry["data_files"]} == KEPT_SOURCES[name]
+        for f in entry["data_files"]:  # the bundle files, by source key, path and checksum
+            assert f["sha256"] == _sha256(f["path"]) and Path(f["path"]).is_relative_to(data_dir)
+            assert f["licence"] and f["credit"]
+    # the scenario's own data files are listed as before (a comparison matches runs by them)
+    assert not {f["source"] for f in manifest["data_files"]} & {"boroughs", "census_tracts"}
+    layers = set(gpd.list_layers(folder / "basemap.gpkg")["name"])
+    assert layers == {"boroughs", "water", "city"}
+    city = gpd.read_file(folder / "basemap.gpkg", layer="city")
+    assert len(city) == 5 and city.crs.to_epsg() == 4326
+    outlines = gpd.read_file(folder / "basemap.gpkg", layer="boroughs")
+    assert "Manhattan" in set(outlines["borough"])
+    water = gpd.read_file(folder / "basemap.gpkg", layer="water").geometry.iloc[0]
+    assert water.area > 0  # the Hudson and East River lie within the map of Washington Square
+    table = pd.read_csv(folder / "site_neighbourhoods.csv")
+    assert len(table) == 20 and manifest["site"]["site_id"] in set(table["site_id"])
+
+
+def test_the_kept_basemap_is_the_bundle_cut_exactly(outputs, data_dir):
+    """What the report draws from the folder equals what it drew from the bundle before."""
+    import shapely
+
+    from sim.data.basemap import read_city_outlines
+    from sim.outputs.basemap import BASEMAP_LAYERS, clip_basemap, map_extent
+    from sim.outputs.report_inputs import read_report_inputs
+
+    folder = outputs["run"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    site = manifest["site"]
+    bounds = map_extent(gpd.read_parquet(folder / "streets.parquet"), (site["lon"], site["lat"]))
+    direct = clip_basemap(read_city_outlines(data_dir), bounds)
+    kept = read_report_inputs(folder, manifest).basemap
+    assert kept.bounds == direct.bounds == tuple(manifest["report_inputs"]["basemap"]["bounds"])
+    for name in BASEMAP_LAYERS:
+        a, b = getattr(kept, name), getattr(direct, name)
+        assert list(a.drop(columns="geometry").itertuples(index=False)) == list(
+            b.drop(columns="geometry").itertuples(index=False)
+        )
+        assert shapely.equals_exact(a.geometry.values, b.geometry.values, 0).all(), name
+
+
+def _copy_without_report(run: Path, target: Path) -> Path:
+    shutil.copytree(run, target)
+    for name in ("report.html", "report.pdf", "layers.gpkg"):
+        (target / name).unlink()
+    return target
+
+
+def test_report_is_written_from_the_folder_alone_with_no_data_folder(
+    outputs, tmp_path, monkeypatch, capsys
+):
+    """No data folder anywhere (none given, none in the environment, every lookup refused):
+    the report is written, and it is the one written beside the run when it finished."""
+    from sim.data import datasets
+
+    run = outputs["run"]
+    folder = _copy_without_report(run, tmp_path / "copy" / run.name)
+    monkeypatch.delenv("PROTEST_SIM_DATA", raising=False)
+
+    def refused(*args, **kwargs):
+        raise AssertionError(f"the report looked for the data folder {args}")
+
+    for name in ("locate", "find_data_dir", "resolve_data_dir", "find_source"):
+        monkeypatch.setattr(datasets, name, refused)
+    nowhere = tmp_path / "no data here"
+    assert main(["--data-dir", str(nowhere), "-q", "report", str(folder)]) == 0
+    assert capsys.readouterr().err == ""
+    assert not nowhere.exists()
+    assert (folder / "report.html").read_text() == (run / "report.html").read_text()
+    assert (folder / "report.pdf").stat().st_size > 100_000
+
+
+@pytest.mark.parametrize("case", ["written_before", "altered"])
+def test_a_folder_without_its_report_inputs_or_with_them_altered_is_refused_in_one_line(
+    case, outputs, tmp_path, capsys
+):
+    """A run folder written before runs kept their report's inputs (it may hold an old
+    report's site_neighbourhoods.csv, but no basemap.gpkg and no manifest record of them) is
+    refused with what it lacks and what to do; so is one whose kept file was changed."""
+    run = outputs["run"]
+    folder = _copy_without_report(run, tmp_path / case)
+    if case == "written_before":
+        (folder / "basemap.gpkg").unlink()
+        manifest = json.loads((folder / "manifest.json").read_text())
+        del manifest["report_inputs"]
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        fragments = ("lacks basemap.gpkg, manifest.json key 'report_inputs'", "run its scenario")
+    else:
+        table = folder / "site_neighbourhoods.csv"
+        table.write_text(table.read_text().replace("washington_sq_park", "washington_sq_pork"))
+        fragments = (str(table), "SHA-256 differs", "run the scenario again")
+    before = sorted(p.name for p in folder.iterdir())
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error:"), err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_run_needs_the_reports_sources_before_it_starts(data_dir, tmp_path, capsys, offline):
+    """Without the census tracts the run could not keep its report's inputs: it stops before
+    simulating, naming the file, and writes nothing."""
+    from helpers import cli_fails
+
+    root = tmp_path / "data"
+    census = "census/nyc_tracts2020_race.geojson"
+    for source in data_dir.rglob("*"):
+        rel = source.relative_to(data_dir)
+        if source.is_file() and str(rel) != census:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).symlink_to(source)
+    scenario = _small_scenario(DEFAULT_SCENARIO, tmp_path / "washington_square.toml")
+    out = tmp_path / "out"
+    argv = ["--data-dir", str(root), "--outputs", str(out), "run", str(scenario), "--no-report"]
+    cli_fails(capsys, ["--no-progress", *argv], f"{root / census} (census_tracts)")
+    assert not out.exists()
