@@ -115,7 +115,8 @@ def write_report_of(folder: Path, options: RunOptions, quiet: bool) -> None:
 
 
 def data_status_command(args: argparse.Namespace, options: RunOptions) -> int:
-    lines, complete = datasets.status_report(datasets.find_data_dir(options.data_dir))
+    required = tuple(_scenario_sources([load_scenario(DEFAULT_SCENARIO)]))
+    lines, complete = datasets.status_report(datasets.find_data_dir(options.data_dir), required)
     print("\n".join(lines))
     return 0 if complete else 1
 

@@ -24,15 +24,6 @@ DEFAULT_CACHE_DIR = REPO_ROOT / "data" / "cache"
 DATA_ENV_VAR = "PROTEST_SIM_DATA"
 OFFLINE_ENV_VAR = "PROTEST_SIM_OFFLINE"
 CONFIG_DIR_NAME = "protest-exposure"
-# What the default scenario reads; `run_sim.py data` fails when one of these is missing.
-REQUIRED_SOURCES = (
-    "osm_walk",
-    "mta_entrances",
-    "protest_sites",
-    "banthescan_public",
-    "banthescan_all",
-    "amnesty_counts",
-)
 BASEMAP_SOURCES = ("boroughs", "shoreline")
 """What a report's basemap is cut from (``sim.data.basemap``)."""
 EQUITY_SOURCES = ("census_tracts", "shoreline", "banthescan_public", "protest_sites")
@@ -467,6 +458,7 @@ def _status(key: str, source: Source, data_dir: Path) -> SourceStatus:
 def sources_for(scenario) -> list[str]:
     """The manifest sources a scenario reads (its site file, camera layers, buildings)."""
     from sim.data.footprints import FOOTPRINT_SOURCES
+    from sim.data.ridership import RIDERSHIP_SOURCES
     from sim.exposure.visibility_models import VISIBILITY_MODELS
 
     keys = ["osm_walk", "mta_entrances"]
@@ -477,11 +469,16 @@ def sources_for(scenario) -> list[str]:
         keys += [layer.source, *([layer.counts_from] if layer.counts_from else [])]
     if VISIBILITY_MODELS[cams.visibility].needs_open_space and cams.buildings:
         keys.append(FOOTPRINT_SOURCES[cams.footprints])
+    if scenario.origins.weights == "ridership":
+        keys.append(RIDERSHIP_SOURCES[scenario.origins.ridership_year])
     return list(dict.fromkeys(keys))
 
 
-def status_report(choice: DataDirChoice, *, online: bool | None = None) -> tuple[list[str], bool]:
-    """The lines of ``run_sim.py data`` and whether every required source is available."""
+def status_report(
+    choice: DataDirChoice, required: tuple[str, ...], *, online: bool | None = None
+) -> tuple[list[str], bool]:
+    """The lines of ``run_sim.py data`` and whether every ``required`` source is available
+    (the command requires what a run of the default scenario reads)."""
     lines = [f"data directory: {choice.describe()}"]
     lines.append(
         "  searched, in order: " + "; ".join(f"{place}: {what}" for place, what in choice.searched)
@@ -489,16 +486,14 @@ def status_report(choice: DataDirChoice, *, online: bool | None = None) -> tuple
     lines.append(f"{'source':18s} {'need':8s} {'rows':>7s} {'size':>10s}  {'checksum':28s} found")
     statuses = data_status(choice.path)
     for row in statuses:
-        need = "required" if row.key in REQUIRED_SOURCES else "optional"
+        need = "required" if row.key in required else "optional"
         size = f"{row.size_bytes / 1e6:.2f} MB" if row.size_bytes is not None else "-"
         rows = str(row.rows) if row.rows is not None else "-"
         lines.append(
             f"{row.key:18s} {need:8s} {rows:>7s} {size:>10s}  {row.checksum or '-':28s} {row.found}"
         )
-    absent = missing_sources(REQUIRED_SOURCES, choice.path, online=online)
-    unreadable = [
-        r.key for r in statuses if r.key in REQUIRED_SOURCES and r.found.startswith("UNREADABLE")
-    ]
+    absent = missing_sources(required, choice.path, online=online)
+    unreadable = [r.key for r in statuses if r.key in required and r.found.startswith("UNREADABLE")]
     if absent:
         lines.append(f"error: {missing_message(absent, choice.path)}")
     if unreadable:

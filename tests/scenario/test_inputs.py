@@ -62,8 +62,7 @@ def test_the_data_check_before_a_run_names_every_file_the_run_then_reads(data_di
     scenario = load_scenario(SCENARIOS / f"{name}.toml")
     read = _keys(scenario_inputs(scenario, DataSource(data_dir)))
     checked = set(datasets.sources_for(scenario))
-    assert checked <= read
-    assert read - checked <= {"ridership_2020"}  # origins weights: optional, checked apart
+    assert checked == read
     assert ("buildings_doitt" in checked) == (name != "wsp_amnesty_radius")
 
 
