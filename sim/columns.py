@@ -16,6 +16,8 @@ class Column:
     ``unit`` is the stored unit; ``show_unit`` and ``scale`` say how a reader sees it
     (stored value / scale, in show_unit). ``summarised`` columns get mean, median, p10, p90 and
     max in ``summary.json``; ``headline`` orders the figures printed after a run (0: not shown).
+    ``label`` heads the run's printout; ``short`` names it where the context says the rest (a
+    comparison's rows and panels).
     """
 
     name: str
@@ -26,6 +28,7 @@ class Column:
     show_unit: str = ""
     scale: float = 1.0
     headline: int = 0
+    short: str = ""
 
 
 AGENT_COLUMNS: tuple[Column, ...] = (
@@ -55,6 +58,7 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         show_unit="min",
         scale=60.0,
         headline=1,
+        short="minutes in view while walking",
     ),
     Column(
         "seen_dwell_s",
@@ -65,6 +69,7 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         show_unit="min",
         scale=60.0,
         headline=5,
+        short="minutes in view at the site",
     ),
     Column(
         "seen_total_s",
@@ -75,6 +80,7 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         show_unit="min",
         scale=60.0,
         headline=6,
+        short="minutes in view, walk + site",
     ),
     Column("seen_public_walk_s", "s", "seconds in view of public cameras while walking", True),
     Column(
@@ -86,6 +92,7 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         show_unit="%",
         scale=0.01,
         headline=2,
+        short="% of the walk in view of a camera",
     ),
     Column(
         "share_surveilled_public",
@@ -96,6 +103,7 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         show_unit="%",
         scale=0.01,
         headline=3,
+        short="% of the walk within reach of public cameras",
     ),
     Column(
         "camera_s",
@@ -106,6 +114,7 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         show_unit="camera-min",
         scale=60.0,
         headline=7,
+        short="camera-minutes of footage",
     ),
     Column(
         "recognition_s",
@@ -167,3 +176,8 @@ def figure_names() -> tuple[str, ...]:
     """The names of the figures ``sim.crowd.stats.crowd_figures`` gives, in its order."""
     stats = (f"{m}.{s}" for m in summarised_names() for s in STATISTICS)
     return (*stats, "share_seen_at_all", "share_whole_walk_surveilled")
+
+
+def column(name: str) -> Column:
+    """The agent-table column called ``name``."""
+    return next(c for c in AGENT_COLUMNS if c.name == name)

@@ -8,15 +8,23 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.columns import column
+
+
+def _figure(name: str, decimals: int) -> tuple[str, str, float, int]:
+    col = column(name)
+    return (f"{name}.median", col.short, 1 / col.scale, decimals)
+
+
 # (figure of stats.summarise, what a reader calls it, factor to the printed unit, decimals)
 # The walk leads; the site is its own figure; the total says it adds the two.
 COMPARE_FIGURES = [
-    ("seen_walk_s.median", "minutes in view while walking", 1 / 60, 1),
-    ("share_surveilled.median", "% of the walk in view of a camera", 100, 1),
-    ("seen_dwell_s.median", "minutes in view at the site", 1 / 60, 1),
-    ("seen_total_s.median", "minutes in view, walk + site", 1 / 60, 1),
-    ("camera_s.median", "camera-minutes of footage", 1 / 60, 0),
-    ("share_surveilled_public.median", "% of the walk within reach of public cameras", 100, 1),
+    _figure("seen_walk_s", 1),
+    _figure("share_surveilled", 1),
+    _figure("seen_dwell_s", 1),
+    _figure("seen_total_s", 1),
+    _figure("camera_s", 0),
+    _figure("share_surveilled_public", 1),
     ("share_seen_at_all", "% of protesters seen at all", 100, 1),
 ]
 

@@ -14,6 +14,7 @@ import shapely  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 from sim.atomic import replacing
+from sim.columns import column
 
 DPI = 130
 # Half-width (metres) of a map of ranked camera sites at least; wider when they spread wider.
@@ -82,9 +83,7 @@ def exposure_distribution(
 
 # What the comparison figure shows, one panel each: (column, axis label)
 COMPARISON_PANELS = [
-    ("seen_walk_s", "minutes in view while walking"),
-    ("seen_total_s", "minutes in view, walk + site"),
-    ("camera_s", "camera-minutes of footage"),
+    (name, column(name).short) for name in ("seen_walk_s", "seen_total_s", "camera_s")
 ]
 _STYLES = ["-", "--", ":", "-."]
 
@@ -103,8 +102,8 @@ def comparison_figure(agents_by_label: dict[str, pd.DataFrame], path: Path, titl
         }
         if k == 0:  # the base: black and on top, so runs equal to it do not hide it
             style.update(color="black", linestyle=(0, (4, 2)), linewidth=1.8, zorder=5)
-        for ax, (column, _) in zip(axes, COMPARISON_PANELS):
-            values = agents[column].to_numpy(float)
+        for ax, (name, _) in zip(axes, COMPARISON_PANELS):
+            values = agents[name].to_numpy(float)
             values = np.sort(values[np.isfinite(values)])
             if values.size:
                 y = np.arange(1, len(values) + 1) / len(values)
