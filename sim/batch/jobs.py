@@ -39,7 +39,8 @@ from sim.batch.tasks import Task, TaskResult, TaskStore
 from sim.errors import ScenarioError
 from sim.outputs.folders import DEFAULT_OUTPUTS
 from sim.scenario.inputs import DataSource, scenario_inputs
-from sim.scenario.scenario import Scenario, override
+from sim.scenario.scenario import Scenario
+from sim.scenario.variants import override
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +302,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     from sim.crowd.multisite import prepare_run
     from sim.data import datasets
     from sim.data.networks import spec_from_scenario
-    from sim.scenario.scenario import load_scenario
+    from sim.scenario.files import load_scenario
 
     base = load_scenario(args.scenario)
     spec = base.sensitivity

@@ -16,7 +16,7 @@ from typing import NoReturn
 from sim import progress
 from sim.batch.preflight import OPTION_RANGES, check_options
 from sim.errors import ProtestSimError
-from sim.scenario.scenario import ENGINES
+from sim.scenario.sections import ENGINES
 
 log = logging.getLogger("sim")
 

@@ -47,7 +47,8 @@ from sim.errors import DataError, ScenarioError
 from sim.exposure.camera_model import CameraParams, resolve_classes
 from sim.exposure.cameras import CameraSites
 from sim.geo import pack_wkb, unpack_wkb
-from sim.scenario.scenario import CameraLayer, Origins, Scenario
+from sim.scenario.scenario import Scenario
+from sim.scenario.sections import CameraLayer, Origins
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.cli.app import main
-from sim.scenario.scenario import DEFAULT_SCENARIO
+from sim.scenario.files import DEFAULT_SCENARIO
 
 RUN_FILES = {
     "agents.parquet",
