@@ -23,7 +23,7 @@ from sim.data import cache, datasets
 from sim.data.osm import build_from_osm_xml
 from sim.exposure.coverage import build_coverage
 from sim.scenario.inputs import DataSource, load_inputs
-from sim.scenario.scenario import CameraLayer
+from sim.scenario.sections import CameraLayer
 
 AMNESTY_RADIUS = Path(__file__).resolve().parents[1] / "scenarios" / "wsp_amnesty_radius.toml"
 BIG_PROTESTERS = {False: 100_000, True: 20_000}  # by quick

@@ -19,7 +19,7 @@ from harness import repeat
 
 from sim.crowd import runner
 from sim.crowd.multisite import prepare_run, with_total
-from sim.scenario.scenario import load_scenario
+from sim.scenario.files import load_scenario
 
 CITYWIDE = Path(__file__).resolve().parents[1] / "scenarios" / "citywide_day.toml"
 CITYWIDE_TRIPS = {False: 1_000_000, True: 100_000}  # by quick

@@ -11,8 +11,10 @@ import numpy as np
 from sim.crowd import draws
 from sim.crowd.model import Plan
 from sim.crowd.setup import Setup, prepare
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
 from sim.scenario.inputs import DataSource, Inputs, scenario_inputs
-from sim.scenario.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, override
+from sim.scenario.scenario import Scenario
+from sim.scenario.variants import override
 
 # the data bundle: $PROTEST_SIM_DATA, else ../shared/data beside the repository
 DATA_DIR = Path(

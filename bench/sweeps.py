@@ -47,7 +47,8 @@ REPLICATIONS = 5
 
 
 def scenarios(tasks: int):
-    from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override
+    from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+    from sim.scenario.variants import override
 
     base = override(
         load_scenario(DEFAULT_SCENARIO),

@@ -37,7 +37,7 @@ def city(source, default_scenario):
 
 @pytest.fixture(scope="session")
 def default_scenario():
-    from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario
+    from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
 
     return load_scenario(DEFAULT_SCENARIO)
 

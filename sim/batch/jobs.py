@@ -39,7 +39,8 @@ from sim.batch.sweep import (
 from sim.batch.tasks import Task, TaskResult, TaskStore
 from sim.errors import ScenarioError
 from sim.scenario.inputs import DataSource, scenario_inputs
-from sim.scenario.scenario import Scenario, override
+from sim.scenario.scenario import Scenario
+from sim.scenario.variants import override
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.scenario.scenario import Sensitivity, SensitivityParameter
+from sim.scenario.sections import Sensitivity, SensitivityParameter
 
 # Bootstrap resamples for the indices' confidence intervals (SALib's default is 100).
 RESAMPLES = 1000

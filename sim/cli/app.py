@@ -17,7 +17,7 @@ from sim import progress
 from sim.batch.options import RunOptions
 from sim.batch.preflight import OPTION_RANGES, check_options
 from sim.errors import ProtestSimError
-from sim.scenario.scenario import ENGINES
+from sim.scenario.sections import ENGINES
 
 log = logging.getLogger("sim")
 

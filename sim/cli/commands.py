@@ -21,15 +21,11 @@ from sim.data import datasets
 from sim.data.networks import NetworkSpec, spec_from_argument, spec_from_scenario
 from sim.errors import InputError
 from sim.exposure.camera_model import AMNESTY_PRESET
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
 from sim.scenario.inputs import DataSource, Inputs, load_inputs, scenario_inputs
-from sim.scenario.scenario import (
-    DEFAULT_SCENARIO,
-    CameraLayer,
-    Scenario,
-    load_scenario,
-    load_scenarios,
-    override,
-)
+from sim.scenario.scenario import Scenario
+from sim.scenario.sections import CameraLayer
+from sim.scenario.variants import load_scenarios, override
 
 AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
 

@@ -21,8 +21,9 @@ from sim.exposure.lines import radius_coverage_of_lines
 from sim.exposure.pieces import SEEN
 from sim.exposure.visibility_models import VISIBILITY_MODELS
 from sim.geo import lonlat_to_xy
+from sim.scenario.files import load_scenario
 from sim.scenario.inputs import DataSource
-from sim.scenario.scenario import CameraLayer, load_scenario
+from sim.scenario.sections import CameraLayer
 
 AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
 

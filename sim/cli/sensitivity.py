@@ -7,7 +7,7 @@ import argparse
 from sim.batch.jobs import SensitivityRun, run_sensitivity
 from sim.batch.options import RunOptions
 from sim.batch.sweep_files import outcome_scale
-from sim.scenario.scenario import load_scenario
+from sim.scenario.files import load_scenario
 
 
 def sensitivity_command(args: argparse.Namespace, options: RunOptions) -> int:

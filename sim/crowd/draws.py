@@ -9,7 +9,7 @@ from sim.crowd.access import compose_legs
 from sim.crowd.model import Plan
 from sim.crowd.setup import Setup
 from sim.exposure.coverage import Coverage, PointExposure, point_exposure
-from sim.scenario.scenario import Arrival, Walking
+from sim.scenario.sections import Arrival, Walking
 
 # Subway riders reach the street within about a minute of their train (platform to exit);
 # with train waves, each protester's exit time is spread uniformly over this after the train.

@@ -8,7 +8,7 @@ tests/crowd/test_kernel.py); the reference shows the model's rules in plain Pyth
 from __future__ import annotations
 
 from sim.crowd.model import Outcome, Plan, Streets
-from sim.scenario.scenario import ENGINES
+from sim.scenario.sections import ENGINES
 
 
 def simulate(engine: str, plan: Plan, streets: Streets, crowding: bool) -> Outcome:
@@ -26,7 +26,7 @@ def simulate(engine: str, plan: Plan, streets: Streets, crowding: bool) -> Outco
 
 def with_engine(scenario, engine: str | None):
     """``scenario`` run by ``engine`` (None: as the scenario says); results do not change."""
-    from sim.scenario.scenario import override
+    from sim.scenario.variants import override
 
     if engine is None or engine == scenario.engine:
         return scenario

@@ -24,7 +24,8 @@ from sim.crowd.setup import Setup, coverage_options, prepare, streets_of
 from sim.errors import ScenarioError
 from sim.exposure.coverage import Coverage, PointExposure, Store, build_coverage
 from sim.exposure.pieces import CoveragePieces, EdgeExposure
-from sim.scenario.scenario import Scenario, override
+from sim.scenario.scenario import Scenario
+from sim.scenario.variants import override
 
 if TYPE_CHECKING:
     from sim.scenario.inputs import Inputs

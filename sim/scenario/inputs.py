@@ -49,7 +49,8 @@ from sim.exposure.camera_model import CameraParams
 from sim.exposure.cameras import CameraSites
 from sim.exposure.visibility_models import VISIBILITY_MODELS
 from sim.geo import pack_wkb, unpack_wkb
-from sim.scenario.scenario import CameraLayer, Origins, Scenario
+from sim.scenario.scenario import Scenario
+from sim.scenario.sections import CameraLayer, Origins
 
 log = logging.getLogger(__name__)
 

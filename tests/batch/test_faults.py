@@ -27,7 +27,8 @@ from sim.cli.app import main
 from sim.data import datasets
 from sim.errors import OutputError, ScenarioError
 from sim.outputs.folders import RunFolder, remove_stale_partials
-from sim.scenario.scenario import load_scenario, override
+from sim.scenario.files import load_scenario
+from sim.scenario.variants import override
 
 MTA = "transit/MTA_Subway_Entrances_and_Exits_2024.csv"
 SMALL = """name = "{name}"

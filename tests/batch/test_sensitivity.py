@@ -17,13 +17,9 @@ from sim.batch.sweep import Variant
 from sim.batch.tasks import TaskResult, TaskStore
 from sim.cli.app import main
 from sim.crowd.runner import run_replication
-from sim.scenario.scenario import (
-    DEFAULT_SCENARIO,
-    Sensitivity,
-    SensitivityParameter,
-    load_scenario,
-    override,
-)
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.sections import Sensitivity, SensitivityParameter
+from sim.scenario.variants import override
 
 ISHIGAMI_A, ISHIGAMI_B = 7.0, 0.1
 

@@ -18,7 +18,8 @@ from helpers import REPO
 
 from sim.batch.options import RunOptions
 from sim.batch.tasks import Task, TaskResult, TaskStore, task_seed
-from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, load_scenarios, override
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.variants import load_scenarios, override
 
 SWEEP_TEXT = f"""base = "{DEFAULT_SCENARIO}"
 name = "tiny_sweep"

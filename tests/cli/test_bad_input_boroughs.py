@@ -36,7 +36,7 @@ def test_drawn_paths_outside_the_city_or_not_lines(capsys, tmp_path, data_dir, t
 
 
 def test_sightline_outside_the_known_open_space_says_so(capsys, tmp_path, data_dir):
-    from sim.scenario.scenario import DEFAULT_SCENARIO
+    from sim.scenario.files import DEFAULT_SCENARIO
 
     scenario = DEFAULT_SCENARIO.parent / "foley_square.toml"  # sightline visibility
     path = tmp_path / "barclays.txt"

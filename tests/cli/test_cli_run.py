@@ -10,7 +10,7 @@ import pytest
 from helpers import RUN_FILES
 
 from sim.cli.app import main
-from sim.scenario.scenario import DEFAULT_SCENARIO
+from sim.scenario.files import DEFAULT_SCENARIO
 
 
 def test_default_scenario_writes_every_output_and_never_overwrites(data_dir, tmp_path, capsys):

@@ -10,7 +10,7 @@ import pytest
 
 from sim.cli.app import main
 from sim.cli.readout import run_labels
-from sim.scenario.scenario import DEFAULT_SCENARIO
+from sim.scenario.files import DEFAULT_SCENARIO
 
 
 def test_labels_tell_apart_runs_that_share_a_name():

@@ -11,7 +11,7 @@ import shapely
 
 from sim.cli.app import main
 from sim.geo import lonlat_to_xy
-from sim.scenario.scenario import DEFAULT_SCENARIO
+from sim.scenario.files import DEFAULT_SCENARIO
 
 pytestmark = pytest.mark.realdata
 
@@ -131,7 +131,7 @@ def test_city_cameras_are_read_once_and_cover_every_borough(data_dir, monkeypatc
 def test_brooklyn_public_sites_and_attachment_sums_match_the_data_readme(data_dir):
     from sim.data.records import read_csv_columns
     from sim.scenario.inputs import DataSource
-    from sim.scenario.scenario import CameraLayer
+    from sim.scenario.sections import CameraLayer
 
     source = DataSource(data_dir)
 

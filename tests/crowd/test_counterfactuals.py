@@ -14,7 +14,8 @@ from sim.crowd.runner import run_replication, run_replications
 from sim.crowd.stats import paired_difference
 from sim.errors import ScenarioError
 from sim.exposure.coverage import score_route
-from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.variants import override
 
 
 def scenario_from(path: Path, protesters=300, replications=2, crowding=False, **sections):

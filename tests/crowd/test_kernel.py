@@ -25,7 +25,9 @@ from sim.crowd.runner import run_replication
 from sim.crowd.tables import agent_table, timeseries
 from sim.crowd.usage import street_seconds_in_view
 from sim.errors import ScenarioError
-from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override, parse_scenario
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.validation import parse_scenario
+from sim.scenario.variants import override
 
 SCENARIO_FILES = sorted(SCENARIOS.glob("*.toml"))
 OUTCOME_ARRAYS = [

@@ -14,7 +14,9 @@ from helpers import SCENARIOS, prepared
 from sim.crowd.multisite import draw_sites, with_total
 from sim.crowd.runner import run_replication
 from sim.errors import ScenarioError
-from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override, parse_scenario
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.validation import parse_scenario
+from sim.scenario.variants import override
 
 CITYWIDE = SCENARIOS / "citywide_day.toml"
 WSP, USQ = "washington_sq_park", "union_sq_park"  # 900 m apart: their catchments overlap

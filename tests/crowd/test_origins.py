@@ -11,7 +11,8 @@ from helpers import prepared
 from sim.crowd.origins import split_within_stations, station_shares
 from sim.data.ridership import read_ridership
 from sim.errors import DataError
-from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.variants import override
 
 
 def test_a_station_share_splits_over_its_exits_by_distance():

@@ -12,7 +12,9 @@ from helpers import prepared
 from sim.columns import summarised_names
 from sim.crowd.runner import run_replication, run_replications
 from sim.outputs.folders import write_table
-from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override, parse_scenario
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.validation import parse_scenario
+from sim.scenario.variants import override
 
 
 def _changes(protesters, replications, sections):

@@ -15,7 +15,8 @@ from sim.data.footprints import read_footprints
 from sim.exposure.coverage import point_exposure
 from sim.exposure.pieces import SEEN
 from sim.geo import lonlat_to_xy
-from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario, override
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.variants import override
 
 # NYC Parks: Washington Square Park is 9.75 acres.
 WSP_ACRES = 9.75

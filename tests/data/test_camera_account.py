@@ -186,7 +186,7 @@ def test_loading_does_not_depend_on_reach_and_set_up_limits_the_sites_to_it(
     source, default_scenario
 ):
     from sim.scenario.inputs import scenario_inputs
-    from sim.scenario.scenario import override
+    from sim.scenario.variants import override
 
     near = override(default_scenario, {"cameras.classes.public_street.range_m": 30.0})
     loaded_far = scenario_inputs(default_scenario, source)

@@ -19,7 +19,7 @@ from sim.cli.app import main
 from sim.data.networks import NetworkSpec, load_named_network, network_available, spec_from_scenario
 from sim.errors import DataError
 from sim.geo import xy_to_lonlat
-from sim.scenario.scenario import load_scenario
+from sim.scenario.files import load_scenario
 
 SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))
 OSM = "osm/manhattan_walk_2019-10-26.osm.bz2"
@@ -216,7 +216,7 @@ def test_an_online_place_is_downloaded_once_then_read_from_the_cache(tmp_path, m
 )
 def test_a_bad_network_bbox_names_the_key_and_what_is_allowed(bbox, fragment):
     from sim.errors import ScenarioError
-    from sim.scenario.scenario import parse_scenario
+    from sim.scenario.validation import parse_scenario
 
     raw = {"name": "x", "site": {"id": "barclays_center"}, "network": {"bbox": bbox}}
     with pytest.raises(ScenarioError, match="key 'network.bbox': bad value") as err:

@@ -12,7 +12,7 @@ from sim.exposure.camera_model import AMNESTY_PRESET, CameraParams
 from sim.exposure.cameras import CameraSites
 from sim.exposure.coverage import build_coverage, point_exposure, score_route
 from sim.scenario.inputs import load_inputs
-from sim.scenario.scenario import CameraLayer
+from sim.scenario.sections import CameraLayer
 
 # ---------------------------------------------------------------- a hand-made corner
 #

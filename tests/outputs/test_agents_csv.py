@@ -11,7 +11,8 @@ from helpers import small_scenario
 from sim.cli.app import main
 from sim.errors import ScenarioError
 from sim.outputs import run_files as report
-from sim.scenario.scenario import DEFAULT_SCENARIO, parse_scenario
+from sim.scenario.files import DEFAULT_SCENARIO
+from sim.scenario.validation import parse_scenario
 
 
 def _small(tmp_path, csv):

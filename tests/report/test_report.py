@@ -17,7 +17,7 @@ from helpers import SCENARIOS, small_scenario
 
 from sim.cli.app import main
 from sim.report.evidence import HEADLINES, fmt, lookup
-from sim.scenario.scenario import DEFAULT_SCENARIO
+from sim.scenario.files import DEFAULT_SCENARIO
 
 CHROMIUM = Path("/usr/bin/chromium")
 SMALL = {"protesters": 400, "replications": 2}

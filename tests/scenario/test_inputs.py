@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli.app import main
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
 from sim.scenario.inputs import DataSource, scenario_inputs
-from sim.scenario.scenario import DEFAULT_SCENARIO, load_scenario
 
 SCENARIOS = DEFAULT_SCENARIO.parent
 BANTHESCAN_PUBLIC = "cameras/banthescan_public_cameras.json"

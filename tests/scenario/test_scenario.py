@@ -9,13 +9,9 @@ import pytest
 from helpers import SCENARIOS
 
 from sim.errors import ScenarioError
-from sim.scenario.scenario import (
-    DEFAULT_SCENARIO,
-    load_scenario,
-    load_scenarios,
-    override,
-    parse_scenario,
-)
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.validation import parse_scenario
+from sim.scenario.variants import load_scenarios, override
 
 SCENARIO_FILES = sorted(SCENARIOS.glob("*.toml"))
 
