@@ -226,9 +226,24 @@ def test_the_argparse_and_print_checks_catch_what_they_look_for():
     assert print_calls("m", planted) == ["m:3 calls print"]
 
 
-def test_the_architecture_page_names_every_module_and_the_layers_in_order():
+def module_summary(path: Path) -> str:
+    """The first sentence of a module's docstring, on one line (the architecture page's row)."""
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    first = " ".join(doc.split("\n\n")[0].split())
+    return first.split(". ")[0].rstrip(".")
+
+
+def test_the_architecture_page_names_every_module_as_its_docstring_and_the_layers_in_order():
     page = (SIM.parent / "docs" / "architecture.md").read_text()
     packages = {"sim", *(f"sim.{layer}" for layer in sim.LAYERS)}
-    assert [m for m in _modules() if m not in packages and f"`{m}`" not in page] == []
+    rows = {
+        line.split("`")[1]: line.split(" | ", 1)[1].rsplit(" |", 1)[0]
+        for line in page.splitlines()
+        if line.startswith("| `sim.")
+    }
+    expected = {m: module_summary(p) for m, p in _modules().items() if m not in packages}
+    assert sorted(rows) == sorted(expected)
+    stale = [f"| `{m}` | {expected[m]} |" for m in expected if rows[m] != expected[m]]
+    assert stale == [], "rows to write in docs/architecture.md:\n" + "\n".join(stale)
     headings = [line.split("`")[1] for line in page.splitlines() if line.startswith("### `")]
     assert headings == list(reversed(sim.LAYERS))
