@@ -27,6 +27,7 @@ protesters who had not finished when the clock stopped.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -63,6 +64,78 @@ F_ARRIVE, F_LEAVE, F_END, F_DWELL, F_SPEED, N_F = 10, 11, 12, 13, 14, 16
 I_STATUS, I_PHASE, I_POS, I_ENTERED, N_I = 0, 1, 2, 3, 4
 
 
+class Walkers(NamedTuple):
+    """What the plan says of each protester, and the spawners' order of them."""
+
+    depart: np.ndarray  # s, when each leaves its exit
+    dwell: np.ndarray  # s at the site (without a march)
+    out_route: np.ndarray  # route of the pool to the site (-1: none, status no_route)
+    back_route: np.ndarray  # route back to an exit (-1: no dispersal)
+    stand_seen: np.ndarray  # exposure per second of standing (nonzero: in view at the site)
+    order: np.ndarray  # protesters by spawner (origin), then departure ...
+    group_start: np.ndarray  # ... spawner g's being order[group_start[g]:group_start[g + 1]]
+
+
+class Routes(NamedTuple):
+    """The pool of routes, end to end: route r is ``flat[start[r]:start[r] + length[r]]``."""
+
+    flat: np.ndarray  # edge ids
+    start: np.ndarray
+    length: np.ndarray  # edges
+    totals: np.ndarray  # per route: its ACC columns summed, then its length in metres
+    first_seen: np.ndarray  # per route: metres to its first stretch in view (NaN: none)
+    before: np.ndarray  # per pooled edge: metres before it on its route
+
+
+class Edges(NamedTuple):
+    """Per edge of the streets (virtual access edges included)."""
+
+    length: np.ndarray  # m
+    area: np.ndarray  # square metres: length times walking width (crowding)
+    cov: np.ndarray  # one column per ACC accumulator: seen_m, seen_public_m, camera_m, ...
+    first_seen: np.ndarray  # metres to the edge's first stretch in view (NaN: none)
+    frac_seen: np.ndarray  # share of the length in view (time series)
+    cam_rate: np.ndarray  # camera-metres per metre (time series)
+
+
+class Rules(NamedTuple):
+    """How the replication runs: the switches, the stop of the clock, the march."""
+
+    crowding: bool  # speeds from Weidmann's relation at each edge's density
+    edge_events: bool  # one event per edge walked (else one per leg)
+    has_until: bool
+    until: float  # s, the clock stops here (with has_until)
+    log: bool  # keep every traversal (else build the flows as the loop goes)
+    march_route: int  # -1: no march
+    march_start: float  # s
+    march_speed: float  # m/s
+
+
+class Record(NamedTuple):
+    """What the loop writes besides the per-protester state: traffic and seconds in view per
+    edge, the traversal log (with ``log`` and edge events) and the legs walked as one timeout
+    (without edge events), filled up to the counts :func:`_run` returns."""
+
+    traffic: np.ndarray
+    edge_seen_s: np.ndarray
+    trav_agent: np.ndarray
+    trav_edge: np.ndarray
+    trav_start: np.ndarray
+    trav_speed: np.ndarray
+    leg_agent: np.ndarray
+    leg_route: np.ndarray
+    leg_start: np.ndarray
+    leg_speed: np.ndarray
+
+
+class Events(NamedTuple):
+    """Scheduled events, one per row: time, key (priority, then creation order), payload."""
+
+    t: np.ndarray
+    key: np.ndarray
+    payload: np.ndarray
+
+
 @numba.njit(cache=True, inline="always")
 def _weidmann(density: float) -> float:
     """sim.crowd.crowding.weidmann_factor, the same operations."""
@@ -80,38 +153,55 @@ def _before(t_a, key_a, t_b, key_b) -> bool:
     return t_a < t_b or (t_a == t_b and key_a < key_b)
 
 
-@numba.njit(cache=True, inline="always")
-def _push(ht, hk, hp, size, t, key, payload) -> int:
-    """Add an event to the binary heap (times ``ht``, keys ``hk``, payloads ``hp``) of
-    ``size`` entries, moving a hole up rather than swapping; returns the new size."""
+# The loop's helpers are plain compiled functions (not inlined by numba), each with one exit
+# and no array rebound inside: numba then prunes the reference counting of the arrays they
+# are given. Inlined by numba, with several exits or rebinding an array (``bins`` growing), a
+# helper was measured (NUMBA_DEBUG_NRT=1) to count every array it is given, each array of a
+# named tuple included, up and down on every call: twice as slow. So ``bins`` grows in the
+# loop itself, where the rest of an edge step is written out too.
+
+
+@numba.njit(cache=True)
+def _events(cap):
+    return Events(np.empty(cap, np.float64), np.empty(cap, np.int64), np.empty(cap, np.int64))
+
+
+@numba.njit(cache=True)
+def _push(heap, size, t, key, payload):
+    """Add an event to the binary ``heap`` of ``size`` entries, moving a hole up rather than
+    swapping; returns the new size."""
     i = size
     while i > 0:
         parent = (i - 1) >> 1
-        if not _before(t, key, ht[parent], hk[parent]):
+        if not _before(t, key, heap.t[parent], heap.key[parent]):
             break
-        ht[i], hk[i], hp[i] = ht[parent], hk[parent], hp[parent]
+        heap.t[i], heap.key[i], heap.payload[i] = (
+            heap.t[parent],
+            heap.key[parent],
+            heap.payload[parent],
+        )
         i = parent
-    ht[i], hk[i], hp[i] = t, key, payload
+    heap.t[i], heap.key[i], heap.payload[i] = t, key, payload
     return size + 1
 
 
-@numba.njit(cache=True, inline="always")
-def _pop(ht, hk, hp, size) -> int:
+@numba.njit(cache=True)
+def _pop(heap, size):
     """Drop the first entry (read it before); returns the new size."""
     last = size - 1
-    t, key, payload = ht[last], hk[last], hp[last]
+    t, key, payload = heap.t[last], heap.key[last], heap.payload[last]
     i = 0
     while True:
         c = 2 * i + 1
         if c >= last:
             break
-        if c + 1 < last and _before(ht[c + 1], hk[c + 1], ht[c], hk[c]):
+        if c + 1 < last and _before(heap.t[c + 1], heap.key[c + 1], heap.t[c], heap.key[c]):
             c += 1
-        if not _before(ht[c], hk[c], t, key):
+        if not _before(heap.t[c], heap.key[c], t, key):
             break
-        ht[i], hk[i], hp[i] = ht[c], hk[c], hp[c]
+        heap.t[i], heap.key[i], heap.payload[i] = heap.t[c], heap.key[c], heap.payload[c]
         i = c
-    ht[i], hk[i], hp[i] = t, key, payload
+    heap.t[i], heap.key[i], heap.payload[i] = t, key, payload
     return last
 
 
@@ -123,7 +213,7 @@ def _grown(bins, last):
     return grown
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _flow(bins, t_in, t_out, frac_seen, cam_rate):
     """Add one traversal to the per-second flows, as sim.crowd.tables.timeseries's ``rate`` adds
     it (a traversal of no duration adds nothing); ``bins`` (a row per second, so that one
@@ -225,35 +315,161 @@ def _route_tables(flat, route_start, route_len, e_len, e_cov, e_first):
 
 
 @numba.njit(cache=True)
-def _run(
-    depart, dwell, out_route, back_route, stand_seen,  # per protester
-    A, S,  # per protester: float state (free speed in, results out), int state (F_*, I_*)
-    order, group_start,  # spawners: order[group_start[g]:group_start[g + 1]]
-    flat, route_start, route_len, totals, first_on_route, flat_before,  # route pool
-    e_len, e_area, e_cov, e_first, frac_seen, cam_rate,  # per edge (e_cov: ACC columns)
-    march_route, march_start, march_speed,
-    crowding, edge_events, has_until, until, log,
-    traffic, edge_seen_s,
-    trav_agent, trav_edge, trav_start, trav_speed,
-    leg_agent, leg_route, leg_start, leg_speed,
-    bins,
-):  # fmt: skip
-    n = len(depart)
-    n_groups = len(group_start) - 1
-    cap = n + n_groups + 1
-    ht = np.empty(cap, np.float64)
-    hk = np.empty(cap, np.int64)
-    hp = np.empty(cap, np.int64)
+def _leg_route(ph, i, walkers, rules):
+    """The route of protester ``i``'s leg ``ph`` (-1: none)."""
+    out, back = walkers.out_route[i], walkers.back_route[i]
+    return out if ph == OUT else (rules.march_route if ph == MARCH else back)
+
+
+@numba.njit(cache=True)
+def _spawn(g, now, walkers, S, g_pos, g_waiting, heap, size, seq):
+    """Spawner ``g`` resumes: it starts everyone due now, then waits for the next departure
+    (or ends). Returns the heap's size and the creation counter."""
+    while g_pos[g] < walkers.group_start[g + 1]:
+        i = walkers.order[g_pos[g]]
+        if not g_waiting[g]:
+            delay = walkers.depart[i] - now
+            if delay > 0:
+                g_waiting[g] = True
+                t_due = now + delay
+                size = _push(heap, size, t_due, NORMAL * PRIO_SHIFT + seq, g * 8)
+                seq += 1
+                break
+        g_waiting[g] = False
+        g_pos[g] += 1
+        if walkers.out_route[i] < 0:
+            S[i, I_STATUS] = NO_ROUTE
+            continue
+        size = _push(heap, size, now, URGENT * PRIO_SHIFT + seq, i * 8 + EV_START)
+        seq += 1
+    return size, seq
+
+
+@numba.njit(cache=True)
+def _resume(kind, i, now, A, S, rules):
+    """Protester ``i``'s process resumes after an event of ``kind``: it starts out, leaves the
+    site, or has walked an edge (or a whole leg). Returns whether a leg back is to start."""
+    starting = False
+    if kind == EV_START:
+        S[i, I_STATUS] = WALKING
+        S[i, I_PHASE] = OUT
+        S[i, I_POS] = 0
+    elif kind == EV_LEAVE:
+        A[i, F_LEAVE] = now
+        A[i, F_DWELL] = now - A[i, F_ARRIVE]
+        S[i, I_POS] = 0
+        if rules.march_route >= 0:
+            S[i, I_STATUS] = WALKING
+            S[i, I_PHASE] = MARCH
+        else:
+            S[i, I_PHASE] = BACK
+            starting = True
+    elif rules.edge_events:  # EV_STEP: an edge walked
+        S[i, I_POS] += 1
+    else:  # EV_STEP: a whole leg walked
+        S[i, I_POS] = 1
+    return starting
+
+
+@numba.njit(cache=True)
+def _accrue(i, e, v, now, A, edges):
+    """Protester ``i`` walks edge ``e`` from ``now`` at ``v``: its exposure, metres and
+    seconds. Returns the seconds."""
+    if A[i, F_FIRST] != A[i, F_FIRST] and edges.first_seen[e] == edges.first_seen[e]:
+        A[i, F_FIRST] = now + edges.first_seen[e] / v
+    for c in range(5):
+        A[i, c] += edges.cov[e, c] / v
+    A[i, F_WALK_M] += edges.length[e]
+    dt = edges.length[e] / v
+    A[i, F_WALK_S] += dt
+    A[i, F_SEEN_M] += edges.cov[e, 0]
+    A[i, F_SEEN_PUB_M] += edges.cov[e, 1]
+    return dt
+
+
+@numba.njit(cache=True)
+def _log(rec, n_trav, i, e, now, v):
+    """Keep traversal ``n_trav``: protester ``i`` entered edge ``e`` at ``now``, at ``v``."""
+    rec.trav_agent[n_trav] = i
+    rec.trav_edge[n_trav] = e
+    rec.trav_start[n_trav] = now
+    rec.trav_speed[n_trav] = v
+
+
+@numba.njit(cache=True)
+def _walk_leg(i, r, free, now, A, S, routes, edges, rules, rec, n_legs):
+    """Protester ``i`` walks all of route ``r`` from ``now`` as one timeout, at ``free`` speed:
+    the route's totals at once, then per edge its traffic (and seconds in view, without a
+    log). Returns when the leg ends."""
+    v = free
+    if A[i, F_FIRST] != A[i, F_FIRST] and routes.first_seen[r] == routes.first_seen[r]:
+        A[i, F_FIRST] = now + routes.first_seen[r] / v
+    for c in range(5):
+        A[i, c] += routes.totals[r, c] / v
+    A[i, F_WALK_M] += routes.totals[r, 5]
+    dt = routes.totals[r, 5] / v
+    A[i, F_WALK_S] += dt
+    rec.leg_agent[n_legs] = i
+    rec.leg_route[n_legs] = r
+    rec.leg_start[n_legs] = now
+    rec.leg_speed[n_legs] = v
+    seen, seen_pub = A[i, F_SEEN_M], A[i, F_SEEN_PUB_M]
+    for k in range(routes.start[r], routes.start[r] + routes.length[r]):
+        e = routes.flat[k]
+        seen += edges.cov[e, 0]
+        seen_pub += edges.cov[e, 1]
+        rec.traffic[e] += 1
+        if not rules.log:
+            rec.edge_seen_s[e] += edges.cov[e, 0] / v
+    A[i, F_SEEN_M], A[i, F_SEEN_PUB_M] = seen, seen_pub
+    S[i, I_ENTERED] += routes.length[r]
+    return now + dt
+
+
+@numba.njit(cache=True)
+def _arrive(i, now, walkers, A, S, rules, heap, size, stays, n_stays, seq):
+    """Protester ``i`` reaches the site: it stands for its dwell (or until the march), or
+    leaves at once. Schedules that with creation number ``seq``; returns the sizes of the
+    heap and of the queue of stays."""
+    A[i, F_ARRIVE] = now
+    S[i, I_STATUS] = AT_SITE
+    if rules.march_route >= 0:
+        seconds = max(rules.march_start - now, 0.0)
+    else:
+        seconds = walkers.dwell[i]
+    if seconds <= 0:
+        size = _push(heap, size, now, URGENT * PRIO_SHIFT + seq, i * 8 + EV_LEAVE)
+    else:
+        if walkers.stand_seen[i] != 0 and A[i, F_FIRST] != A[i, F_FIRST]:
+            A[i, F_FIRST] = now
+        t_end = now + seconds
+        if n_stays == 0 or t_end >= stays.t[n_stays - 1]:  # in order: the queue
+            stays.t[n_stays], stays.key[n_stays] = t_end, NORMAL * PRIO_SHIFT + seq
+            stays.payload[n_stays] = i * 8 + EV_STAND
+            n_stays += 1
+        else:
+            size = _push(heap, size, t_end, NORMAL * PRIO_SHIFT + seq, i * 8 + EV_STAND)
+    return size, n_stays
+
+
+@numba.njit(cache=True)
+def _run(walkers, A, S, routes, edges, rules, rec, bins):
+    """The event loop. ``A`` and ``S`` hold each protester's float and integer state (F_*,
+    I_*: the free speed in, the results out); ``rec`` and ``bins`` receive the rest. Returns
+    the counts of traversals and of one-timeout legs, the last exit time and ``bins``."""
+    n = len(walkers.depart)
+    n_groups = len(walkers.group_start) - 1
+    heap = _events(n + n_groups + 1)
     size = 0
     seq = 0
     for g in range(n_groups):  # env.process(spawner(group)) for each group, at time 0
-        size = _push(ht, hk, hp, size, 0.0, URGENT * PRIO_SHIFT + seq, g * 8 + EV_SPAWN)
+        size = _push(heap, size, 0.0, URGENT * PRIO_SHIFT + seq, g * 8 + EV_SPAWN)
         seq += 1
     stop_key = URGENT * PRIO_SHIFT + seq  # env.run(until) schedules its stop event now
     seq += 1
-    g_pos = group_start[:-1].copy()
+    g_pos = walkers.group_start[:-1].copy()
     g_waiting = np.zeros(n_groups, np.bool_)
-    occupancy = np.zeros(len(e_len), np.int64)
+    occupancy = np.zeros(len(edges.length), np.int64)
     n_trav = 0
     n_legs = 0
     t_out_max = -np.inf
@@ -261,79 +477,42 @@ def _run(
     # Stays end in the order they start when every dwell is equal (or all end at the march):
     # those go to a first-in first-out queue (creation order rises along it), the rest to the
     # heap; the next event is the earlier of the two heads. The queue keeps the heap small.
-    stay_t = np.empty(n, np.float64)
-    stay_k = np.empty(n, np.int64)
-    stay_p = np.empty(n, np.int64)
+    stays = _events(n)
     n_stays = 0
     stay_next = 0
     while size > 0 or stay_next < n_stays:
         from_stays = stay_next < n_stays and (
-            size == 0 or _before(stay_t[stay_next], stay_k[stay_next], ht[0], hk[0])
+            size == 0 or _before(stays.t[stay_next], stays.key[stay_next], heap.t[0], heap.key[0])
         )
         if from_stays:
-            t, key, payload = stay_t[stay_next], stay_k[stay_next], stay_p[stay_next]
+            t, key, payload = stays.t[stay_next], stays.key[stay_next], stays.payload[stay_next]
         else:
-            t, key, payload = ht[0], hk[0], hp[0]
-        if has_until and (t > until or (t == until and key > stop_key)):
+            t, key, payload = heap.t[0], heap.key[0], heap.payload[0]
+        if rules.has_until and (t > rules.until or (t == rules.until and key > stop_key)):
             break
         if from_stays:
             stay_next += 1
         else:
-            size = _pop(ht, hk, hp, size)
+            size = _pop(heap, size)
         now = t
         who = payload >> 3
         kind = payload & 7
-        if kind == EV_SPAWN:  # a spawner resumes: start everyone due now, wait for the next
-            g = who
-            while g_pos[g] < group_start[g + 1]:
-                i = order[g_pos[g]]
-                if not g_waiting[g]:
-                    delay = depart[i] - now
-                    if delay > 0:
-                        g_waiting[g] = True
-                        t_due = now + delay
-                        size = _push(ht, hk, hp, size, t_due, NORMAL * PRIO_SHIFT + seq, g * 8)
-                        seq += 1
-                        break
-                g_waiting[g] = False
-                g_pos[g] += 1
-                if out_route[i] < 0:
-                    S[i, I_STATUS] = NO_ROUTE
-                    continue
-                size = _push(ht, hk, hp, size, now, URGENT * PRIO_SHIFT + seq, i * 8 + EV_START)
-                seq += 1
+        if kind == EV_SPAWN:
+            size, seq = _spawn(who, now, walkers, S, g_pos, g_waiting, heap, size, seq)
             continue
         i = who
         if kind == EV_STAND:  # the stay is over: its callback starts the leaving process
-            size = _push(ht, hk, hp, size, now, URGENT * PRIO_SHIFT + seq, i * 8 + EV_LEAVE)
+            size = _push(heap, size, now, URGENT * PRIO_SHIFT + seq, i * 8 + EV_LEAVE)
             seq += 1
             continue
-        starting = False  # a leg back to an exit is about to start
-        if kind == EV_START:
-            S[i, I_STATUS] = WALKING
-            S[i, I_PHASE] = OUT
-            S[i, I_POS] = 0
-        elif kind == EV_LEAVE:
-            A[i, F_LEAVE] = now
-            A[i, F_DWELL] = now - A[i, F_ARRIVE]
-            S[i, I_POS] = 0
-            if march_route >= 0:
-                S[i, I_STATUS] = WALKING
-                S[i, I_PHASE] = MARCH
-            else:
-                S[i, I_PHASE] = BACK
-                starting = True
-        elif edge_events:  # EV_STEP: an edge walked
-            if crowding:
-                r = _leg_route(S[i, I_PHASE], i, out_route, back_route, march_route)
-                occupancy[flat[route_start[r] + S[i, I_POS]]] -= 1
-            S[i, I_POS] += 1
-        else:  # EV_STEP: a whole leg walked
-            S[i, I_POS] = 1
+        if kind == EV_STEP and rules.crowding:  # off the edge walked (crowding: edge events)
+            r = _leg_route(S[i, I_PHASE], i, walkers, rules)
+            occupancy[routes.flat[routes.start[r] + S[i, I_POS]]] -= 1
+        starting = _resume(kind, i, now, A, S, rules)
         # the process goes on until its next timeout (or its end)
         while True:
             ph = S[i, I_PHASE]
-            r = _leg_route(ph, i, out_route, back_route, march_route)
+            r = _leg_route(ph, i, walkers, rules)
             if starting:
                 starting = False
                 if r < 0:  # no dispersal
@@ -341,99 +520,48 @@ def _run(
                     A[i, F_END] = now
                     break
                 S[i, I_STATUS] = WALKING
-            free = march_speed if ph == MARCH else A[i, F_SPEED]
-            if edge_events and S[i, I_POS] < route_len[r]:
-                k = route_start[r] + S[i, I_POS]
-                e = flat[k]
+            free = rules.march_speed if ph == MARCH else A[i, F_SPEED]
+            if rules.edge_events and S[i, I_POS] < routes.length[r]:  # onto the next edge
+                e = routes.flat[routes.start[r] + S[i, I_POS]]
                 v = free
-                if crowding:
+                if rules.crowding:
                     occupancy[e] += 1
-                    v = free * _weidmann(occupancy[e] / e_area[e])
-                if A[i, F_FIRST] != A[i, F_FIRST] and e_first[e] == e_first[e]:
-                    A[i, F_FIRST] = now + e_first[e] / v
-                for c in range(5):
-                    A[i, c] += e_cov[e, c] / v
-                A[i, F_WALK_M] += e_len[e]
-                dt = e_len[e] / v
-                A[i, F_WALK_S] += dt
-                t_next = now + dt
-                A[i, F_SEEN_M] += e_cov[e, 0]
-                A[i, F_SEEN_PUB_M] += e_cov[e, 1]
-                traffic[e] += 1
+                    v = free * _weidmann(occupancy[e] / edges.area[e])
+                t_next = now + _accrue(i, e, v, now, A, edges)
+                rec.traffic[e] += 1
                 S[i, I_ENTERED] += 1
-                if log:
-                    trav_agent[n_trav] = i
-                    trav_edge[n_trav] = e
-                    trav_start[n_trav] = now
-                    trav_speed[n_trav] = v
-                if not log:
-                    edge_seen_s[e] += e_cov[e, 0] / v
+                if rules.log:
+                    _log(rec, n_trav, i, e, now, v)
+                else:
+                    rec.edge_seen_s[e] += edges.cov[e, 0] / v
                     if t_next >= bins.shape[0]:
                         bins = _grown(bins, int(math.floor(t_next)))
-                    _flow(bins, now, t_next, frac_seen[e], cam_rate[e])
+                    _flow(bins, now, t_next, edges.frac_seen[e], edges.cam_rate[e])
                     t_out_max = max(t_out_max, t_next)
                 n_trav += 1
-                size = _push(ht, hk, hp, size, t_next, NORMAL * PRIO_SHIFT + seq, i * 8 + EV_STEP)
+                size = _push(heap, size, t_next, NORMAL * PRIO_SHIFT + seq, i * 8 + EV_STEP)
                 seq += 1
                 break
-            if not edge_events and S[i, I_POS] == 0:  # a whole leg as one timeout
-                v = free
-                if A[i, F_FIRST] != A[i, F_FIRST] and first_on_route[r] == first_on_route[r]:
-                    A[i, F_FIRST] = now + first_on_route[r] / v
-                for c in range(5):
-                    A[i, c] += totals[r, c] / v
-                A[i, F_WALK_M] += totals[r, 5]
-                dt = totals[r, 5] / v
-                A[i, F_WALK_S] += dt
-                leg_agent[n_legs] = i
-                leg_route[n_legs] = r
-                leg_start[n_legs] = now
-                leg_speed[n_legs] = v
-                n_legs += 1
-                seen, seen_pub = A[i, F_SEEN_M], A[i, F_SEEN_PUB_M]
-                for k in range(route_start[r], route_start[r] + route_len[r]):
-                    e = flat[k]
-                    seen += e_cov[e, 0]
-                    seen_pub += e_cov[e, 1]
-                    traffic[e] += 1
-                    if not log:
-                        edge_seen_s[e] += e_cov[e, 0] / v
-                        t_in = now + flat_before[k] / v
-                        t_out = t_in + e_len[e] / v
+            if not rules.edge_events and S[i, I_POS] == 0:  # a whole leg as one timeout
+                t_next = _walk_leg(i, r, free, now, A, S, routes, edges, rules, rec, n_legs)
+                if not rules.log:  # its flows, edge by edge
+                    for k in range(routes.start[r], routes.start[r] + routes.length[r]):
+                        e = routes.flat[k]
+                        t_in = now + routes.before[k] / free
+                        t_out = t_in + edges.length[e] / free
                         if t_out >= bins.shape[0]:
                             bins = _grown(bins, int(math.floor(t_out)))
-                        _flow(bins, t_in, t_out, frac_seen[e], cam_rate[e])
+                        _flow(bins, t_in, t_out, edges.frac_seen[e], edges.cam_rate[e])
                         t_out_max = max(t_out_max, t_out)
-                A[i, F_SEEN_M], A[i, F_SEEN_PUB_M] = seen, seen_pub
-                S[i, I_ENTERED] += route_len[r]
-                n_trav += route_len[r]
-                size = _push(ht, hk, hp, size, now + dt, NORMAL * PRIO_SHIFT + seq,
-                             i * 8 + EV_STEP)  # fmt: skip
+                n_legs += 1
+                n_trav += routes.length[r]
+                size = _push(heap, size, t_next, NORMAL * PRIO_SHIFT + seq, i * 8 + EV_STEP)
                 seq += 1
                 break
             # the leg is over
             if ph == OUT:  # at the site: stand, or leave at once
-                A[i, F_ARRIVE] = now
-                S[i, I_STATUS] = AT_SITE
-                if march_route >= 0:
-                    seconds = max(march_start - now, 0.0)
-                else:
-                    seconds = dwell[i]
-                if seconds <= 0:
-                    size = _push(ht, hk, hp, size, now, URGENT * PRIO_SHIFT + seq,
-                                 i * 8 + EV_LEAVE)  # fmt: skip
-                    seq += 1
-                    break
-                if stand_seen[i] != 0 and A[i, F_FIRST] != A[i, F_FIRST]:
-                    A[i, F_FIRST] = now
-                t_end = now + seconds
-                if n_stays == 0 or t_end >= stay_t[n_stays - 1]:  # in order: the queue
-                    stay_t[n_stays], stay_k[n_stays] = t_end, NORMAL * PRIO_SHIFT + seq
-                    stay_p[n_stays] = i * 8 + EV_STAND
-                    n_stays += 1
-                else:
-                    size = _push(ht, hk, hp, size, t_end, NORMAL * PRIO_SHIFT + seq,
-                                 i * 8 + EV_STAND)  # fmt: skip
+                size, n_stays = _arrive(i, now, walkers, A, S, rules, heap, size, stays, n_stays,
+                                        seq)  # fmt: skip
                 seq += 1
                 break
             if ph == MARCH:  # then back to an exit
@@ -445,15 +573,6 @@ def _run(
             A[i, F_END] = now
             break
     return n_trav, n_legs, t_out_max, bins
-
-
-@numba.njit(cache=True, inline="always")
-def _leg_route(ph, i, out_route, back_route, march_route):
-    if ph == OUT:
-        return out_route[i]
-    if ph == MARCH:
-        return march_route
-    return back_route[i]
 
 
 def simulate(
@@ -478,10 +597,10 @@ def simulate(
         raise ValueError(f"until ({until_s}) must be greater than the current simulation time")
     n = len(plan.depart_s)
     n_edges = len(streets.length_m)
-    routes = [np.asarray(r, np.int64) for r in plan.routes]
-    route_len = np.array([len(r) for r in routes], np.int64)
+    paths = [np.asarray(r, np.int64) for r in plan.routes]
+    route_len = np.array([len(r) for r in paths], np.int64)
     route_start = np.concatenate(([0], np.cumsum(route_len)[:-1])).astype(np.int64)
-    flat = np.concatenate(routes) if routes else np.zeros(0, np.int64)
+    flat = np.concatenate(paths) if paths else np.zeros(0, np.int64)
     e_cov = np.ascontiguousarray(
         np.c_[
             streets.seen_m,
@@ -494,81 +613,75 @@ def simulate(
     )
     length = np.asarray(streets.length_m, np.float64)
     e_first = np.asarray(streets.first_seen_m, np.float64)
-    totals, first_on_route, flat_before = _route_tables(
-        flat, route_start, route_len, length, e_cov, e_first
+    routes = Routes(
+        flat,
+        route_start,
+        route_len,
+        *_route_tables(flat, route_start, route_len, length, e_cov, e_first),
     )
     positive = length > 0
     with np.errstate(invalid="ignore", divide="ignore"):  # as sim.crowd.tables.timeseries
         frac_seen = np.where(positive, streets.seen_m / length, 0.0)
         cam_rate = np.where(positive, streets.camera_m / length, 0.0)
-    origin = plan.origin if plan.origin is not None else np.zeros(n, np.int64)
-    order = np.lexsort((np.arange(n), plan.depart_s, origin)).astype(np.int64)
-    starts = np.flatnonzero(np.r_[True, origin[order][1:] != origin[order][:-1]]) if n else []
-    group_start = np.r_[starts, n].astype(np.int64)
-
-    walks = plan.out_route >= 0
-    walkers = int(walks.sum())
-    legs_cap = 3 * walkers
-    trav_cap = 0
-    if log and edge_events:
-        back = plan.back_route[walks]
-        trav_cap = int(route_len[plan.out_route[walks]].sum())
-        trav_cap += int(route_len[back[back >= 0]].sum())
-        if plan.march_route >= 0:
-            trav_cap += walkers * int(route_len[plan.march_route])
-    A = np.zeros((n, N_F))
-    A[:, [F_FIRST, F_ARRIVE, F_LEAVE, F_END]] = np.nan
-    A[:, F_SPEED] = plan.speed_mps
-    S = np.zeros((n, N_I), np.int64)
-    traffic = np.zeros(n_edges, np.int64)
-    edge_seen_s = np.zeros(n_edges)
-    trav_agent, trav_edge = np.zeros(trav_cap, np.int64), np.zeros(trav_cap, np.int64)
-    trav_start, trav_speed = np.zeros(trav_cap), np.zeros(trav_cap)
-    leg_agent = np.zeros(0 if edge_events else legs_cap, np.int64)
-    leg_route = np.zeros_like(leg_agent)
-    leg_start, leg_speed = np.zeros(len(leg_agent)), np.zeros(len(leg_agent))
-    bins = np.zeros((4096, 6))
-    n_trav, n_legs, t_out_max, bins = _run(
-        np.asarray(plan.depart_s, np.float64),
-        np.asarray(plan.dwell_s, np.float64),
-        np.asarray(plan.out_route, np.int64),
-        np.asarray(plan.back_route, np.int64),
-        np.asarray(plan.stand_seen, np.float64),
-        A,
-        S,
-        order,
-        group_start,
-        flat,
-        route_start,
-        route_len,
-        totals,
-        first_on_route,
-        flat_before,
+    edges = Edges(
         length,
         length * np.asarray(streets.width_m, np.float64),
         e_cov,
         e_first,
         frac_seen,
         cam_rate,
-        int(plan.march_route),
-        float(plan.march_start_s),
-        float(plan.march_speed_mps),
+    )
+    origin = plan.origin if plan.origin is not None else np.zeros(n, np.int64)
+    order = np.lexsort((np.arange(n), plan.depart_s, origin)).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, origin[order][1:] != origin[order][:-1]]) if n else []
+    walkers = Walkers(
+        np.asarray(plan.depart_s, np.float64),
+        np.asarray(plan.dwell_s, np.float64),
+        np.asarray(plan.out_route, np.int64),
+        np.asarray(plan.back_route, np.int64),
+        np.asarray(plan.stand_seen, np.float64),
+        order,
+        np.r_[starts, n].astype(np.int64),
+    )
+    rules = Rules(
         bool(crowding),
         bool(edge_events),
         until_s is not None,
         float(until_s) if until_s is not None else 0.0,
         bool(log),
-        traffic,
-        edge_seen_s,
-        trav_agent,
-        trav_edge,
-        trav_start,
-        trav_speed,
-        leg_agent,
-        leg_route,
-        leg_start,
-        leg_speed,
-        bins,
+        int(plan.march_route),
+        float(plan.march_start_s),
+        float(plan.march_speed_mps),
+    )
+
+    walks = plan.out_route >= 0
+    walkers_n = int(walks.sum())
+    legs_cap = 0 if edge_events else 3 * walkers_n
+    trav_cap = 0
+    if log and edge_events:
+        back = plan.back_route[walks]
+        trav_cap = int(route_len[plan.out_route[walks]].sum())
+        trav_cap += int(route_len[back[back >= 0]].sum())
+        if plan.march_route >= 0:
+            trav_cap += walkers_n * int(route_len[plan.march_route])
+    A = np.zeros((n, N_F))
+    A[:, [F_FIRST, F_ARRIVE, F_LEAVE, F_END]] = np.nan
+    A[:, F_SPEED] = plan.speed_mps
+    S = np.zeros((n, N_I), np.int64)
+    rec = Record(
+        traffic=np.zeros(n_edges, np.int64),
+        edge_seen_s=np.zeros(n_edges),
+        trav_agent=np.zeros(trav_cap, np.int64),
+        trav_edge=np.zeros(trav_cap, np.int64),
+        trav_start=np.zeros(trav_cap),
+        trav_speed=np.zeros(trav_cap),
+        leg_agent=np.zeros(legs_cap, np.int64),
+        leg_route=np.zeros(legs_cap, np.int64),
+        leg_start=np.zeros(legs_cap),
+        leg_speed=np.zeros(legs_cap),
+    )
+    n_trav, n_legs, t_out_max, bins = _run(
+        walkers, A, S, routes, edges, rules, rec, np.zeros((4096, 6))
     )
     status, entered = S[:, I_STATUS], S[:, I_ENTERED]
     arrive, dwell_arr = A[:, F_ARRIVE].copy(), A[:, F_DWELL].copy()
@@ -580,22 +693,22 @@ def simulate(
     if not log:
         trav_agent = trav_edge = np.zeros(0, np.int64)
         trav_start = trav_speed = np.zeros(0)
-        partial_agent, partial_edge = _partial_walks(plan, routes, status, entered)
+        partial_agent, partial_edge = _partial_walks(plan, paths, status, entered)
         flows = Flows(
             np.ascontiguousarray(bins.T),
             t_out_max if n_trav else float("nan"),
-            traffic,
-            edge_seen_s,
+            rec.traffic,
+            rec.edge_seen_s,
             partial_agent,
             partial_edge,
         )
     elif edge_events:
-        trav_agent, trav_edge = trav_agent[:n_trav], trav_edge[:n_trav]
-        trav_start, trav_speed = trav_start[:n_trav], trav_speed[:n_trav]
+        trav_agent, trav_edge = rec.trav_agent[:n_trav], rec.trav_edge[:n_trav]
+        trav_start, trav_speed = rec.trav_start[:n_trav], rec.trav_speed[:n_trav]
     else:
         trav_agent, trav_edge, trav_start, trav_speed = _expand_legs(
-            leg_agent[:n_legs], leg_route[:n_legs], leg_start[:n_legs], leg_speed[:n_legs],
-            route_len, route_start, flat, flat_before,
+            rec.leg_agent[:n_legs], rec.leg_route[:n_legs], rec.leg_start[:n_legs],
+            rec.leg_speed[:n_legs], routes,
         )  # fmt: skip
     return Outcome(
         status=STATUS_NAMES[status],
@@ -619,17 +732,17 @@ def simulate(
     )
 
 
-def _expand_legs(agent, route, start, speed, route_len, route_start, flat, flat_before):
+def _expand_legs(agent, route, start, speed, routes: Routes):
     """Per-edge traversals of one-timeout legs: sim.crowd.model's expansion, from arrays."""
-    counts = route_len[route]
-    idx = np.repeat(route_start[route] - np.cumsum(counts) + counts, counts) + np.arange(
+    counts = routes.length[route]
+    idx = np.repeat(routes.start[route] - np.cumsum(counts) + counts, counts) + np.arange(
         counts.sum()
     )
     speeds = np.repeat(speed, counts)
     return (
         np.repeat(agent, counts),
-        flat[idx],
-        np.repeat(start, counts) + flat_before[idx] / speeds,
+        routes.flat[idx],
+        np.repeat(start, counts) + routes.before[idx] / speeds,
         speeds,
     )
 
