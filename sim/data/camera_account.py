@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from sim.data.camera_counts import Intersections, count_sites, manhattan_reconciliation
+from sim.data.cameras import SOURCE_PRIORITY
 from sim.exposure.camera_model import CameraParams, level_ranges_for
 from sim.exposure.cameras import CameraSites
-from sim.exposure.merge import SOURCE_PRIORITY, merge_layers
+from sim.exposure.merge import merge_layers, source_rank
 from sim.exposure.scope import can_see_network, left_out_table
 
 
@@ -89,8 +90,8 @@ def assemble(
     order = sorted(
         range(len(layers)),
         key=lambda k: (
-            SOURCE_PRIORITY.index(str(layers[k].source[0]))
-            if len(layers[k]) and str(layers[k].source[0]) in SOURCE_PRIORITY
+            source_rank(SOURCE_PRIORITY, str(layers[k].source[0]))
+            if len(layers[k])
             else len(SOURCE_PRIORITY)
         ),
     )
@@ -100,7 +101,7 @@ def assemble(
             name = str(layers[k].source[0]) if len(layers[k]) else f"layer {k}"
             counted[k], taken, join = count_sites(layers[k], inter, name, taken)
             account.counts.append(join.as_dict())
-    cameras, merge = merge_layers(counted)
+    cameras, merge = merge_layers(counted, SOURCE_PRIORITY)
     account.merge = merge.as_dict()
     return cameras, account
 

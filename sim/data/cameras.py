@@ -160,6 +160,7 @@ class CameraSource:
 
     read: Callable[[Path, tuple[str, ...]], tuple[CameraSites, SkipReport]]
     holds: str
+    priority: int  # where two layers hold the same place, the lower number wins the merge
 
 
 # Every camera source, by the data manifest key of its file (``data/sources.toml``).
@@ -167,21 +168,32 @@ CAMERA_SOURCES: dict[str, CameraSource] = {
     "banthescan_public": CameraSource(
         lambda path, boroughs: read_point_json(path, "banthescan_public"),
         "Ban the Scan public street-furniture camera sites",
+        priority=0,
     ),
     "banthescan_all": CameraSource(
         lambda path, boroughs: read_point_json(path, "banthescan_all"),
         "Ban the Scan camera sites, public (type 1) and private-only (type 0)",
+        priority=2,
     ),
     "amnesty_counts": CameraSource(
         lambda path, boroughs: read_amnesty_counts(path, list(boroughs) or None),
         "Amnesty per-intersection camera counts, by attachment where known",
+        priority=1,
     ),
     "dot_cameras": CameraSource(
         lambda path, boroughs: read_point_csv(path, "dot_cameras", "dot_traffic"),
         "NYC DOT traffic cameras",
+        priority=3,
     ),
     "linknyc": CameraSource(
         lambda path, boroughs: read_point_csv(path, "linknyc", "linknyc"),
         "LinkNYC kiosks",
+        priority=4,
     ),
 }
+
+# Which source wins a merge, first first: Amnesty's counted sites (public, then private-only),
+# then DOT's list, then LinkNYC's. The winner keeps its id, class and place; the merged
+# site's count is the larger of the two (the same cameras, counted by two sources, are not
+# added up: a volunteer counting a pole counted the DOT camera on it).
+SOURCE_PRIORITY = tuple(sorted(CAMERA_SOURCES, key=lambda key: CAMERA_SOURCES[key].priority))

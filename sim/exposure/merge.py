@@ -20,25 +20,14 @@ log = logging.getLogger(__name__)
 # building to building, sim/exposure/visibility.py). On the bundle, 243 of 958 DOT cameras and 63 of
 # 2,235 LinkNYC kiosks (all boroughs) lie within 15 m of a Ban the Scan public site.
 MERGE_DISTANCE_M = 15.0
-# Which source wins a merge, first first: Amnesty's counted sites (public, then private-only),
-# then DOT's list, then LinkNYC's. The winner keeps its id, class and place; the merged
-# site's count is the larger of the two (the same cameras, counted by two sources, are not
-# added up: a volunteer counting a pole counted the DOT camera on it).
-SOURCE_PRIORITY = (
-    "banthescan_public",
-    "amnesty_counts",
-    "banthescan_all",
-    "dot_cameras",
-    "linknyc",
-)
 
 
 @dataclass
 class MergeReport:
     """How many sites each layer lost to a winner of an earlier layer, and examples."""
 
+    priority: tuple[str, ...] = ()
     distance_m: float = MERGE_DISTANCE_M
-    priority: tuple[str, ...] = SOURCE_PRIORITY
     merged: dict[str, int] = field(default_factory=dict)  # "loser -> winner": sites
     examples: dict[str, list[str]] = field(default_factory=dict)
 
@@ -59,24 +48,27 @@ class MergeReport:
         }
 
 
-def _rank(source: str) -> int:
-    return SOURCE_PRIORITY.index(source) if source in SOURCE_PRIORITY else len(SOURCE_PRIORITY)
+def source_rank(priority: tuple[str, ...], source: str) -> int:
+    """Where ``source`` stands in ``priority`` (a source it does not name comes last)."""
+    return priority.index(source) if source in priority else len(priority)
 
 
 def merge_layers(
-    layers: list[CameraSites], distance_m: float = MERGE_DISTANCE_M
+    layers: list[CameraSites], priority: tuple[str, ...], distance_m: float = MERGE_DISTANCE_M
 ) -> tuple[CameraSites, MergeReport]:
     """Combine layers, merging each site into the nearest kept site of another layer within
     ``distance_m``.
 
-    Layers are taken in :data:`SOURCE_PRIORITY` order of their first site's source (ties in
-    the given order); sites of one layer are never merged with each other. A merged site's
-    count becomes ``max(winner, loser)`` at the winner; a winner that only had a listed site
+    Layers are taken in ``priority`` order of their first site's source (the camera sources'
+    registry gives it: ``sim.data.cameras.SOURCE_PRIORITY``; ties in the given order); sites
+    of one layer are never merged with each other. A merged site's count becomes
+    ``max(winner, loser)`` at the winner; a winner that only had a listed site
     (``count_source`` "site") takes the loser's count source when the loser's count is larger.
     """
-    report = MergeReport(distance_m=distance_m)
+    report = MergeReport(priority, distance_m)
     order = sorted(
-        range(len(layers)), key=lambda k: _rank(str(layers[k].source[0])) if len(layers[k]) else 0
+        range(len(layers)),
+        key=lambda k: source_rank(priority, str(layers[k].source[0])) if len(layers[k]) else 0,
     )
     kept: CameraSites | None = None
     for k in order:

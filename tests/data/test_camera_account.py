@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from sim.data.camera_counts import Intersections, count_sites, read_intersections
-from sim.data.cameras import read_point_csv, read_point_json
+from sim.data.cameras import SOURCE_PRIORITY, read_point_csv, read_point_json
 from sim.exposure.cameras import make_sites
 from sim.exposure.coverage import build_coverage
 from sim.exposure.merge import merge_layers
@@ -31,7 +31,9 @@ def test_a_dot_camera_5_m_from_a_public_site_is_merged_and_counts_are_not_added(
         _sites_at([[0, 0], [300, 0]], "banthescan_public"), count=np.array([3.0, 1.0])
     )
     dot = _sites_at([[5, 0], [300, 40]], "dot_cameras", "dot_traffic")
-    merged, report = merge_layers([dot, public])  # order given does not decide the winner
+    merged, report = merge_layers(
+        [dot, public], SOURCE_PRIORITY
+    )  # order given does not decide the winner
     assert report.merged == {"dot_cameras -> banthescan_public": 1}
     assert len(merged) == 3
     assert merged.source.tolist() == ["banthescan_public", "banthescan_public", "dot_cameras"]
@@ -41,7 +43,7 @@ def test_a_dot_camera_5_m_from_a_public_site_is_merged_and_counts_are_not_added(
 
 def test_sites_of_one_layer_are_never_merged_with_each_other():
     public = _sites_at([[0, 0], [3, 0]], "banthescan_public")
-    merged, report = merge_layers([public])
+    merged, report = merge_layers([public], SOURCE_PRIORITY)
     assert len(merged) == 2 and report.total == 0
 
 
@@ -51,7 +53,7 @@ def test_a_merged_count_takes_the_larger_and_its_source():
         _sites_at([[10, 0]], "banthescan_all", "private_building", 4.0),
         count_source=np.array(["amnesty"], dtype=object),
     )
-    merged, _ = merge_layers([public, private])
+    merged, _ = merge_layers([public, private], SOURCE_PRIORITY)
     assert merged.count.tolist() == [4.0]
     assert merged.count_source.tolist() == ["amnesty"]
     assert merged.camera_id[0].startswith("banthescan_public")
@@ -127,14 +129,14 @@ def test_manhattan_dot_cameras_and_kiosks_within_15_m_of_public_sites_are_merged
     dot_file = data_dir / "cameras/nyc_dot_traffic_cameras_2026.csv"
     dot, _ = read_point_csv(dot_file, "dot_cameras", "dot_traffic")
     boro = pd.read_csv(dot_file)["boro"].to_numpy()
-    merged, report = merge_layers([public, dot.subset(boro == "Manhattan")])
+    merged, report = merge_layers([public, dot.subset(boro == "Manhattan")], SOURCE_PRIORITY)
     assert (boro == "Manhattan").sum() == 378
     assert report.merged == {"dot_cameras -> banthescan_public": 149}
     assert len(merged) == len(public) + 378 - 149
     link_file = data_dir / "cameras/linknyc_kiosk_locations_2025-04-26.csv"
     link, _ = read_point_csv(link_file, "linknyc", "linknyc")
     link_boro = pd.read_csv(link_file)["Borough"].to_numpy()
-    _, report = merge_layers([public, link.subset(link_boro == "Manhattan")])
+    _, report = merge_layers([public, link.subset(link_boro == "Manhattan")], SOURCE_PRIORITY)
     assert report.merged == {"linknyc -> banthescan_public": 33}
 
 
@@ -205,3 +207,12 @@ def test_loading_does_not_depend_on_reach_and_set_up_limits_the_sites_to_it(
     assert far.limited_to_reach(default_scenario.cameras.classes) is far
     with pytest.raises(ValueError):
         far.limited_to_reach(near.cameras.classes)
+
+
+def test_every_camera_source_has_one_merge_priority_and_the_order_is_amnestys_first():
+    from sim.data.cameras import CAMERA_SOURCES
+
+    ranks = [source.priority for source in CAMERA_SOURCES.values()]
+    assert sorted(ranks) == list(range(len(CAMERA_SOURCES)))  # each once, none forgotten
+    assert SOURCE_PRIORITY[:2] == ("banthescan_public", "amnesty_counts")
+    assert set(SOURCE_PRIORITY) == set(CAMERA_SOURCES)
