@@ -34,29 +34,29 @@ class Command:
 # build_parser, and its function.
 COMMANDS: dict[str, Command] = {
     "run": Command(
-        "sim.cli.commands:run_command",
+        "sim.cli.run:run_command",
         "python run_sim.py run scenarios/union_square.toml --workers 2",
     ),
     "data": Command(
-        "sim.cli.commands:data_status_command", "python run_sim.py --data-dir ../shared/data data"
+        "sim.cli.data:data_status_command", "python run_sim.py --data-dir ../shared/data data"
     ),
-    "places": Command("sim.cli.commands:places_command", 'python run_sim.py places "14 St"'),
+    "places": Command("sim.cli.places:places_command", 'python run_sim.py places "14 St"'),
     "route": Command(
-        "sim.cli.commands:route_command",
+        "sim.cli.route:route_command",
         'python run_sim.py route --from "Christopher St" --to "Washington Square Park"',
     ),
     "compare": Command(
-        "sim.cli.commands:compare_command",
+        "sim.cli.compare:compare_command",
         "python run_sim.py compare scenarios/washington_square.toml "
         "scenarios/wsp_least_exposed.toml",
     ),
     "rank-cameras": Command(
-        "sim.cli.commands:rank_command",
+        "sim.cli.rank:rank_command",
         "python run_sim.py rank-cameras scenarios/washington_square.toml --top 10",
     ),
     "equity": Command("sim.cli.equity:equity_command", "python run_sim.py equity"),
     "report": Command(
-        "sim.cli.commands:report_command",
+        "sim.cli.report:report_command",
         "python run_sim.py report outputs/washington_square/RUN-ID",
     ),
     "sensitivity": Command(

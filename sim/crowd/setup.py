@@ -148,22 +148,22 @@ def prepare(
     coverage = extend_coverage(coverage, access)
     streets = streets_of(inputs, coverage, access)
     return Setup(
-        scenario,
-        inputs,
-        site,
-        origins,
-        weights,
-        walk_m,
-        coverage,
-        streets,
-        edit_log,
-        out_routes,
-        back_routes,
-        march_route,
-        march_site,
-        area,
-        access,
-        back_exit,
+        scenario=scenario,
+        inputs=inputs,
+        site=site,
+        origins=origins,
+        origin_weight=weights,
+        origin_walk_m=walk_m,
+        coverage=coverage,
+        streets=streets,
+        edit_log=edit_log,
+        out_routes=out_routes,
+        back_routes=back_routes,
+        march_route=march_route,
+        march_site=march_site,
+        site_area=area,
+        access=access,
+        back_exit=back_exit,
     )
 
 

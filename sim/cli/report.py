@@ -1,0 +1,23 @@
+"""The ``report`` command: the evidence report of a finished run or comparison folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.batch.options import RunOptions
+
+
+def report_command(args: argparse.Namespace, options: RunOptions) -> int:
+    """Write a finished run's or comparison's report.html, report.pdf and layers.gpkg."""
+    write_report_of(args.folder, options, args.quiet)
+    return 0
+
+
+def write_report_of(folder: Path, options: RunOptions, quiet: bool) -> None:
+    """The report of a finished folder, from its own files (no data folder is read)."""
+    from sim.report.build import write_report
+
+    written = write_report(folder)
+    if not quiet:
+        print(f"report: {written[0]} (and {', '.join(p.name for p in written[1:])})")

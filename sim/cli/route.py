@@ -1,0 +1,195 @@
+"""The ``route`` command: one walk between two places scored, on a walk network or drawn."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from sim.batch import preflight
+from sim.batch.options import RunOptions
+from sim.cli.data_source import data_source, network_of
+from sim.data import datasets
+from sim.data.networks import NetworkSpec, spec_from_argument
+from sim.errors import InputError
+from sim.exposure.camera_model import AMNESTY_PRESET
+from sim.scenario.files import load_scenario
+from sim.scenario.inputs import DataSource, load_inputs, scenario_inputs
+from sim.scenario.sections import CameraLayer
+
+AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
+
+
+def route_command(args: argparse.Namespace, options: RunOptions) -> int:
+    """Score one walk: between two places on the network, or a path drawn elsewhere."""
+    from sim.city import routing
+    from sim.cli.route_input import MAX_PATH_OFF_NETWORK_M, read_path_file, resolve_place
+    from sim.exposure.coverage import coverage_of_lines, score_route
+    from sim.exposure.pieces import SEEN
+    from sim.geo import lonlat_to_xy
+    from sim.outputs.run_files import write_route
+
+    if args.path is not None and (args.origin is not None or args.destination is not None):
+        raise InputError("route: give either --from and --to, or --path FILE, not both")
+    if args.path is None and (args.origin is None or args.destination is None):
+        raise InputError("route: give --from and --to, or --path FILE")
+    if args.preset == "scenario" and args.scenario is None:
+        raise InputError("route: --preset scenario needs --scenario FILE (the scenario to use)")
+    preflight.check_outputs(options.outputs_root, preflight.OUTPUT_FIXED_BYTES)
+    preset = "scenario" if args.scenario is not None else "amnesty"
+    pts = read_path_file(args.path) if args.path is not None else None
+    if pts is not None:
+        from sim.cli import route_path
+
+        needs_network = route_path.network_reason(args)
+        if needs_network is None:  # scored straight from the city's camera sites
+            result, folder = route_path.score_drawn_path(args, options, pts)
+            _print_route(result, folder, args.quiet)
+            return 0
+        data_dir = datasets.resolve_data_dir(options.data_dir)
+        route_path.check_path_in_city(args.path, pts, data_dir)
+    cams = ["banthescan_public"]
+    if args.scenario is not None:
+        cams = datasets.sources_for(load_scenario(args.scenario))
+    network = _route_network(args, options)
+    source = data_source(options, args.quiet, network, ["osm_walk", "mta_entrances", *cams])
+    inputs, coverage = _route_coverage(args.scenario, source)
+    net = inputs.network
+    if pts is not None:
+        x, y = lonlat_to_xy(pts[:, 1], pts[:, 0])
+        _, dist = net.nearest_nodes(x, y)
+        if dist.max() > MAX_PATH_OFF_NETWORK_M:
+            k = int(np.argmax(dist))
+            raise InputError(
+                f"{args.path}: point {k + 1} ({pts[k, 0]}, {pts[k, 1]}) is "
+                f"{dist[k]:.0f} m from the walk network: {needs_network}"
+            )
+        line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
+        active = coverage_of_lines(coverage, line)
+        route_edges, geoms = np.array([0]), line
+        score = score_route(shapely.length(line), active, route_edges, args.speed)
+        label, ends = str(args.path), ("first point", "last point")
+    else:
+        # a station's exit is the one facing the other end
+        _, _, b_xy = resolve_place(inputs, args.destination, "--to")
+        a, a_name, a_xy = resolve_place(inputs, args.origin, "--from", toward=b_xy)
+        b, b_name, _ = resolve_place(inputs, args.destination, "--to", toward=a_xy)
+        tree = routing.shortest_tree(net, net.edge_length_m, b, towards=True)
+        route_edges = routing.tree_route(net, tree, a)
+        if route_edges.size == 0:
+            raise InputError(
+                f"--from {args.origin!r} and --to {args.destination!r} snap to the "
+                "same street corner: nothing to walk"
+            )
+        active, geoms = coverage, net.edge_geom
+        score = score_route(net.edge_length_m, coverage, route_edges, args.speed)
+        label, ends = f"{a_name} -> {b_name}", (a_name, b_name)
+    result = score.as_dict(active)
+    result.update(
+        {
+            "route": label,
+            "speed_mps": args.speed,
+            "preset": preset,
+            "scenario": str(args.scenario) if args.scenario is not None else None,
+            "visibility": coverage.visibility,
+        }
+    )
+    seen = active.pieces.subset(
+        (active.pieces.level == SEEN) & np.isin(active.pieces.edge, route_edges)
+    )
+    covered = [
+        shapely.get_coordinates(shapely.line_interpolate_point(geoms[e], np.linspace(s0, s1, 8)))
+        for e, s0, s1 in zip(seen.edge, seen.start_m, seen.end_m)
+    ]
+    folder = write_route(
+        result,
+        inputs.provenance(),
+        [np.asarray(g.coords) for g in geoms[route_edges]],
+        covered,
+        np.c_[coverage.cameras.x, coverage.cameras.y],
+        coverage.public,
+        options.outputs,
+        edge_geom=net.edge_geom,
+        ends=ends,
+    )
+    _print_route(result, folder, args.quiet)
+    return 0
+
+
+def _route_coverage(scenario_path: Path | None, source: DataSource):
+    """Inputs and coverage for route scoring: Amnesty's preset, or a scenario's cameras with
+    its edits applied (as its runs see them)."""
+    from sim.exposure.coverage import build_coverage
+
+    if scenario_path is None:
+        inputs = load_inputs(source, AMNESTY_LAYERS).limited_to_reach(AMNESTY_PRESET)
+        coverage = build_coverage(
+            inputs.network, inputs.cameras, AMNESTY_PRESET, "radius", store=source.store
+        )
+        return inputs, coverage
+    from sim.crowd.setup import prepare
+
+    scenario = load_scenario(scenario_path)
+    setup = prepare(scenario, scenario_inputs(scenario, source), source.store)
+    return setup.inputs, setup.coverage
+
+
+def _route_network(args: argparse.Namespace, options: RunOptions) -> NetworkSpec:
+    """``--network``, else the ``--scenario``'s network, else the bundle's Manhattan one."""
+    if getattr(args, "network", None):
+        return spec_from_argument(args.network)
+    if args.scenario is not None:
+        spec = network_of(load_scenario(args.scenario))
+        if not spec.is_default:
+            return spec
+    _check_sites_in_manhattan(args, options)
+    return NetworkSpec()
+
+
+def _check_sites_in_manhattan(args: argparse.Namespace, options: RunOptions) -> None:
+    """A protest site outside Manhattan needs a network the bundle lacks: say which, and how."""
+    from sim.data import datasets
+    from sim.data.sites import read_site_records
+    from sim.errors import DataError
+
+    data_dir = datasets.resolve_data_dir(options.data_dir)
+    found = datasets.find_source("protest_sites", data_dir)
+    records = read_site_records(found) if found is not None else {}
+    from sim.city import places
+
+    for flag, text in (("--from", args.origin), ("--to", args.destination)):
+        site = places.match(text or "", places.site_places(records)).unique
+        rec = records.get(site.id) if site is not None else None
+        if rec is not None and rec.borough != "Manhattan":
+            raise DataError(
+                f"{flag} {text!r} is in {rec.borough}, outside the bundle's Manhattan walk "
+                f"network: give --network a {rec.borough} walk network, an OpenStreetMap XML "
+                f"file in the data directory, or a place such as '{rec.borough}, New York, "
+                "USA' downloaded when online"
+            )
+
+
+def _print_route(result: dict, folder: Path | None, quiet: bool = False) -> None:
+    if quiet:  # -q: only where the results are
+        print(f"results: {folder}")
+        return
+    print(f"route: {result['route']}")
+    print(
+        f"  length {result['length_m']:.0f} m, walking {result['walk_s'] / 60:.1f} min at "
+        f"{result['speed_mps']} m/s"
+    )
+    print(
+        f"  surveilled: {result['surveilled_share_any'] * 100:.1f}% of its length (any "
+        f"camera), {result['surveilled_share_public'] * 100:.1f}% (public cameras)"
+    )
+    print(
+        f"  distinct camera sites in reach: {result['distinct_camera_sites']} "
+        f"({result['distinct_public_camera_sites']} public)"
+    )
+    print(
+        f"  camera-seconds {result['camera_s']:.0f}, seconds at recognition quality "
+        f"{result['recognition_s']:.0f}"
+    )
+    print(f"results: {folder}")

@@ -1,0 +1,48 @@
+"""The ``run`` command: a scenario (or a ``[sweep]`` of it) run as tasks, its folder written,
+its report beside it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.batch import preflight
+from sim.batch.options import RunOptions
+from sim.cli.data_source import data_source, network_of, scenario_sources
+from sim.cli.report import write_report_of
+from sim.crowd.engines import with_engine
+from sim.data.networks import NetworkSpec
+from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
+from sim.scenario.inputs import DataSource
+from sim.scenario.scenario import Scenario
+from sim.scenario.variants import load_scenarios
+
+
+def run_command(args: argparse.Namespace, options: RunOptions) -> int:
+    from sim.batch.jobs import run_scenarios
+    from sim.outputs.run_files import summary_lines
+
+    path = args.scenario or DEFAULT_SCENARIO
+    scenarios = load_scenarios(path)
+    scenarios = [with_engine(s, getattr(args, "engine", None)) for s in scenarios]
+    preflight.check_runs(scenarios, options)
+    sources: dict[NetworkSpec, DataSource] = {}
+
+    def source_of(scenario: Scenario) -> DataSource:
+        spec = network_of(scenario)
+        if spec not in sources:
+            sources[spec] = data_source(options, args.quiet, spec, scenario_sources([scenario]))
+        return sources[spec]
+
+    def show(result, folder: Path) -> None:
+        print("\n".join(summary_lines(result, folder)) if not args.quiet else f"results: {folder}")
+        if getattr(args, "report", True):
+            write_report_of(folder, options, args.quiet)
+
+    kind = "sweep" if load_scenario(path).sweep.parameter else "run"
+    _, sweep_folder = run_scenarios(
+        scenarios, source_of, options, kind, scenarios[0].name.split("__")[0], show
+    )
+    if sweep_folder is not None and not args.quiet:
+        print(f"sweep tables: {sweep_folder}")
+    return 0
