@@ -3,6 +3,7 @@ its report draws from the data bundle (basemap, site neighbourhoods)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,56 +170,68 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
     return folder.final
 
 
-def write_figures(result: RunResult, folder: Path) -> None:
-    """Distribution, maps and time-series figures of one run."""
-    setup = result.setup
-    s = setup.scenario
-    net = setup.inputs.network
-    cams = setup.coverage.cameras
+def _distribution(result: RunResult, path: Path) -> None:
+    s = result.setup.scenario
     plot.exposure_distribution(
         {s.name: result.agents},
         "seen_total_s",
-        folder / "exposure_distribution.png",
+        path,
         f"{s.name}: time in view of a camera per protester",
         "minutes in view of a camera per protester (walk + site)",
     )
-    context = {
-        "site_name": setup.site.name,
-        "stations": plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
-    }
+
+
+def _street_map(result: RunResult, path: Path, values: str) -> None:
+    setup = result.setup
+    s, net, cams = setup.scenario, setup.inputs.network, setup.coverage.cameras
     traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)[: net.n_edges]
-    xy = np.c_[cams.x, cams.y]
+    if values == "traffic":
+        shown = traffic
+        title = f"{s.name}: protester traffic per street (mean of replications)"
+        label = "traversals per replication"
+    else:
+        share = np.divide(
+            setup.coverage.edges.seen_m[: net.n_edges],
+            net.edge_length_m,
+            out=np.zeros(net.n_edges),
+            where=net.edge_length_m > 0,
+        )
+        shown = share * (traffic > 0)
+        title = f"{s.name}: share of each walked street in view of a camera"
+        label = "share of edge length in view"
     plot.network_map(
         net.edge_geom,
-        traffic,
-        xy,
+        shown,
+        np.c_[cams.x, cams.y],
         setup.coverage.public,
         (setup.site.x, setup.site.y),
-        folder / "map_traffic.png",
-        f"{s.name}: protester traffic per street (mean of replications)",
-        "traversals per replication",
-        **context,
+        path,
+        title,
+        label,
+        site_name=setup.site.name,
+        stations=plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
     )
-    share = np.divide(
-        setup.coverage.edges.seen_m[: net.n_edges],
-        net.edge_length_m,
-        out=np.zeros(net.n_edges),
-        where=net.edge_length_m > 0,
-    )
-    plot.network_map(
-        net.edge_geom,
-        share * (traffic > 0),
-        xy,
-        setup.coverage.public,
-        (setup.site.x, setup.site.y),
-        folder / "map_exposure.png",
-        f"{s.name}: share of each walked street in view of a camera",
-        "share of edge length in view",
-        **context,
-    )
-    plot.crowd_over_time(
-        result.timeseries, folder / "crowd_over_time.png", f"{s.name}: the crowd over time"
-    )
+
+
+def _crowd(result: RunResult, path: Path) -> None:
+    name = result.setup.scenario.name
+    plot.crowd_over_time(result.timeseries, path, f"{name}: the crowd over time")
+
+
+# Every figure of a run folder, in the order drawn: its file, and what draws it from the run.
+# A new figure is a function here (drawing with sim.outputs.plot) and one line in this table.
+RUN_FIGURES: dict[str, Callable[[RunResult, Path], None]] = {
+    "exposure_distribution.png": _distribution,
+    "map_traffic.png": lambda result, path: _street_map(result, path, "traffic"),
+    "map_exposure.png": lambda result, path: _street_map(result, path, "share"),
+    "crowd_over_time.png": _crowd,
+}
+
+
+def write_figures(result: RunResult, folder: Path) -> None:
+    """Every figure of :data:`RUN_FIGURES` for one run, into ``folder``."""
+    for name, draw in RUN_FIGURES.items():
+        draw(result, folder / name)
 
 
 def per_site_summaries(result: RunResult) -> dict[str, dict[str, Any]]:
