@@ -428,6 +428,47 @@ def route_scoring(quick: bool) -> list[dict]:
     ]
 
 
+ROUTE_PATH_POINTS = 1_000_000  # issue 24: answers within 30 s (quick mode too: one repetition)
+
+
+def _drawn_path(n: int, path: Path) -> Path:
+    """A path file of ``n`` points 'lat,lon': three round trips between Washington Square
+    Park and Union Square (about 4.5 km) with GPS-like jitter of ~0.2 m, so every point counts."""
+    a, b = np.array([40.7308, -73.9973]), np.array([40.7359, -73.9911])
+    t = np.linspace(0.0, 1.0, n)
+    pts = a + (b - a) * (1 - np.abs((t * 6) % 2 - 1))[:, None]
+    pts += np.random.default_rng(1).normal(0.0, 2e-6, pts.shape)
+    path.write_text("\n".join(f"{la:.7f},{lo:.7f}" for la, lo in pts) + "\n")
+    return path
+
+
+def route_path_points(quick: bool) -> list[dict]:
+    """``route --path`` on a file of a million points, as a user runs it (the command line in
+    this process: read, check it lies in the city, score, write route.json and route.png)."""
+    from sim.cli.app import main
+
+    with tempfile.TemporaryDirectory(prefix="bench_route_path_") as tmp:
+        small = _drawn_path(1_000, Path(tmp) / "small.txt")
+        big = _drawn_path(ROUTE_PATH_POINTS, Path(tmp) / "big.txt")
+        argv = ["-q", "--data-dir", str(DATA_DIR), "--outputs", str(Path(tmp) / "out"), "route"]
+
+        def score(path: Path) -> int:
+            code = main([*argv, "--path", str(path)])
+            if code != 0:
+                raise RuntimeError(f"route --path exited {code}")
+            return code
+
+        t = repeat(lambda: score(big), _reps(quick, 3, 1), warmup=lambda: score(small))
+    return [
+        t.row(
+            "exposure",
+            f"route --path: {ROUTE_PATH_POINTS:,} points, scored and written",
+            role="route_path_1m",
+            points=ROUTE_PATH_POINTS,
+        )
+    ]
+
+
 def rank_cameras(quick: bool) -> list[dict]:
     """rank-cameras on the default scenario: every site within 2 km of Washington Square Park."""
     from sim.crowd.ranking import agent_camera_seconds, greedy_removal_curve, marginal_contributions
@@ -488,6 +529,7 @@ def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]
         (lower_bound_vs_model, {}),
         (coverage_all_layers, {}),
         (route_scoring, {}),
+        (route_path_points, {}),
         (rank_cameras, {}),
         (citywide_day, {}),
     ]

@@ -23,3 +23,20 @@ class RoutingError(ProtestSimError):
 
 class OutputError(ProtestSimError):
     """The outputs folder cannot take the results (not a folder, unwritable, full)."""
+
+
+# A value quoted in an error message is cut to this many characters (a 1 MB string typed into a
+# scenario key, or a long line of a file, never floods the terminal or a log).
+QUOTE_LIMIT = 80
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with ``...`` and the
+    full length when longer."""
+    try:
+        text = repr(value)
+    except RecursionError:  # a value nested too deep to print
+        return f"<a {type(value).__name__} nested too deep to show>"
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 3]}... ({len(text):,} characters)"

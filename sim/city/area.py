@@ -59,11 +59,23 @@ def path_problem(xy: np.ndarray, area: CityArea) -> str | None:
             f"between points {k} and {k + 1} it leaves New York City's five boroughs (e.g. "
             "through New Jersey); only walks inside the city can be scored"
         )
-    on_land = line.intersection(area.land).length
-    water = 1.0 - on_land / line.length
+    water = 1.0 - _length_on(segments, area.land).sum() / line.length
     if water > MAX_WATER_SHARE:
         return (
             f"{water * 100:.0f}% of its {line.length:.0f} m runs over water (at most "
             f"{MAX_WATER_SHARE * 100:.0f}% allowed: bridges yes, a line drawn in the river no)"
         )
     return None
+
+
+def _length_on(segments: np.ndarray, area: shapely.Geometry) -> np.ndarray:
+    """The length of each segment inside ``area`` (prepared): whole where ``area`` covers it,
+    nothing where it misses it, and the overlay only for the few that cross its edge (one
+    overlay of a whole path of many points would take minutes)."""
+    shapely.prepare(area)
+    out = np.zeros(len(segments))
+    inside = shapely.covers(area, segments)
+    out[inside] = shapely.length(segments[inside])
+    cross = np.flatnonzero(~inside & shapely.intersects(area, segments))
+    out[cross] = shapely.length(shapely.intersection(segments[cross], area))
+    return out

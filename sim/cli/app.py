@@ -319,8 +319,65 @@ def _pool_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Exit codes: 2 bad input, 3 an internal error (a fault of this program, not of the input:
+# one line, the traceback in a log file), 1 a command's documented "not found", 130 Ctrl-C.
+EXIT_INTERNAL = 3
+INTERNAL_MESSAGE_LIMIT = 80
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line; every exception that escapes a command is one line on stderr."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    outputs: list[Path] = []  # the outputs folder, once the options are parsed
+    try:
+        return _main(argv, outputs)
+    except Exception as exc:  # the last line of defence: nothing above caught it
+        log_file = _write_traceback(argv, exc, outputs[0] if outputs else None)
+        text = one_line(str(exc).strip(), INTERNAL_MESSAGE_LIMIT) or "(no message)"
+        where = f"the traceback is in {log_file}" if log_file else "no log file could be written"
+        print(f"internal error: {type(exc).__name__}: {text}; {where}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+# An error line longer than this is cut (its quoted values are cut at 80 characters already;
+# this bounds what a path or a list of allowed values could add).
+ERROR_LINE_LIMIT = 1000
+
+
+def one_line(text: str, limit: int = ERROR_LINE_LIMIT) -> str:
+    """``text`` on one line (line breaks as spaces), cut to ``limit`` characters."""
+    text = " ".join(text.split("\n")).replace("\r", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _write_traceback(argv: list[str], exc: BaseException, outputs: Path | None) -> Path | None:
+    """Write ``exc``'s traceback, the command line and versions to a new log file under the
+    outputs folder's ``logs/`` (the system's temporary folder when that cannot be written)."""
+    import platform
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+
+    from sim import __version__
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = (
+        f"run_sim.py {' '.join(argv)}\nprotest-exposure {__version__}, Python "
+        f"{platform.python_version()}, {platform.platform()}\n\n"
+        + "".join(traceback.format_exception(exc))
+    )
+    name = f"protest-sim-internal-error-{stamp}-{os.getpid()}.log"
+    for folder in ([outputs / "logs"] if outputs else []) + [Path(tempfile.gettempdir())]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text, encoding="utf-8")
+            return folder / name
+        except OSError:
+            continue
+    return None
+
+
+def _main(argv: list[str], outputs: list[Path]) -> int:
     if not any(a in COMMANDS for a in argv) and "-h" not in argv and "--help" not in argv:
         unknown = _unknown_command(argv)
         if unknown:
@@ -329,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = _insert_run(argv)
     args = build_parser().parse_args(argv)  # a usage error exits 2 after one line
     options = run_options(args)
+    outputs.append(options.outputs_root)
     progress.configure(not (args.quiet or args.no_progress))
     logging.basicConfig(
         level=logging.ERROR
@@ -347,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except ProtestSimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file or folder failing where no domain error names it
         log.debug("details", exc_info=True)

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import shapely
 
 from sim.batch.options import RunOptions
 from sim.city.area import path_problem
@@ -17,7 +16,7 @@ from sim.errors import InputError
 from sim.exposure.camera_model import AMNESTY_PRESET
 from sim.exposure.cameras import CameraSites
 from sim.exposure.coverage import score_route
-from sim.exposure.lines import radius_coverage_of_lines
+from sim.exposure.lines import points_along, radius_coverage_of_path
 from sim.exposure.pieces import SEEN
 from sim.exposure.visibility_models import VISIBILITY_MODELS
 from sim.geo import lonlat_to_xy
@@ -96,9 +95,10 @@ def score_drawn_path(
         layers, classes = cameras.layers, cameras.classes
     sites, camera_files = city_cameras(DataSource(data_dir), layers)
     x, y = lonlat_to_xy(points[:, 1], points[:, 0])
-    line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
-    coverage = radius_coverage_of_lines(sites, classes, line)
-    score = score_route(shapely.length(line), coverage, np.array([0]), args.speed)
+    xy = np.c_[x, y]
+    coverage = radius_coverage_of_path(sites, classes, xy)
+    length = np.array([np.hypot(*np.diff(xy, axis=0).T).sum()])
+    score = score_route(length, coverage, np.array([0]), args.speed)
     result = score.as_dict(coverage)
     result.update(
         {
@@ -112,17 +112,26 @@ def score_drawn_path(
         }
     )
     seen = coverage.pieces.subset(coverage.pieces.level == SEEN)
-    covered = [
-        shapely.get_coordinates(shapely.line_interpolate_point(line[0], np.linspace(s0, s1, 8)))
-        for s0, s1 in zip(seen.start_m, seen.end_m)
-    ]
+    covered = points_along(xy, seen.start_m, seen.end_m)
     folder = write_route(
         result,
         camera_files + area_files,
-        [np.asarray(line[0].coords)],
+        [_drawn(xy)],
         covered,
         np.c_[sites.x, sites.y],
         coverage.public,
         options.outputs,
     )
     return result, folder
+
+
+def _drawn(xy: np.ndarray, tolerance_m: float = 0.5) -> np.ndarray:
+    """The path as its map draws it: a long one simplified to ``tolerance_m`` (half a metre is
+    less than a pixel of route.png; a million points would take seconds to draw)."""
+    if len(xy) <= 10_000:
+        return xy
+    import shapely
+
+    return shapely.get_coordinates(
+        shapely.simplify(shapely.LineString(xy), tolerance_m, preserve_topology=False)
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from sim.data.cameras import CAMERA_SOURCES
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, quoted
 from sim.exposure.camera_model import CAMERA_CLASSES
 from sim.geo import in_nyc
 
@@ -40,16 +40,19 @@ def validate_edits(edits: list[Any], path: Path) -> None:
                 )
         action = edit.get("action", "remove")
         if action not in ("remove", "add"):
-            raise ScenarioError(f"{where}.action': bad value {action!r} (allowed: 'remove', 'add')")
+            raise ScenarioError(
+                f"{where}.action': bad value {quoted(action)} (allowed: 'remove', 'add')"
+            )
         for cls in edit.get("classes", []) + ([edit["class"]] if "class" in edit else []):
             if cls not in CAMERA_CLASSES:
                 raise ScenarioError(
-                    f"{where}': unknown camera class {cls!r} (allowed: {', '.join(CAMERA_CLASSES)})"
+                    f"{where}': unknown camera class {quoted(cls)} "
+                    f"(allowed: {', '.join(CAMERA_CLASSES)})"
                 )
         for src in edit.get("sources", []):
             if src not in CAMERA_SOURCES:
                 raise ScenarioError(
-                    f"{where}.sources': unknown source {src!r} (allowed: "
+                    f"{where}.sources': unknown source {quoted(src)} (allowed: "
                     f"{', '.join(CAMERA_SOURCES)})"
                 )
         for key in ("within_m_of_site", "within_m_of_line", "count"):
@@ -58,13 +61,13 @@ def validate_edits(edits: list[Any], path: Path) -> None:
                 isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
             ):
                 raise ScenarioError(
-                    f"{where}.{key}': bad value {value!r} (allowed: {EDIT_KEYS[key]})"
+                    f"{where}.{key}': bad value {quoted(value)} (allowed: {EDIT_KEYS[key]})"
                 )
         if "top_k" in edit:
             k = edit["top_k"]
             if isinstance(k, bool) or not isinstance(k, int) or k < 1:
                 raise ScenarioError(
-                    f"{where}.top_k': bad value {k!r} (allowed: a whole number >= 1)"
+                    f"{where}.top_k': bad value {quoted(k)} (allowed: a whole number >= 1)"
                 )
         if ("line" in edit) != ("within_m_of_line" in edit):
             raise ScenarioError(f"{where}': 'line' and 'within_m_of_line' go together")
@@ -96,7 +99,7 @@ def _points(value: Any, where: str, minimum: int) -> np.ndarray:
     arr = np.array(value, float) if ok else None
     if not ok or not in_nyc(arr[:, 0], arr[:, 1]).all():
         raise ScenarioError(
-            f"{where}: bad value {value!r} (allowed: at least {minimum} "
+            f"{where}: bad value {quoted(value)} (allowed: at least {minimum} "
             "[lat, lon] points in New York City)"
         )
     return arr

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, quoted
 from sim.exposure.camera_model import CAMERA_CLASSES, resolve_classes
 from sim.scenario.checks import num
 from sim.scenario.edits import validate_edits
@@ -49,15 +49,16 @@ def parse_scenario(raw: dict[str, Any], path: Path, text: str = "", where: str =
             continue
         if k not in TOP_LEVEL and k not in SECTIONS:
             allowed = ", ".join(["base", *TOP_LEVEL, *SECTIONS, "sites"])
-            raise ScenarioError(f"{path}: unknown key {k!r} (allowed: {allowed})")
+            raise ScenarioError(f"{path}: unknown key {quoted(k)} (allowed: {allowed})")
         if k in SECTIONS and not isinstance(value, dict):
-            raise ScenarioError(f"{path}: key {k!r} must be a table [{k}]")
+            raise ScenarioError(f"{path}: key {quoted(k)} must be a table [{k}]")
     top = _checked(path, "", TOP_LEVEL, {k: v for k, v in raw.items() if k in TOP_LEVEL})
     if top["name"] is None:
         raise ScenarioError(f"{path}: missing key 'name' (a name for the scenario's outputs)")
     if not top["name"].replace("_", "").replace("-", "").isalnum():
         raise ScenarioError(
-            f"{path}: key 'name': bad value {top['name']!r} (allowed: letters, digits, _ and -)"
+            f"{path}: key 'name': bad value {quoted(top['name'])} "
+            "(allowed: letters, digits, _ and -)"
         )
     sections: dict[str, Any] = {}
     for name, cls in SECTIONS.items():
@@ -97,13 +98,17 @@ def _checked(
         full = f"{section}.{k}" if section else k
         if k not in spec:
             raise ScenarioError(
-                f"{path}: unknown key {full!r} (allowed in [{section or 'top level'}]: "
+                f"{path}: unknown key {quoted(full)} (allowed in [{section or 'top level'}]: "
                 f"{', '.join(spec)})"
             )
         check = spec[k][1]
         problem = check(value) if check else None
         if problem:
-            raise ScenarioError(f"{path}: key {full!r}: bad value {value!r} (allowed: {problem})")
+            raise ScenarioError(
+                f"{path}: key {quoted(full)}: bad value {quoted(value)} (allowed: {problem})"
+            )
+        if isinstance(value, float) and value == 0.0:
+            value = 0.0  # -0.0 is zero: a standard deviation of -0.0 is none, not negative
         out[k] = value
     if defaults:
         for k, (default, _) in spec.items():
@@ -118,13 +123,14 @@ def _check_across(path: Path, s: Mapping[str, Any], several: bool = False) -> No
         raise ScenarioError(f"{path}: [site] needs 'id' (a protest site) or both 'lat' and 'lon'")
     if site.id and (site.lat is not None or site.lon is not None):
         raise ScenarioError(
-            f"{path}: [site] gives both 'id' ({site.id!r}) and coordinates (allowed: 'id' of a "
-            "protest site, or 'lat' and 'lon' with an optional 'name', not both)"
+            f"{path}: [site] gives both 'id' ({quoted(site.id)}) and coordinates "
+            "(allowed: 'id' of a protest site, or 'lat' and 'lon' with an optional 'name', "
+            "not both)"
         )
     walking = s["walking"]
     if walking.speed_min_mps >= walking.speed_max_mps:
         raise ScenarioError(
-            f"{path}: key 'walking.speed_min_mps': bad value {walking.speed_min_mps!r} "
+            f"{path}: key 'walking.speed_min_mps': bad value {quoted(walking.speed_min_mps)} "
             f"(allowed: below walking.speed_max_mps = {walking.speed_max_mps})"
         )
     origins = s["origins"]
@@ -136,11 +142,11 @@ def _check_across(path: Path, s: Mapping[str, Any], several: bool = False) -> No
         if num(0, MAX_GIVEN_WEIGHT)(weight):
             raise ScenarioError(
                 f"{path}: key 'origins.given_weights.{station}': bad value "
-                f"{weight!r} (allowed: a number >= 0 and <= {MAX_GIVEN_WEIGHT:g})"
+                f"{quoted(weight)} (allowed: a number >= 0 and <= {MAX_GIVEN_WEIGHT:g})"
             )
     if not walking.speed_min_mps <= walking.speed_mean_mps <= walking.speed_max_mps:
         raise ScenarioError(
-            f"{path}: key 'walking.speed_mean_mps': bad value {walking.speed_mean_mps!r} "
+            f"{path}: key 'walking.speed_mean_mps': bad value {quoted(walking.speed_mean_mps)} "
             f"(allowed: within walking.speed_min_mps = {walking.speed_min_mps} and "
             f"walking.speed_max_mps = {walking.speed_max_mps}; speeds are drawn between them)"
         )
@@ -164,15 +170,15 @@ def _sites(path: Path, raw: Mapping[str, Any], s: Mapping[str, Any]) -> tuple[Si
     given = raw["sites"]
     if not isinstance(given, list) or not given or not all(isinstance(t, dict) for t in given):
         raise ScenarioError(
-            f"{path}: key 'sites': bad value {given!r} (allowed: an array of tables [[sites]], "
-            "each with 'id' and 'protesters')"
+            f"{path}: key 'sites': bad value {quoted(given)} (allowed: an array of "
+            "tables [[sites]], each with 'id' and 'protesters')"
         )
     for dotted, used in NOT_WITH_SITES.items():
         section, k = dotted.split(".")
         if (k in raw.get(section, {})) if used is None else used(s):
             raise ScenarioError(
-                f"{path}: key {dotted!r} cannot be given with [[sites]] (allowed with several "
-                "sites: each [[sites]] table's 'id', 'protesters', [sites.arrival], "
+                f"{path}: key {quoted(dotted)} cannot be given with [[sites]] (allowed "
+                "with several sites: each [[sites]] table's 'id', 'protesters', [sites.arrival], "
                 "'max_distance_m' and 'radius_m')"
             )
     arrival_keys = {f.name: (None, f.metadata["check"]) for f in dataclasses.fields(Arrival)}
@@ -184,7 +190,7 @@ def _sites(path: Path, raw: Mapping[str, Any], s: Mapping[str, Any]) -> tuple[Si
                 raise ScenarioError(f"{path}: key 'sites[{i}].{k}': missing (each site needs it)")
         if values["id"] in seen:
             raise ScenarioError(
-                f"{path}: key 'sites[{i}].id': bad value {values['id']!r} (allowed: a site "
+                f"{path}: key 'sites[{i}].id': bad value {quoted(values['id'])} (allowed: a site "
                 "not named before; each site once)"
             )
         seen.add(values["id"])
@@ -213,14 +219,14 @@ def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:
         raw = DEFAULT_LAYERS
     if not isinstance(raw, list | tuple) or not raw:
         raise ScenarioError(
-            f"{path}: key 'cameras.layers': bad value {raw!r} (allowed: an array "
+            f"{path}: key 'cameras.layers': bad value {quoted(raw)} (allowed: an array "
             "of tables [[cameras.layers]] with a 'source')"
         )
     layers = []
     for i, entry in enumerate(raw):
         where = f"cameras.layers[{i}]"
         if not isinstance(entry, dict):
-            raise ScenarioError(f"{path}: key {where!r} must be a table")
+            raise ScenarioError(f"{path}: key {quoted(where)} must be a table")
         values = _checked(path, where, LAYER_KEYS, entry)
         if values["source"] is None:
             raise ScenarioError(
@@ -229,18 +235,18 @@ def _layers(path: Path, raw: Any) -> tuple[CameraLayer, ...]:
         if values["boroughs"] and values["source"] != "amnesty_counts":
             raise ScenarioError(
                 f"{path}: key '{where}.boroughs': only the 'amnesty_counts' source has "
-                f"boroughs, not {values['source']!r} (allowed: remove the key)"
+                f"boroughs, not {quoted(values['source'])} (allowed: remove the key)"
             )
         for borough in values["boroughs"]:
             if borough not in BOROUGHS:
                 raise ScenarioError(
-                    f"{path}: key '{where}.boroughs': unknown borough {borough!r} "
+                    f"{path}: key '{where}.boroughs': unknown borough {quoted(borough)} "
                     f"(allowed: {', '.join(BOROUGHS)})"
                 )
         for cls in values["keep_classes"]:
             if cls not in CAMERA_CLASSES:
                 raise ScenarioError(
-                    f"{path}: key '{where}.keep_classes': unknown class {cls!r} "
+                    f"{path}: key '{where}.keep_classes': unknown class {quoted(cls)} "
                     f"(allowed: {', '.join(CAMERA_CLASSES)})"
                 )
         layers.append(
@@ -263,14 +269,14 @@ def _sensitivity(path: Path, values: dict[str, Any]) -> None:
     for outcome in values.get("outcomes", ()):
         if outcome not in allowed:
             raise ScenarioError(
-                f"{path}: key 'sensitivity.outcomes': unknown outcome {outcome!r} (allowed: "
+                f"{path}: key 'sensitivity.outcomes': unknown outcome {quoted(outcome)} (allowed: "
                 f"{', '.join(allowed)})"
             )
     params, seen = [], set()
     for i, entry in enumerate(values.get("parameters", ())):
         where = f"sensitivity.parameters[{i}]"
         if not isinstance(entry, dict):
-            raise ScenarioError(f"{path}: key {where!r} must be a table")
+            raise ScenarioError(f"{path}: key {quoted(where)} must be a table")
         v = _checked(path, where, PARAMETER_KEYS, entry)
         if not v["key"]:
             raise ScenarioError(
@@ -278,16 +284,17 @@ def _sensitivity(path: Path, values: dict[str, Any]) -> None:
             )
         if v["key"].split(".")[0] in ("name", "seed", "replications", "sweep", "sensitivity"):
             raise ScenarioError(
-                f"{path}: key '{where}.key': bad value {v['key']!r} (allowed: a key of a "
+                f"{path}: key '{where}.key': bad value {quoted(v['key'])} (allowed: a key of a "
                 "model section, e.g. 'walking.speed_mean_mps')"
             )
         if v["key"] in seen:
-            raise ScenarioError(f"{path}: key '{where}.key': {v['key']!r} is given twice")
+            raise ScenarioError(f"{path}: key '{where}.key': {quoted(v['key'])} is given twice")
         seen.add(v["key"])
         bounds, choices = v["bounds"], v["values"]
         if (bounds is None) == (not choices):
             raise ScenarioError(
-                f"{path}: key {where!r}: give either 'bounds' = [low, high] or 'values' = [...]"
+                f"{path}: key {quoted(where)}: give either 'bounds' = [low, high] or "
+                "'values' = [...]"
             )
         if bounds is not None:
             ok = len(bounds) == 2 and all(
@@ -296,13 +303,14 @@ def _sensitivity(path: Path, values: dict[str, Any]) -> None:
             )
             if not ok or bounds[0] >= bounds[1]:
                 raise ScenarioError(
-                    f"{path}: key '{where}.bounds': bad value {bounds!r} (allowed: [low, high], "
-                    "two finite numbers with low < high)"
+                    f"{path}: key '{where}.bounds': bad value {quoted(bounds)} "
+                    "(allowed: [low, high], two finite numbers with low < high)"
                 )
             bounds = (bounds[0], bounds[1])
         elif len(choices) < 2:
             raise ScenarioError(
-                f"{path}: key '{where}.values': bad value {choices!r} (allowed: two or more values)"
+                f"{path}: key '{where}.values': bad value {quoted(choices)} "
+                "(allowed: two or more values)"
             )
         params.append(
             SensitivityParameter(v["key"], bounds, tuple(choices), v["integer"], v["name"])

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, quoted
 from sim.scenario.files import load_scenario
 from sim.scenario.scenario import Scenario
 from sim.scenario.validation import parse_scenario
@@ -45,7 +45,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
                 {sweep.parameter: value, "name": f"{base.name}__{suffix}"},
                 note=f"sweep variant: {sweep.parameter} = {value!r}",
                 drop=("sweep",),
-                where=f"sweep value {value!r}",
+                where=f"sweep value {quoted(value)}",
             )
         )
     return variants
@@ -73,7 +73,7 @@ def override(
             node = node.setdefault(k, {})
             if not isinstance(node, dict):
                 raise ScenarioError(
-                    f"{scenario.path}: key {dotted!r} does not name a key inside a table"
+                    f"{scenario.path}: key {quoted(dotted)} does not name a key inside a table"
                 )
         node[keys[-1]] = copy.deepcopy(value)
     what = note or ", ".join(f"{k} = {v!r}" for k, v in changes.items())
