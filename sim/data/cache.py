@@ -1,10 +1,11 @@
 """The on-disk cache of built arrays: one folder, entries that load as data only, never code.
 
 Every entry is an ``.npz`` file (read with ``allow_pickle=False``, so nothing in it can run) and
-a small JSON sidecar holding the entry's key, the package version and the SHA-256 of the
-``.npz``. An entry is used only when its sidecar names the same key and version and the file's
-checksum matches; anything else (corrupt, truncated, foreign, stale) is reported in one line and
-rebuilt. Writes go through a temporary file and a rename, so a killed process never leaves a
+a small JSON sidecar holding the entry's key, the package version, the SHA-256 of the ``.npz``
+and each array's dtype and shape. An entry is used only when its sidecar names the same key and
+version, the file's checksum matches and its arrays are those the sidecar lists; anything else
+(corrupt, truncated, foreign, stale, emptied with its checksum resealed) is reported in one line
+and rebuilt. Writes go through a temporary file and a rename, so a killed process never leaves a
 half-written entry under a real name.
 
 This module is the only place that knows where the cache lives (``$PROTEST_SIM_CACHE``, else
@@ -32,8 +33,11 @@ from sim.errors import InputError
 log = logging.getLogger(__name__)
 
 CACHE_ENV_VAR = "PROTEST_SIM_CACHE"
-# Bump when the layout of the cache files themselves changes.
-CACHE_FORMAT = 1
+# Bump when the layout of the cache files themselves changes. 2: the sidecar lists each
+# array's dtype and shape.
+CACHE_FORMAT = 2
+# A sidecar is a few hundred bytes; a larger one is not ours.
+MAX_SIDECAR_BYTES = 1_000_000
 
 Arrays = dict[str, np.ndarray]
 
@@ -100,8 +104,10 @@ def _read_entry(
     data_path: Path, meta_path: Path, full_key: Mapping[str, object]
 ) -> tuple[Arrays | None, str]:
     try:
+        if meta_path.stat().st_size > MAX_SIDECAR_BYTES:
+            return None, "has a sidecar too large to be one"
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         return None, f"has no readable sidecar ({type(exc).__name__})"
     if not isinstance(meta, dict) or meta.get("key") != json.loads(
         json.dumps(full_key, sort_keys=True, default=str)
@@ -115,9 +121,17 @@ def _read_entry(
         return None, "does not match its checksum (corrupt, truncated or replaced)"
     try:
         with np.load(data_path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}, ""
+            arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         return None, f"cannot be loaded as data ({type(exc).__name__})"
+    if _shapes(arrays) != meta.get("arrays"):
+        return None, "holds arrays other than its sidecar lists (emptied or altered)"
+    return arrays, ""
+
+
+def _shapes(arrays: Arrays) -> dict[str, list]:
+    """Each array's dtype and shape, as the sidecar records them."""
+    return {name: [str(a.dtype), list(a.shape)] for name, a in sorted(arrays.items())}
 
 
 def _write_entry(
@@ -132,6 +146,10 @@ def _write_entry(
         with open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
         digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    meta = {"key": json.loads(json.dumps(full_key, sort_keys=True, default=str)), "sha256": digest}
+    meta = {
+        "key": json.loads(json.dumps(full_key, sort_keys=True, default=str)),
+        "sha256": digest,
+        "arrays": _shapes({k: np.asarray(v) for k, v in arrays.items()}),
+    }
     text = json.dumps(meta, sort_keys=True, indent=1).encode("utf-8")
     write_bytes_atomic(meta_path, text, per_process=True)

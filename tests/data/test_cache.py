@@ -50,7 +50,20 @@ def test_another_key_is_another_entry(tmp_path):
     assert len(calls) == 2
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "sidecar", "foreign"])
+def _emptied_and_resealed(data, meta):
+    """The entry's arrays cut to length 0 and its checksum recomputed (a hand-made entry)."""
+    with np.load(data) as npz:
+        arrays = {k: npz[k][:0] for k in npz.files}
+    with open(data, "wb") as handle:
+        np.savez(handle, **arrays)
+    record = json.loads(meta.read_text())
+    record["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+    meta.write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncate", "garbage", "sidecar", "foreign", "nested", "emptied-resealed"]
+)
 def test_a_damaged_entry_is_reported_in_one_line_and_rebuilt(tmp_path, caplog, damage):
     build, calls = _build_counter()
     cache.cached("demo", KEY, build, tmp_path)
@@ -61,6 +74,10 @@ def test_a_damaged_entry_is_reported_in_one_line_and_rebuilt(tmp_path, caplog, d
         data.write_bytes(b"\x00" * 100)
     elif damage == "sidecar":
         meta.write_text("{not json")
+    elif damage == "nested":  # a sidecar nested 100,000 deep (json's RecursionError)
+        meta.write_text("[" * 100_000 + "]" * 100_000)
+    elif damage == "emptied-resealed":
+        _emptied_and_resealed(data, meta)
     else:  # a sidecar naming other inputs
         record = json.loads(meta.read_text())
         record["key"]["source"] = "other"
