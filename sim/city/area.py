@@ -7,6 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+# The five boroughs as the bundle's files spell them (Amnesty's counts: column BoroName; the
+# census tracts: column borough).
+BOROUGHS = ("Manhattan", "Brooklyn", "Queens", "Bronx", "Staten Island")
+
 # A drawn path may run over water (bridges, piers, ferry landings) for less than this share of
 # its length; a path mostly over water is a mistake (a line drawn in the river).
 MAX_WATER_SHARE = 0.5

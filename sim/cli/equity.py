@@ -45,6 +45,9 @@ def equity_command(args: argparse.Namespace, options: RunOptions) -> int:
 
     started = time.perf_counter()
     inputs = load_equity_inputs(datasets.resolve_data_dir(options.data_dir))
+    for f in inputs.files:  # read without error, but not the files data/sources.toml names
+        if f.checksum_mismatch:
+            log.warning("%s", f.checksum_mismatch)
     table = equity.tract_table(inputs.tracts, inputs.coverage)
     model = equity.fit_borough_logit(table)
     sites = equity.site_neighbourhoods(

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sim.city.area import SHORE_TOLERANCE_M, CityArea
+from sim.city.area import BOROUGHS, SHORE_TOLERANCE_M, CityArea
 from sim.data import datasets
 from sim.data.datasets import ResolvedFile
-from sim.errors import DataError
+from sim.errors import DataError, quoted
 from sim.exposure.equity import TractCounts, clip_to_land
-from sim.geo import PROJECTED_CRS
+from sim.geo import PROJECTED_CRS, in_nyc, xy_to_lonlat
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,15 @@ def _read_frame(path: Path, what: str):
         raise DataError(f"{path}: cannot read {what} ({str(exc).splitlines()[0]})") from None
     if frame.crs is None:
         raise DataError(f"{path}: {what} has no coordinate reference system")
-    return frame.to_crs(PROJECTED_CRS)
+    try:
+        projected = frame.to_crs(PROJECTED_CRS)
+        projected.attrs["source_crs"] = frame.crs.to_string()
+        return projected
+    except Exception as exc:  # pyproj's CRSError, ProjError...
+        raise DataError(
+            f"{path}: {what} in {quoted(frame.crs.to_string())} cannot be transformed to "
+            f"{PROJECTED_CRS} ({str(exc).splitlines()[0][:80]})"
+        ) from None
 
 
 def read_tracts(path: Path) -> TractCounts:
@@ -66,6 +74,7 @@ def read_tracts(path: Path) -> TractCounts:
             )
         counts[col] = values.astype(np.int64)
     geom = np.asarray(frame.geometry.values, dtype=object)
+    _check_tracts(path, frame, geom)
     return TractCounts(
         geoid=frame["GEOID"].astype(str).to_numpy(dtype=object),
         borough=frame["borough"].astype(str).to_numpy(dtype=object),
@@ -75,6 +84,48 @@ def read_tracts(path: Path) -> TractCounts:
         white=counts["white_nh"],
         black=counts["black_nh"],
     )
+
+
+def _check_tracts(path: Path, frame, geom: np.ndarray) -> None:
+    """Every tract once, in a known borough, with a polygon that lies in New York City (a file
+    whose coordinates are not in the CRS it declares lands elsewhere once transformed)."""
+    geoid = frame["GEOID"].astype(str).to_numpy()
+    values, first, counts = np.unique(geoid, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        twice = np.flatnonzero(counts > 1)
+        raise DataError(
+            f"{path}: tract {quoted(values[twice[0]])} appears {counts[twice[0]]} times "
+            f"({len(twice):,} tracts appear more than once; allowed: each GEOID once)"
+        )
+    borough = frame["borough"].astype(str).to_numpy()
+    unknown = np.flatnonzero(~np.isin(borough, BOROUGHS))
+    if unknown.size:
+        i = unknown[0]
+        raise DataError(
+            f"{path}: tract {quoted(geoid[i])}: column 'borough' is {quoted(borough[i])} "
+            f"(allowed: {', '.join(BOROUGHS)})"
+        )
+    polygonal = np.array(
+        [g is not None and g.geom_type in ("Polygon", "MultiPolygon") for g in geom], bool
+    )
+    polygonal[polygonal] &= ~shapely.is_empty(geom[polygonal])
+    if not polygonal.all():
+        i = int(np.flatnonzero(~polygonal)[0])
+        kind = "no geometry (null)" if geom[i] is None else f"a {geom[i].geom_type}"
+        raise DataError(
+            f"{path}: tract {quoted(geoid[i])} has {kind}; allowed: a Polygon or MultiPolygon "
+            f"({int((~polygonal).sum()):,} tracts lack one)"
+        )
+    point = shapely.point_on_surface(geom)
+    lon, lat = xy_to_lonlat(shapely.get_x(point), shapely.get_y(point))
+    outside = np.flatnonzero(~in_nyc(lat, lon))
+    if outside.size:
+        i = outside[0]
+        raise DataError(
+            f"{path}: tract {quoted(geoid[i])} lies outside New York City once transformed from "
+            f"the file's CRS ({quoted(frame.attrs.get('source_crs', '?'))}); are its "
+            "coordinates in the CRS it declares? (allowed: tracts in New York City)"
+        )
 
 
 def read_land(path: Path) -> shapely.Geometry:

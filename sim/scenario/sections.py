@@ -36,8 +36,6 @@ ENGINES = ("kernel", "reference")
 """The movement engines a scenario may name (``engine``): compiled kernel, simpy reference."""
 DEFAULT_ENGINE = "kernel"
 KNOWN_SOURCES = tuple(CAMERA_SOURCES)
-# Borough names as Amnesty's counts file spells them (column BoroName).
-BOROUGHS = ("Manhattan", "Brooklyn", "Queens", "Bronx", "Staten Island")
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sim.city.area import BOROUGHS
 from sim.errors import ScenarioError, quoted
 from sim.exposure.camera_model import CAMERA_CLASSES, resolve_classes
 from sim.scenario.checks import num
 from sim.scenario.edits import validate_edits
 from sim.scenario.scenario import Scenario
 from sim.scenario.sections import (
-    BOROUGHS,
     DEFAULT_LAYERS,
     KNOWN_SOURCES,
     LAYER_KEYS,
