@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from sim.errors import InputError
+from sim.errors import InputError, quoted
 
 SCHEDULER_ENV_VAR = "PROTEST_SIM_SCHEDULER"
 
@@ -117,6 +118,7 @@ class DaskPool:
         except ImportError:  # pragma: no cover - distributed is a dependency
             raise InputError("--scheduler needs Dask distributed (pip install -e .)") from None
         self._cluster = None
+        _quiet_dask_logs()
         if scheduler == "local":
             self._cluster = LocalCluster(
                 n_workers=workers,
@@ -126,21 +128,31 @@ class DaskPool:
                 worker_dashboard_address=None,
             )
             address: Any = self._cluster
-        elif scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
-            address = scheduler
         else:
-            raise InputError(
-                f"--scheduler {scheduler!r}: allowed 'local' or a scheduler address such as "
-                "tcp://HOST:8786"
-            )
+            address = scheduler
+            host, port = scheduler_address(scheduler)
+            if scheduler.startswith("tcp://"):
+                probe_scheduler(scheduler, host, port)
         try:
-            self.client = Client(address, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            if self._cluster is not None:
-                self._cluster.close()
-            raise InputError(f"--scheduler {scheduler!r}: cannot connect ({exc})") from None
+            self.client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except MemoryError:  # a length prefix read from bytes that are not Dask's
+            self._close_cluster()
+            raise InputError(
+                f"--scheduler {quoted(scheduler)}: answered with bytes that are not Dask's "
+                "protocol (allowed: the address of a running Dask scheduler)"
+            ) from None
+        except Exception as exc:  # OSError, TimeoutError, distributed's own errors
+            self._close_cluster()
+            detail = " ".join(str(exc).split())[:80] or "no detail"
+            raise InputError(
+                f"--scheduler {quoted(scheduler)}: cannot connect ({type(exc).__name__}: {detail})"
+            ) from None
         self.scheduler = scheduler if self._cluster is None else self._cluster.scheduler_address
         self.workers = max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+
+    def _close_cluster(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
 
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         from distributed import as_completed
@@ -157,6 +169,101 @@ class DaskPool:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+# A scheduler must accept a connection and send its handshake within this many seconds.
+CONNECT_TIMEOUT_S = 20
+SCHEMES = ("tcp://", "tls://", "ws://", "wss://")
+_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
+# A Dask handshake is a few hundred bytes; a larger length prefix is not Dask's.
+MAX_HANDSHAKE_BYTES = 1_000_000
+
+
+def scheduler_address(scheduler: str) -> tuple[str, int]:
+    """The host and port of ``--scheduler SCHEME://HOST:PORT``; anything else is an
+    :class:`InputError` naming what is allowed."""
+    allowed = "allowed: 'local', or tcp://HOST:PORT of a running Dask scheduler (or tls://, ws://, wss://)"
+    if scheduler.startswith("inproc://"):
+        raise InputError(
+            f"--scheduler {quoted(scheduler)}: an in-process address cannot be reached from "
+            f"this command ({allowed})"
+        )
+    scheme = next((s for s in SCHEMES if scheduler.startswith(s)), None)
+    match = _HOST_PORT.match(scheduler[len(scheme) :]) if scheme else None
+    if match is None or not 1 <= int(match.group(2)) <= 65535:
+        raise InputError(f"--scheduler {quoted(scheduler)}: not a scheduler address ({allowed})")
+    return match.group(1).strip("[]"), int(match.group(2))
+
+
+def probe_scheduler(scheduler: str, host: str, port: int, timeout_s: float | None = None):
+    """Check that ``host:port`` answers as a Dask scheduler does: on a new connection it sends
+    its handshake first (an 8-byte length, then that many bytes of frames). A server that
+    accepts and stays silent would otherwise hold Dask's own handshake forever."""
+    import socket
+    import struct
+    import time
+
+    timeout_s = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+    deadline = time.monotonic() + timeout_s
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout_s)
+    except OSError as exc:
+        raise InputError(
+            f"--scheduler {quoted(scheduler)}: cannot connect ({exc.strerror or exc})"
+        ) from None
+
+    def read(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = sock.recv(min(n - len(data), 65536))
+            if not chunk:
+                raise ConnectionError("closed the connection")
+            data += chunk
+        return data
+
+    try:
+        with sock:
+            (size,) = struct.unpack("<Q", read(8))
+            if not 8 <= size <= MAX_HANDSHAKE_BYTES:
+                raise ValueError(size)
+            (frames,) = struct.unpack("<Q", read(size)[:8])
+            if not 1 <= frames <= 1000:
+                raise ValueError(frames)
+    except TimeoutError:
+        raise InputError(
+            f"--scheduler {quoted(scheduler)}: accepted the connection but sent no Dask "
+            f"handshake within {timeout_s:g} s (a stuck scheduler, or not one)"
+        ) from None
+    except (OSError, ValueError, struct.error) as exc:
+        what = (
+            "closed the connection without a Dask handshake"
+            if isinstance(exc, ConnectionError)
+            else "answered with bytes that are not Dask's protocol"
+        )
+        raise InputError(
+            f"--scheduler {quoted(scheduler)}: {what} (allowed: the address of a running Dask "
+            "scheduler)"
+        ) from None
+
+
+def _quiet_dask_logs() -> None:
+    """Dask's own INFO lines (and the tracebacks it logs at INFO while a cluster closes, such
+    as CommClosedError) only with ``-v``; its warnings and errors always."""
+    import logging
+
+    if not logging.getLogger("sim").isEnabledFor(logging.INFO):
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    batched = logging.getLogger("distributed.batched")
+    if _closed_comm_at_info not in batched.filters:
+        batched.addFilter(_closed_comm_at_info)
+
+
+def _closed_comm_at_info(record) -> bool:
+    """False for Dask's INFO record of a comm closed while the client leaves (its traceback
+    is no fault: the scheduler's last message to a client that has gone)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not (record.levelno <= 20 and type(exc).__name__ == "CommClosedError")
 
 
 def open_pool(workers: int = 0, scheduler: str | None = None, tasks: int | None = None):
