@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim import progress
 from sim.batch import worker
 from sim.batch.options import RunOptions
 from sim.batch.pool import open_pool
@@ -261,16 +262,20 @@ def design_scenarios(base: Scenario, dsn: Design) -> list[Scenario]:
             )
     if not dsn.parameters:
         raise ScenarioError(f"{where} needs at least one [[sensitivity.parameters]] table")
-    return [
-        override(
-            base,
-            {**values, "name": f"{base.name}__p{i:05d}"},
-            note=f"sensitivity design point {i}: {values}",
-            drop=("sensitivity",),
-            where=f"sensitivity design point {i}",
-        )
-        for i, values in enumerate(dsn.values())
-    ]
+    out = []
+    with progress.task("sensitivity design points", dsn.points, "point") as step:
+        for i, values in enumerate(dsn.values()):
+            out.append(
+                override(
+                    base,
+                    {**values, "name": f"{base.name}__p{i:05d}"},
+                    note=f"sensitivity design point {i}: {values}",
+                    drop=("sensitivity",),
+                    where=f"sensitivity design point {i}",
+                )
+            )
+            step.advance()
+    return out
 
 
 def run_design(
@@ -335,7 +340,7 @@ def run_sensitivity(base: Scenario, options: RunOptions) -> SensitivityRun:
         raise ScenarioError(
             f"{base.path}: [sensitivity] needs at least one [[sensitivity.parameters]] table"
         )
-    dsn = design(spec, base.seed)
+    dsn = design(spec, base.seed, str(base.path))
     scenarios = design_scenarios(base, dsn)
     choice = datasets.find_data_dir(options.data_dir)
     network = spec_from_scenario(base.network)

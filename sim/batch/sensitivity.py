@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import ScenarioError
 from sim.scenario.sections import Sensitivity, SensitivityParameter
 
 # Bootstrap resamples for the indices' confidence intervals (SALib's default is 100).
@@ -67,10 +68,46 @@ def parameter_value(param: SensitivityParameter, u: float) -> Any:
     return int(round(value)) if param.integer else float(value)
 
 
-def design(spec: Sensitivity, seed: int) -> Design:
+# The largest design run: each point is a scenario validated and held before any task runs,
+# then replications x protesters of simulation. The pace measured in docs/batch.md: 100 tasks
+# of 1,000 protesters in 85 s on two local processes (coverage cached), so 10,000 points of
+# that scenario are about 2.5 hours.
+MAX_DESIGN_POINTS = 10_000
+SECONDS_PER_1000_PROTESTER_TASK = 0.85
+
+
+def estimated_seconds(points: int, replications: int, protesters: int) -> float:
+    """A rough wall time of a design on two cores, at docs/batch.md's measured pace (a task
+    of fewer than 1,000 protesters is taken as one of 1,000: its fixed costs dominate)."""
+    return points * replications * SECONDS_PER_1000_PROTESTER_TASK * max(protesters, 1000) / 1000
+
+
+def design_points(spec: Sensitivity) -> int:
+    """How many design points ``spec`` draws: ``samples x (parameters + 1)`` for Morris,
+    ``samples x (parameters + 2)`` for Sobol (first and total order)."""
+    return spec.samples * (len(spec.parameters) + (1 if spec.method == "morris" else 2))
+
+
+def check_design_size(spec: Sensitivity, where: str) -> int:
+    """The design's number of points; a :class:`ScenarioError` above :data:`MAX_DESIGN_POINTS`
+    (checked before anything is drawn, loaded or run)."""
+    points = design_points(spec)
+    if points > MAX_DESIGN_POINTS:
+        extra = "1" if spec.method == "morris" else "2"
+        raise ScenarioError(
+            f"{where}: key 'sensitivity.samples': {spec.samples:,} x ({len(spec.parameters)} "
+            f"parameters + {extra}) = {points:,} design points (allowed: at most "
+            f"{MAX_DESIGN_POINTS:,}, about 2.5 hours on two cores at 1,000 protesters; "
+            f"samples <= {MAX_DESIGN_POINTS // (len(spec.parameters) + int(extra)):,} here)"
+        )
+    return points
+
+
+def design(spec: Sensitivity, seed: int, where: str = "[sensitivity]") -> Design:
     """The design of ``spec``'s method over its parameters, drawn from ``seed``."""
     from SALib.sample import morris, sobol
 
+    check_design_size(spec, where)
     params = tuple(spec.parameters)
     problem = {
         "num_vars": len(params),

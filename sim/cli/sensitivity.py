@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
+from sim import progress
 from sim.batch.jobs import SensitivityRun, run_sensitivity
 from sim.batch.options import RunOptions
+from sim.batch.sensitivity import check_design_size, estimated_seconds
 from sim.batch.sweep_files import outcome_scale
 from sim.scenario.files import load_scenario
 
 
 def sensitivity_command(args: argparse.Namespace, options: RunOptions) -> int:
     """A global sensitivity analysis of a scenario's ``[sensitivity]`` parameters."""
-    done = run_sensitivity(load_scenario(args.scenario), options)
+    scenario = load_scenario(args.scenario)
+    if scenario.sensitivity.parameters:
+        points = check_design_size(scenario.sensitivity, str(scenario.path))
+        if progress.enabled():  # the work, before any of it starts
+            tasks = points * scenario.replications
+            seconds = estimated_seconds(points, scenario.replications, scenario.crowd.protesters)
+            print(
+                f"sensitivity: {points:,} design points x {scenario.replications} "
+                f"replication(s) = {tasks:,} tasks of {scenario.crowd.protesters:,} protesters, "
+                f"roughly {_duration(seconds)} on two cores (resumable: the same command skips "
+                "finished tasks)",
+                file=sys.stderr,
+            )
+    done = run_sensitivity(scenario, options)
     if not args.quiet:
         print("\n".join(summary_lines(done)))
     return 0
@@ -37,3 +53,11 @@ def summary_lines(done: SensitivityRun) -> list[str]:
             lines.append(f"  {r.rank:2d}. {r.parameter:36s} {value:9.2f}  [{lo:.2f}, {hi:.2f}]")
     lines.append(f"results: {done.folder}")
     return lines
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
