@@ -4,6 +4,7 @@ the file and key each comes from, tables, layers and provenance, ready for a rep
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, quoted
 from sim.outputs.report_inputs import (
     REPORT_INPUT_FILES,
     ReportInputs,
@@ -87,12 +88,30 @@ class Source:
     name: str  # file name inside the folder, e.g. 'summary.json'
     doc: dict[str, Any]
     prefix: str = ""  # for a comparison's runs: their folder, relative to the report
+    path: Path | None = None  # the file, for error messages
+
+    def number(self, path: str) -> float:
+        """The finite number at ``path``; anything else is an :class:`InputError` naming the
+        file, the key and the value found."""
+        try:
+            value = lookup(self.doc, path)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise InputError(
+                f"{self.path or self.prefix + self.name}: key {quoted(path)} missing (a report "
+                "shows only figures its folder holds; run the scenario again)"
+            ) from None
+        if not _is_number(value):
+            raise InputError(
+                f"{self.path or self.prefix + self.name}: key {quoted(path)}: bad value "
+                f"{quoted(value)} (allowed: a finite number)"
+            )
+        return float(value)
 
     def num(
         self, path: str, scale: float = 1.0, decimals: int = 1, unit: str = "", signed=False
     ) -> str:
         """HTML for the number at ``path``, tagged with the file and key it was read from."""
-        value = float(lookup(self.doc, path)) * scale
+        value = self.number(path) * scale
         shown = fmt(value, decimals, signed)
         return (
             f'<span class="fig" data-file="{escape(self.prefix + self.name)}" '
@@ -103,7 +122,13 @@ class Source:
 
     def interval(self, path: str, scale: float, decimals: int) -> str:
         """A '[low, high]' interval at ``path`` (a two-item list), or a note when absent."""
-        ci = lookup(self.doc, path)
+        try:
+            ci = lookup(self.doc, path)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise InputError(
+                f"{self.path or self.prefix + self.name}: key {quoted(path)} missing (allowed: "
+                "an interval [low, high], or [] for one replication)"
+            ) from None
         if not ci:
             return '<span class="muted">(one replication: no interval)</span>'
         return (
@@ -169,11 +194,44 @@ class Evidence:
         return f"Camera exposure of protesters at {site}: scenario {self.base.name}"
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_run_docs(folder: Path, summary: Source, manifest: Source) -> None:
+    """The shapes the report reads: ``figures`` a table of figures, each headline figure a
+    finite number, and the site a place with finite coordinates (a hand-edited or foreign
+    file is refused here, in one line, before anything is drawn)."""
+    figures = summary.doc["figures"]
+    if not isinstance(figures, dict) or not all(isinstance(v, dict) for v in figures.values()):
+        raise InputError(
+            f"{folder / summary.name}: key 'figures': bad value {quoted(figures)} (allowed: a "
+            "table of figures, each with its 'value')"
+        )
+    for h in HEADLINES:
+        summary.number(f"figures/{h.key}/value")
+    site = manifest.doc["site"]
+    if not isinstance(site, dict):
+        raise InputError(
+            f"{folder / manifest.name}: key 'site': bad value {quoted(site)} (allowed: a table "
+            "with the site's name, lat, lon and radius_m)"
+        )
+    for key in ("lat", "lon", "radius_m"):
+        manifest.number(f"site/{key}")
+    if not isinstance(manifest.doc["data_files"], list):
+        raise InputError(
+            f"{folder / manifest.name}: key 'data_files': bad value "
+            f"{quoted(manifest.doc['data_files'])} (allowed: a list of the run's data files)"
+        )
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read it as JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(f"{path}: cannot read it as JSON (nested too deep)") from None
     if not isinstance(doc, dict):
         raise InputError(f"{path}: expected a JSON object, found {type(doc).__name__}")
     return doc
@@ -209,9 +267,11 @@ def read_run(folder: Path, prefix: str = "") -> RunEvidence:
         raise InputError(f"{folder}: expected a run folder, found a comparison")
     summary = Source("summary.json", _read_json(folder / "summary.json"), prefix)
     manifest = Source("manifest.json", _read_json(folder / "manifest.json"), prefix)
+    summary.path, manifest.path = folder / summary.name, folder / manifest.name
     for source, key in ((summary, "figures"), (manifest, "site"), (manifest, "data_files")):
         if key not in source.doc:
             raise InputError(f"{folder / source.name}: key {key!r} missing")
+    _check_run_docs(folder, summary, manifest)
     missing = missing_report_inputs(folder, manifest.doc)
     if missing:
         raise InputError(old_folder_message(folder, missing))
@@ -235,8 +295,8 @@ def _run_folder_of(entry: dict[str, Any], comparison_folder: Path) -> Path:
     if beside.is_dir():
         return beside.resolve()
     raise InputError(
-        f"{comparison_folder / 'comparison.json'}: run folder {str(recorded)!r} of scenario "
-        f"{entry['name']!r} not found (expected it, or {beside})"
+        f"{comparison_folder / 'comparison.json'}: run folder {quoted(str(recorded))} of "
+        f"scenario {quoted(entry['name'])} not found (expected it, or {beside})"
     )
 
 
@@ -247,17 +307,36 @@ def read_evidence(folder: Path) -> Evidence:
     if kind == "run":
         return Evidence("run", folder, [read_run(folder)])
     doc = _read_json(folder / "comparison.json")
+    where = folder / "comparison.json"
     if not doc.get("scenarios"):
-        raise InputError(f"{folder / 'comparison.json'}: key 'scenarios' missing or empty")
+        raise InputError(f"{where}: key 'scenarios' missing or empty")
+    entries = doc["scenarios"]
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("run"), str)
+        for e in entries
+    ):
+        raise InputError(
+            f"{where}: key 'scenarios': bad value {quoted(entries)} (allowed: a list of tables, "
+            "each with the scenario's 'name' and its 'run' folder)"
+        )
     runs = []
-    for entry in doc["scenarios"]:
+    for entry in entries:
         run_folder = _run_folder_of(entry, folder)
-        runs.append(read_run(run_folder, prefix=_relative(run_folder, folder)))
+        run = read_run(run_folder, prefix=_relative(run_folder, folder))
+        held = run.summary.doc.get("scenario")
+        seed = run.manifest.doc.get("seed")
+        if held != entry["name"] or ("seed" in doc and seed != doc["seed"]):
+            raise InputError(
+                f"{where}: scenario {quoted(entry['name'])} points at {run_folder}, a run of "
+                f"scenario {quoted(held)} with seed {quoted(seed)} (allowed: its own run, with "
+                f"the comparison's seed {quoted(doc.get('seed'))})"
+            )
+        runs.append(run)
     try:
         table = pd.read_csv(folder / "comparison.csv")
     except (OSError, ValueError) as exc:
         raise InputError(f"{folder / 'comparison.csv'}: cannot read it ({exc})") from None
-    return Evidence("comparison", folder, runs, Source("comparison.json", doc), table)
+    return Evidence("comparison", folder, runs, Source("comparison.json", doc, path=where), table)
 
 
 def _relative(target: Path, start: Path) -> str:
