@@ -247,6 +247,17 @@ def probe_scheduler(scheduler: str, host: str, port: int, timeout_s: float | Non
         ) from None
 
 
+def check_scheduler(scheduler: str | None) -> None:
+    """Before any work: ``--scheduler`` (or ``$PROTEST_SIM_SCHEDULER``) is 'local' or the
+    address of a scheduler that answers as Dask does; else one :class:`InputError`."""
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV_VAR) or None
+    if scheduler is None or scheduler == "local":
+        return
+    host, port = scheduler_address(scheduler)
+    if scheduler.startswith("tcp://"):
+        probe_scheduler(scheduler, host, port)
+
+
 def _quiet_dask_logs() -> None:
     """Dask's own INFO lines (and the tracebacks it logs at INFO while a cluster closes, such
     as CommClosedError) only with ``-v``; its warnings and errors always."""

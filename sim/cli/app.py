@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from sim import progress
 from sim.batch.options import RunOptions
+from sim.batch.pool import check_scheduler
 from sim.batch.preflight import OPTION_RANGES, check_options
 from sim.errors import ProtestSimError
 from sim.scenario.sections import ENGINES
@@ -398,6 +399,8 @@ def _main(argv: list[str], outputs: list[Path]) -> int:
     )
     try:
         check_options(options.workers, getattr(args, "top", None), getattr(args, "speed", None))
+        if hasattr(args, "scheduler"):  # a command that runs tasks: its cluster answers first
+            check_scheduler(options.scheduler)
         return _dispatch(args, options)
     except BrokenPipeError:
         # the reader went away (``| head``): stop quietly, and keep Python's exit-time flush

@@ -76,6 +76,11 @@ def _read_with_bases(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any
         ) from None
     if base_path in chain or base_path == _resolved(path) or len(chain) >= MAX_BASE_DEPTH:
         raise ScenarioError(f"{path}: key 'base': {quoted(base)} makes a cycle of base files")
+    if base_path.exists() and not base_path.is_file():
+        raise ScenarioError(
+            f"{path}: key 'base': {quoted(base)} is a folder or special file, not a scenario "
+            f"file ({base_path})"
+        )
     if not base_path.is_file():
         raise ScenarioError(
             f"{path}: key 'base': {quoted(base)} not found (looked for {base_path})"
