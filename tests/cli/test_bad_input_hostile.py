@@ -392,3 +392,256 @@ def test_an_unexpected_exception_is_one_line_exit_3_and_a_log_file(
     assert log.parent == tmp_path / "out" / "logs"
     text = log.read_text()
     assert "Traceback (most recent call last)" in text and "places x" in text
+
+
+# ------------------------------------------------------------------ equity: census rows
+
+TRACTS = "census/nyc_tracts2020_race.geojson"
+EQUITY_LINKED = (
+    "boundaries/nys_state_shoreline",
+    "cameras/banthescan_public_cameras.json",
+    "sites/protest_sites_nyc.csv",
+)
+
+
+def _equity_data(tmp_path: Path, bundle: Path, edit) -> Path:
+    """A data folder with the bundle's equity inputs linked and the tracts edited by
+    ``edit(doc)`` (a GeoJSON FeatureCollection)."""
+    root = tmp_path / "data"
+    for rel in EQUITY_LINKED:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(bundle / rel)
+    doc = json.loads((bundle / TRACTS).read_text())
+    edit(doc)
+    (root / TRACTS).parent.mkdir(parents=True)
+    (root / TRACTS).write_text(json.dumps(doc))
+    return root
+
+
+def _null_geometries(doc):
+    for f in doc["features"][:3]:
+        f["geometry"] = None
+
+
+def _all_null(doc):
+    for f in doc["features"]:
+        f["geometry"] = None
+
+
+def _declared_state_plane(doc):  # degrees, declared as NY State Plane feet
+    doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2263"}}
+
+
+def _duplicated(doc):
+    doc["features"] = doc["features"] * 2
+
+
+def _gotham(doc):
+    doc["features"][5]["properties"]["borough"] = "Gotham"
+
+
+def _a_point(doc):
+    doc["features"][0]["geometry"] = {"type": "Point", "coordinates": [-74.0, 40.7]}
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    "edit, fragments",
+    [
+        (_null_geometries, ("has no geometry (null)", "3 tracts lack one")),
+        (_all_null, ("has no geometry (null)",)),
+        (_a_point, ("has a Point", "Polygon or MultiPolygon")),
+        (_declared_state_plane, ("outside New York City", "EPSG:2263", "CRS it declares")),
+        (_duplicated, ("appears 2 times", "each GEOID once")),
+        (_gotham, ("column 'borough' is 'Gotham'", "Staten Island")),
+    ],
+    ids=["null-geometries", "all-null", "a-point", "crs-mismatch", "duplicated", "gotham"],
+)
+def test_bad_census_tracts(capsys, tmp_path, data_dir, edit, fragments):
+    root = _equity_data(tmp_path, data_dir, edit)
+    out = tmp_path / "out"
+    argv = ["--data-dir", str(root), "--outputs", str(out), "equity"]
+    cli_fails(capsys, argv, str(root / TRACTS), *fragments, alone=True)
+    assert not out.exists()
+
+
+@pytest.mark.realdata
+def test_tracts_in_another_crs_are_honoured_and_the_checksum_warned_on_stderr(
+    capsys, caplog, tmp_path, data_dir
+):
+    """Tracts truly in NY State Plane feet give the bundle's analysis; their checksum differs
+    from data/sources.toml's, which a warning says (logged at WARNING: stderr on the command
+    line; pytest's log capture here)."""
+    import logging
+    import warnings
+
+    import geopandas as gpd
+
+    caplog.set_level(logging.WARNING)
+
+    root = _equity_data(tmp_path, data_dir, lambda doc: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyogrio: a text column that looks like JSON
+        tracts = gpd.read_file(data_dir / TRACTS)
+    tracts.to_crs("EPSG:2263").to_file(root / TRACTS, driver="GeoJSON")
+    out = tmp_path / "out"
+    code = run_cli(["--data-dir", str(root), "--outputs", str(out), "equity"])
+    printed, err = capsys.readouterr()
+    assert code == 0, err
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(logged) == 1 and "census_tracts" in logged[0] and "SHA-256" in logged[0]
+    assert "tracts in the model: 2221 of 2325" in printed, printed
+
+
+# ------------------------------------------------------------------ report: the folder's files
+
+
+@pytest.fixture(scope="module")
+def finished(data_dir, tmp_path_factory):
+    """A small finished run and a comparison of it with a counterfactual (no reports)."""
+    import shutil
+
+    from helpers import small_scenario
+
+    root = tmp_path_factory.mktemp("finished")
+    base = small_scenario(DEFAULT, root / "washington_square.toml", 40, 2)
+    cut = root / "wsp_no_public_500m.toml"
+    shutil.copy(SCENARIOS / "wsp_no_public_500m.toml", cut)
+    common = ["--data-dir", str(data_dir), "--outputs", str(root / "out"), "-q"]
+    assert run_cli([*common, "run", str(base), "--no-progress", "--no-report"]) == 0
+    assert run_cli([*common, "compare", str(base), str(cut)]) == 0
+    (run,) = (root / "out" / "washington_square").iterdir()
+    (comparison,) = (root / "out" / "compare").iterdir()
+    return {"root": root / "out", "run": run, "comparison": comparison}
+
+
+def _copy(folder: Path, tmp_path: Path) -> Path:
+    """A copy of a finished folder, at the same depth below an outputs folder."""
+    import shutil
+
+    target = tmp_path / "out" / folder.parent.name / folder.name
+    shutil.copytree(folder, target)
+    return target
+
+
+def _edit(path: Path, change) -> None:
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+def _report_fails(capsys, folder: Path, *fragments: str) -> None:
+    before = {p.name for p in folder.iterdir()}
+    cli_fails(capsys, ["report", str(folder)], *fragments, alone=True)
+    assert {p.name for p in folder.iterdir()} == before  # no report, PDF or GeoPackage
+
+
+def _drop(doc, *keys):
+    for k in keys[:-1]:
+        doc = doc[k]
+    doc.pop(keys[-1])
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    "file, change, fragments",
+    [
+        ("summary.json", lambda d: d.update(figures="x"), ("key 'figures'", "bad value 'x'")),
+        ("summary.json", lambda d: d.update(figures={"a": 1}), ("key 'figures'",)),
+        (
+            "summary.json",
+            lambda d: _drop(d, "figures", "seen_walk_s.median"),
+            ("'figures/seen_walk_s.median/value' missing",),
+        ),
+        (
+            "summary.json",
+            lambda d: d["figures"]["camera_s.median"].update(value="lots"),
+            ("'figures/camera_s.median/value'", "bad value 'lots'", "a finite number"),
+        ),
+        (
+            "summary.json",
+            lambda d: d["figures"]["camera_s.median"].update(value=float("nan")),
+            ("bad value nan", "a finite number"),
+        ),
+        (
+            "summary.json",
+            lambda d: d["figures"]["camera_s.median"].update(value=True),
+            ("bad value True",),
+        ),
+        ("manifest.json", lambda d: _drop(d, "site", "lat"), ("'site/lat' missing",)),
+        ("manifest.json", lambda d: d.update(site=[1, 2]), ("key 'site'", "bad value [1, 2]")),
+        ("manifest.json", lambda d: d["site"].update(lon="west"), ("'site/lon'", "'west'")),
+        ("manifest.json", lambda d: d.update(data_files="x"), ("key 'data_files'",)),
+    ],
+    ids=[
+        "figures-text",
+        "figures-not-tables",
+        "missing-figure",
+        "text-figure",
+        "nan-figure",
+        "bool-figure",
+        "site-without-lat",
+        "site-a-list",
+        "site-lon-text",
+        "data-files-text",
+    ],
+)
+def test_a_run_folder_with_a_bad_file_is_refused(
+    capsys, tmp_path, finished, file, change, fragments
+):
+    folder = _copy(finished["run"], tmp_path)
+    _edit(folder / file, change)
+    _report_fails(capsys, folder, str(folder / file), *fragments)
+
+
+@pytest.mark.realdata
+def test_a_summary_nested_too_deep_is_refused(capsys, tmp_path, finished):
+    folder = _copy(finished["run"], tmp_path)
+    (folder / "summary.json").write_text("[" * 100_000 + "]" * 100_000)
+    _report_fails(capsys, folder, str(folder / "summary.json"), "nested too deep")
+
+
+def _comparison(tmp_path: Path, finished) -> Path:
+    """A copy of the comparison with its runs beside it (as under outputs/)."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(finished["root"], out)
+    (folder,) = (out / "compare").iterdir()
+    return folder
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    "change, fragments",
+    [
+        (lambda d: d.update(scenarios=[1]), ("key 'scenarios'", "bad value [1]")),
+        (lambda d: d.update(scenarios="x"), ("key 'scenarios'",)),
+        (lambda d: d["scenarios"][0].pop("name"), ("key 'scenarios'",)),
+        (lambda d: d.update(seed=7), ("seed 20200602", "the comparison's seed 7")),
+    ],
+    ids=["scenarios-numbers", "scenarios-text", "entry-without-name", "another-seed"],
+)
+def test_a_comparison_with_a_bad_file_is_refused(capsys, tmp_path, finished, change, fragments):
+    folder = _comparison(tmp_path, finished)
+    _edit(folder / "comparison.json", change)
+    _report_fails(capsys, folder, str(folder / "comparison.json"), *fragments)
+
+
+@pytest.mark.realdata
+def test_a_comparison_pointing_at_a_foreign_run_is_refused(capsys, tmp_path, finished):
+    """The counterfactual's entry names the base scenario's run folder: refused, not shown as
+    the counterfactual's figures."""
+    folder = _comparison(tmp_path, finished)
+    runs = {p.parent.name: p for p in (tmp_path / "out").glob("*/*-seed*")}
+
+    def foreign(doc):
+        doc["scenarios"][1]["run"] = str(runs["washington_square"])
+
+    _edit(folder / "comparison.json", foreign)
+    _report_fails(
+        capsys,
+        folder,
+        "scenario 'wsp_no_public_500m' points at",
+        "a run of scenario 'washington_square'",
+    )
