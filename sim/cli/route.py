@@ -26,7 +26,8 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
     """Score one walk: between two places on the network, or a path drawn elsewhere."""
     from sim.city import routing
     from sim.cli.route_input import MAX_PATH_OFF_NETWORK_M, read_path_file, resolve_place
-    from sim.exposure.coverage import coverage_of_lines, score_route
+    from sim.exposure.coverage import score_route
+    from sim.exposure.lines import coverage_of_path, points_along
     from sim.exposure.pieces import SEEN
     from sim.geo import lonlat_to_xy
     from sim.outputs.run_files import write_route
@@ -66,10 +67,12 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
                 f"{args.path}: point {k + 1} ({pts[k, 0]}, {pts[k, 1]}) is "
                 f"{dist[k]:.0f} m from the walk network: {needs_network}"
             )
-        line = np.array([shapely.LineString(np.c_[x, y])], dtype=object)
-        active = coverage_of_lines(coverage, line)
+        xy = np.c_[x, y]
+        line = np.array([shapely.LineString(route_path.drawn(xy))], dtype=object)
+        active = coverage_of_path(coverage, xy)
         route_edges, geoms = np.array([0]), line
-        score = score_route(shapely.length(line), active, route_edges, args.speed)
+        length = np.array([np.hypot(*np.diff(xy, axis=0).T).sum()])
+        score = score_route(length, active, route_edges, args.speed)
         label, ends = str(args.path), ("first point", "last point")
     else:
         # a station's exit is the one facing the other end
@@ -99,10 +102,15 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
     seen = active.pieces.subset(
         (active.pieces.level == SEEN) & np.isin(active.pieces.edge, route_edges)
     )
-    covered = [
-        shapely.get_coordinates(shapely.line_interpolate_point(geoms[e], np.linspace(s0, s1, 8)))
-        for e, s0, s1 in zip(seen.edge, seen.start_m, seen.end_m)
-    ]
+    if pts is not None:  # one long line: every stretch located at once
+        covered = points_along(xy, seen.start_m, seen.end_m)
+    else:
+        covered = [
+            shapely.get_coordinates(
+                shapely.line_interpolate_point(geoms[e], np.linspace(s0, s1, 8))
+            )
+            for e, s0, s1 in zip(seen.edge, seen.start_m, seen.end_m)
+        ]
     folder = write_route(
         result,
         inputs.provenance(),

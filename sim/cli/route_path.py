@@ -116,7 +116,7 @@ def score_drawn_path(
     folder = write_route(
         result,
         camera_files + area_files,
-        [_drawn(xy)],
+        [drawn(xy)],
         covered,
         np.c_[sites.x, sites.y],
         coverage.public,
@@ -125,7 +125,7 @@ def score_drawn_path(
     return result, folder
 
 
-def _drawn(xy: np.ndarray, tolerance_m: float = 0.5) -> np.ndarray:
+def drawn(xy: np.ndarray, tolerance_m: float = 0.5) -> np.ndarray:
     """The path as its map draws it: a long one simplified to ``tolerance_m`` (half a metre is
     less than a pixel of route.png; a million points would take seconds to draw)."""
     if len(xy) <= 10_000:

@@ -38,9 +38,48 @@ def radius_coverage_of_path(
     memory grow with the points and the cameras near each, not with their product."""
     ranges = level_ranges_for(classes, cameras.cls)
     public = public_flags(classes, cameras.cls)
+    pieces = _radius_path_pieces(np.asarray(xy, float), np.c_[cameras.x, cameras.y], ranges)
+    return _coverage(cameras, ranges, public, pieces, 1)
+
+
+def coverage_of_path(coverage: Coverage, xy: np.ndarray) -> Coverage:
+    """The same cameras' coverage (a network's, with its reach or its visible areas) of one
+    drawn path taken as one edge, segment by segment: exact for a path that doubles back on
+    itself, and in seconds for a million points."""
+    cams = coverage.cameras
     xy = np.asarray(xy, float)
+    if coverage.areas is None:
+        pieces = _radius_path_pieces(xy, np.c_[cams.x, cams.y], coverage.level_range_m)
+    else:
+        n, levels = coverage.areas.shape
+        pieces = _area_path_pieces(
+            xy,
+            coverage.areas.ravel(),
+            np.repeat(np.arange(n), levels),
+            np.tile(np.arange(levels), n),
+        )
+    edges = edge_exposure(pieces, 1, cams.count, coverage.public)
+    return Coverage(
+        cams,
+        coverage.level_range_m,
+        coverage.public,
+        pieces,
+        edges,
+        first_seen_per_edge(pieces, 1),
+        coverage.visibility,
+        coverage.areas,
+    )
+
+
+def _offsets(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each segment's length and the metres along the path at each point."""
     seg_len = np.hypot(*np.diff(xy, axis=0).T)
-    offset = np.concatenate(([0.0], np.cumsum(seg_len)))  # metres along the path at each point
+    return seg_len, np.concatenate(([0.0], np.cumsum(seg_len)))
+
+
+def _radius_path_pieces(xy: np.ndarray, camera_xy: np.ndarray, ranges: np.ndarray):
+    """Disk chords of the path, chunk by chunk (exact: they are found segment by segment)."""
+    _, offset = _offsets(xy)
     parts = []
     for b0 in range(0, len(xy) - 1, BATCH_SEGMENTS):
         b1 = min(b0 + BATCH_SEGMENTS, len(xy) - 1)
@@ -49,20 +88,80 @@ def radius_coverage_of_path(
             [shapely.LineString(xy[s : min(s + CHUNK_SEGMENTS, b1) + 1]) for s in starts],
             dtype=object,
         )
-        p = radius_pieces(chunks, np.c_[cameras.x, cameras.y], ranges)
+        p = radius_pieces(chunks, camera_xy, ranges)
         shift = offset[starts][p.edge]
         parts.append(_joined(p.camera, p.level, p.start_m + shift, p.end_m + shift))
+    return _path_pieces(parts)
+
+
+def _area_path_pieces(
+    xy: np.ndarray, areas: np.ndarray, camera_of_area: np.ndarray, level_of_area: np.ndarray
+):
+    """Stretches of the path inside each visible area, segment by segment: a segment an area
+    covers is seen whole (a prepared predicate, fast); only segments crossing its edge are
+    cut (an overlay of short straight pieces, located exactly along them)."""
+    keep = ~shapely.is_empty(areas)
+    areas, camera_of_area, level_of_area = areas[keep], camera_of_area[keep], level_of_area[keep]
+    seg_len, offset = _offsets(xy)
+    shapely.prepare(areas)
+    parts = []
+    for b0 in range(0, len(xy) - 1, BATCH_SEGMENTS):
+        seg = np.arange(b0, min(b0 + BATCH_SEGMENTS, len(xy) - 1))
+        seg = seg[seg_len[seg] > 0]
+        if len(areas) == 0 or len(seg) == 0:
+            continue
+        p0, p1 = xy[seg], xy[seg + 1]
+        lines = shapely.linestrings(np.stack([p0, p1], axis=1))
+        area_idx, k = shapely.STRtree(lines).query(areas, predicate="intersects")
+        whole = shapely.covers(areas[area_idx], lines[k])
+        lo, hi = np.zeros(len(k)), seg_len[seg[k]].copy()
+        cut = np.flatnonzero(~whole)
+        pieces, owner = shapely.get_parts(
+            shapely.intersection(lines[k[cut]], areas[area_idx[cut]]), return_index=True
+        )
+        is_line = shapely.get_type_id(pieces) == 1
+        pieces, owner = pieces[is_line], cut[owner[is_line]]
+        direction = (p1[k[owner]] - p0[k[owner]]) / seg_len[seg[k[owner]]][:, None]
+        ends = [
+            np.einsum(
+                "ij,ij->i",
+                shapely.get_coordinates(shapely.get_point(pieces, i)) - p0[k[owner]],
+                direction,
+            )
+            for i in (0, -1)
+        ]
+        row = np.concatenate([np.flatnonzero(whole), owner])
+        lo = np.concatenate([lo[whole], np.minimum(*ends)])
+        hi = np.concatenate([hi[whole], np.maximum(*ends)])
+        good = hi > lo
+        row, lo, hi = row[good], lo[good], hi[good]
+        shift = offset[seg[k[row]]]
+        parts.append(
+            _joined(
+                camera_of_area[area_idx[row]],
+                level_of_area[area_idx[row]],
+                lo + shift,
+                hi + shift,
+            )
+        )
+    return _path_pieces(parts)
+
+
+def _path_pieces(parts: list) -> CoveragePieces:
+    """Pieces of batches joined into the pieces of one edge (the path), sorted."""
+    if not parts:
+        i = np.zeros(0, np.int32)
+        return CoveragePieces(i, i, np.zeros(0, np.int8), np.zeros(0), np.zeros(0))
     camera, level, start, end = (np.concatenate(a) for a in zip(*parts))
     camera, level, start, end = _joined(camera, level, start, end)
     order = np.lexsort((start, camera, level))
-    pieces = CoveragePieces(
+    return CoveragePieces(
         np.zeros(len(order), np.int32),
         camera[order].astype(np.int32),
         level[order].astype(np.int8),
-        start[order],
-        end[order],
+        start[order].astype(float),
+        end[order].astype(float),
     )
-    return _coverage(cameras, ranges, public, pieces, 1)
 
 
 def _joined(camera, level, start, end):

@@ -119,6 +119,30 @@ def test_point_around_the_corner_is_exposed_under_radius_but_not_under_sightline
     assert not radius.seen[2] and not sight.seen[2]
 
 
+@pytest.mark.parametrize("model", ["radius", "sightline"])
+def test_a_drawn_path_scores_segment_by_segment_as_its_line_does(corner, one_camera, model):
+    """coverage_of_path, which scores a drawn path segment by segment, equals coverage_of_lines
+    on a path that never doubles back (split into many points), and counts a path that walks
+    the corner and back twice (where one line's overlay would count the way back once)."""
+    from sim.exposure.coverage import coverage_of_lines
+    from sim.exposure.lines import coverage_of_path
+
+    coverage = build_coverage(
+        corner, one_camera, CLASSES, visibility=model, open_space=_l_polygon()
+    )
+    there = np.r_[
+        np.c_[np.linspace(0, 200, 401), np.zeros(401)], [[200.0, y] for y in range(1, 201)]
+    ]
+    path = coverage_of_path(coverage, there)
+    line = coverage_of_lines(coverage, np.array([LineString(there)], dtype=object))
+    for name in ("seen_m", "seen_public_m", "recognition_m", "identification_m", "camera_m"):
+        assert getattr(path.edges, name)[0] == pytest.approx(getattr(line.edges, name)[0]), name
+    assert path.first_seen_m[0] == pytest.approx(line.first_seen_m[0])
+    back = coverage_of_path(coverage, np.r_[there, there[::-1][1:]])
+    assert back.edges.seen_m[0] == pytest.approx(2 * path.edges.seen_m[0])
+    assert back.edges.camera_m[0] == pytest.approx(2 * path.edges.camera_m[0])
+
+
 def test_sightline_without_open_space_is_refused(corner, one_camera):
     with pytest.raises(ValueError, match="open_space"):
         build_coverage(corner, one_camera, CLASSES, visibility="sightline")
