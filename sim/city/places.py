@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.errors import InputError, ProtestSimError
+from sim.errors import InputError, ProtestSimError, quoted
 
 # Words people type in several ways, mapped to one form (both the query and the names go
 # through this). "St" is Street in every MTA station name of the bundle.
@@ -191,7 +191,7 @@ def resolve(
     result = match(query, places)
     if result.unique is not None:
         return result.unique
-    raise error(f"{where} {query!r}: {result.problem(kinds)}")
+    raise error(f"{where} {quoted(query)}: {result.problem(kinds)}")
 
 
 # ------------------------------------------------------------------------------ catalogue
@@ -318,7 +318,7 @@ def given_weights(
         place = resolve(name, places, where, "station among the origins", error)
         if place.exits in claimed:
             raise error(
-                f"{where} {name!r}: names the same station as {claimed[place.exits]!r} "
+                f"{where} {quoted(name)}: names the same station as {claimed[place.exits]!r} "
                 f"({place.name}); give each station once"
             )
         claimed[place.exits] = name

@@ -17,7 +17,7 @@ from sim import progress
 from sim.batch.options import RunOptions
 from sim.batch.pool import check_scheduler
 from sim.batch.preflight import OPTION_RANGES, check_options
-from sim.errors import ProtestSimError
+from sim.errors import ProtestSimError, quoted
 from sim.scenario.sections import ENGINES
 
 log = logging.getLogger("sim")
@@ -466,7 +466,7 @@ def _unknown_command(argv: list[str]) -> str:
     close = difflib.get_close_matches(words[0], COMMANDS, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return (
-        f"unknown command {words[0]!r} (commands: {', '.join(COMMANDS)}; a scenario file "
+        f"unknown command {quoted(words[0])} (commands: {', '.join(COMMANDS)}; a scenario file "
         f"ends in .toml){hint}"
     )
 

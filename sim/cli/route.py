@@ -13,7 +13,7 @@ from sim.batch.options import RunOptions
 from sim.cli.data_source import data_source, network_of
 from sim.data import datasets
 from sim.data.networks import NetworkSpec, spec_from_argument
-from sim.errors import InputError
+from sim.errors import InputError, quoted
 from sim.exposure.camera_model import AMNESTY_PRESET
 from sim.scenario.files import load_scenario
 from sim.scenario.inputs import DataSource, load_inputs, scenario_inputs
@@ -83,7 +83,7 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
         route_edges = routing.tree_route(net, tree, a)
         if route_edges.size == 0:
             raise InputError(
-                f"--from {args.origin!r} and --to {args.destination!r} snap to the "
+                f"--from {quoted(args.origin)} and --to {quoted(args.destination)} snap to the "
                 "same street corner: nothing to walk"
             )
         active, geoms = coverage, net.edge_geom
@@ -172,7 +172,7 @@ def _check_sites_in_manhattan(args: argparse.Namespace, options: RunOptions) -> 
         rec = records.get(site.id) if site is not None else None
         if rec is not None and rec.borough != "Manhattan":
             raise DataError(
-                f"{flag} {text!r} is in {rec.borough}, outside the bundle's Manhattan walk "
+                f"{flag} {quoted(text)} is in {rec.borough}, outside the bundle's Manhattan walk "
                 f"network: give --network a {rec.borough} walk network, an OpenStreetMap XML "
                 f"file in the data directory, or a place such as '{rec.borough}, New York, "
                 "USA' downloaded when online"

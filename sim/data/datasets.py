@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sim import REPO_ROOT
 from sim.atomic import write_bytes_atomic
-from sim.errors import DataError
+from sim.errors import DataError, quoted
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,9 @@ def _config_data_dir(config: Path) -> Path | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise DataError(f"{config}: key 'data_dir': bad value {value!r} (allowed: a folder path)")
+        raise DataError(
+            f"{config}: key 'data_dir': bad value {quoted(value)} (allowed: a folder path)"
+        )
     path = Path(value).expanduser()
     return path if path.is_absolute() else config.parent / path
 

@@ -21,7 +21,7 @@ from sim.city.network import (
 from sim.data import datasets
 from sim.data.datasets import ResolvedFile, Source
 from sim.data.osm import build_from_osm_xml, finish_graph
-from sim.errors import DataError, InputError
+from sim.errors import DataError, InputError, quoted
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def spec_from_argument(text: str) -> NetworkSpec:
             bbox = ()
         problem = bbox_problem(bbox)
         if problem:
-            raise InputError(f"--network {text!r}: {problem}")
+            raise InputError(f"--network {quoted(text)}: {problem}")
         return NetworkSpec(bbox=bbox)
     return NetworkSpec(place=text)
 
