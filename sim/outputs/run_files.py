@@ -15,6 +15,8 @@ from sim.crowd.origins import station_shares
 from sim.crowd.runner import RunResult
 from sim.crowd.stats import summarise
 from sim.outputs import plot
+from sim.outputs.basemap import Basemap
+from sim.outputs.cartography import SHARE_BREAKS_PCT, MapFrame, nice_breaks, save
 from sim.outputs.folders import (
     DEFAULT_OUTPUTS,
     RunFolder,
@@ -151,7 +153,9 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
         streets = write_run_layers(result, tmp)
         # what the report draws from the data bundle, kept here (the report reads only this)
         site = result.setup.site
-        kept = write_report_inputs(tmp, result.setup.inputs.data_dir, streets, (site.lon, site.lat))
+        kept, basemap = write_report_inputs(
+            tmp, result.setup.inputs.data_dir, streets, (site.lon, site.lat)
+        )
         summary = {
             "scenario": s.name,
             "protesters_per_replication": s.crowd.protesters,
@@ -165,12 +169,12 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
         write_json(tmp / "manifest.json", {**manifest(result, run_id), REPORT_INPUTS: kept})
         (tmp / "scenario.toml").write_text(s.text)
         if s.outputs.figures:
-            write_figures(result, tmp)
+            write_figures(result, basemap, tmp)
     assert folder.final is not None
     return folder.final
 
 
-def _distribution(result: RunResult, path: Path) -> None:
+def _distribution(result: RunResult, basemap: Basemap, path: Path) -> None:
     s = result.setup.scenario
     plot.exposure_distribution(
         {s.name: result.agents},
@@ -181,14 +185,31 @@ def _distribution(result: RunResult, path: Path) -> None:
     )
 
 
-def _street_map(result: RunResult, path: Path, values: str) -> None:
+def site_mark(setup) -> plot.SiteMark:
+    """The run's site as its maps draw it (its area: the ring standing points are drawn in)."""
+    site, area = setup.site, setup.site_area
+    return plot.SiteMark(site.name, site.x, site.y, None if area is None else area.polygon)
+
+
+def camera_marks(setup) -> plot.CameraMarks:
+    cams = setup.coverage.cameras
+    return plot.CameraMarks(np.c_[cams.x, cams.y], cams.cls)
+
+
+def stations_of(setup) -> list[tuple[str, float, float]]:
+    return plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y)
+
+
+def _street_map(result: RunResult, basemap: Basemap, path: Path, values: str) -> None:
     setup = result.setup
-    s, net, cams = setup.scenario, setup.inputs.network, setup.coverage.cameras
+    s, net = setup.scenario, setup.inputs.network
     traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)[: net.n_edges]
     if values == "traffic":
         shown = traffic
         title = f"{s.name}: protester traffic per street (mean of replications)"
-        label = "traversals per replication"
+        label = "protesters walking along the street (per replication)"
+        breaks = nice_breaks(traffic)
+        zero = "streets no protester walked"
     else:
         share = np.divide(
             setup.coverage.edges.seen_m[: net.n_edges],
@@ -196,42 +217,48 @@ def _street_map(result: RunResult, path: Path, values: str) -> None:
             out=np.zeros(net.n_edges),
             where=net.edge_length_m > 0,
         )
-        shown = share * (traffic > 0)
+        shown = 100.0 * share * (traffic > 0)
         title = f"{s.name}: share of each walked street in view of a camera"
-        label = "share of edge length in view"
-    plot.network_map(
+        label = "% of the street's length in view of a camera"
+        breaks = SHARE_BREAKS_PCT
+        zero = "streets not walked, or walked and never in view"
+    site = site_mark(setup)
+    fig = plot.street_map(
+        MapFrame.of_bounds(basemap.bounds, site.x, site.y, site.name),
         net.edge_geom,
         shown,
-        np.c_[cams.x, cams.y],
-        setup.coverage.public,
-        (setup.site.x, setup.site.y),
-        path,
-        title,
+        breaks,
         label,
-        site_name=setup.site.name,
-        stations=plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
+        camera_marks(setup),
+        site,
+        title,
+        stations=stations_of(setup),
+        city=basemap,
+        zero_label=zero,
     )
+    save(fig, path)
 
 
-def _crowd(result: RunResult, path: Path) -> None:
+def _crowd(result: RunResult, basemap: Basemap, path: Path) -> None:
     name = result.setup.scenario.name
     plot.crowd_over_time(result.timeseries, path, f"{name}: the crowd over time")
 
 
-# Every figure of a run folder, in the order drawn: its file, and what draws it from the run.
-# A new figure is a function here (drawing with sim.outputs.plot) and one line in this table.
-RUN_FIGURES: dict[str, Callable[[RunResult, Path], None]] = {
+# Every figure of a run folder, in the order drawn: its file, and what draws it from the run
+# (and the basemap it keeps for its maps). A new figure is a function here (drawing with
+# sim.outputs.plot) and one line in this table.
+RUN_FIGURES: dict[str, Callable[[RunResult, Basemap, Path], None]] = {
     "exposure_distribution.png": _distribution,
-    "map_traffic.png": lambda result, path: _street_map(result, path, "traffic"),
-    "map_exposure.png": lambda result, path: _street_map(result, path, "share"),
+    "map_traffic.png": lambda result, basemap, path: _street_map(result, basemap, path, "traffic"),
+    "map_exposure.png": lambda result, basemap, path: _street_map(result, basemap, path, "share"),
     "crowd_over_time.png": _crowd,
 }
 
 
-def write_figures(result: RunResult, folder: Path) -> None:
+def write_figures(result: RunResult, basemap: Basemap, folder: Path) -> None:
     """Every figure of :data:`RUN_FIGURES` for one run, into ``folder``."""
     for name, draw in RUN_FIGURES.items():
-        draw(result, folder / name)
+        draw(result, basemap, folder / name)
 
 
 def per_site_summaries(result: RunResult) -> dict[str, dict[str, Any]]:
@@ -299,28 +326,31 @@ def write_route(
     data_files: list[dict[str, object]],
     route_lines: list[np.ndarray],
     covered: list[np.ndarray],
-    cameras_xy: np.ndarray,
-    public: np.ndarray,
+    cameras: plot.CameraMarks,
     outputs_root: Path | None,
+    *,
     edge_geom: np.ndarray | None = None,
+    city: Basemap | None = None,
     ends: tuple[str, str] = ("start", "end"),
+    title: str | None = None,
 ) -> Path:
-    """A scored route's folder ``outputs/routes/<id>/``: route.json and route.png (over the
-    street network ``edge_geom``, its start and end named by ``ends``)."""
+    """A scored route's folder ``outputs/routes/<id>/``: route.json and route.png (over water,
+    borough outlines ``city`` and the street network ``edge_geom`` where given, its start and
+    end named by ``ends``, titled ``title`` or the route's name)."""
     folder = RunFolder((outputs_root or DEFAULT_OUTPUTS) / "routes", new_run_id("route"))
     with folder as tmp:
         write_json(tmp / "route.json", {**result, **provenance(data_files)})
-        plot.route_map(
+        fig = plot.route_map(
             route_lines,
             covered,
-            cameras_xy,
-            public,
-            tmp / "route.png",
-            result["route"],
+            cameras,
+            title or result["route"],
             edge_geom=edge_geom,
+            city=city,
             start_name=ends[0],
             end_name=ends[1],
         )
+        save(fig, tmp / "route.png")
     assert folder.final is not None
     return folder.final
 
@@ -348,6 +378,10 @@ def write_comparison(
     return folder.final
 
 
+# Half-width (metres) of the map of a ranking's top camera sites, before zooming to them.
+RANKING_MAP_HALF_M = 1800.0
+
+
 def write_ranking(
     setup: Any,
     ranking: Any,
@@ -367,19 +401,20 @@ def write_ranking(
         plot.removal_curve(
             ranking.curve, tmp / "removal_curve.png", f"{s.name}: greedy removal of camera sites"
         )
-        cams = setup.coverage.cameras
-        plot.network_map(
+        site, cams = site_mark(setup), camera_marks(setup)
+        half = plot.ranked_extent(site, cams.xy[ranking.top], RANKING_MAP_HALF_M)
+        fig = plot.street_map(
+            MapFrame.around(site.x, site.y, half, site.name),
             net.edge_geom,
             np.zeros(net.n_edges),
-            np.c_[cams.x, cams.y],
-            setup.coverage.public,
-            (setup.site.x, setup.site.y),
-            tmp / "top_cameras_map.png",
-            f"{s.name}: top {top} camera sites by camera-seconds",
+            [1.0],
             "",
-            highlight=ranking.top,
-            site_name=setup.site.name,
-            stations=plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
+            cams,
+            site,
+            f"{s.name}: top {top} camera sites by camera-seconds",
+            stations=stations_of(setup),
+            highlight=np.asarray(ranking.top),
         )
+        save(fig, tmp / "top_cameras_map.png")
     assert folder.final is not None
     return folder.final

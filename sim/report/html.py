@@ -18,11 +18,12 @@ import pandas as pd
 import shapely
 
 from sim import __version__
+from sim.exposure.camera_model import CLASS_WORDS
 from sim.outputs.basemap import Basemap, clip_streets
+from sim.outputs.cartography import RAMP, SHARE_BREAKS_PCT, class_colour, nice_breaks
 from sim.outputs.layers import ACCESS_LAYER_HIGHWAY, points_frame
 from sim.report.evidence import Evidence
-from sim.report.figures import CLASS_COLOURS, RAMP
-from sim.report.text import CLASS_WORDS, SHARE_BREAKS_PCT, nice_breaks, sections
+from sim.report.text import sections
 
 ROUTES_ON_MAP = 12
 COORD_DECIMALS = 5  # about 1 m
@@ -130,7 +131,7 @@ def map_data(ev: Evidence, basemap: Basemap, site: gpd.GeoDataFrame) -> dict[str
         groups.append(
             {
                 "label": f"{cls.replace('_', ' ')} ({source})",
-                "colour": CLASS_COLOURS.get(cls, "#333333"),
+                "colour": class_colour(cls),
                 "cameras": [
                     {
                         "id": r.camera_id,
@@ -147,7 +148,7 @@ def map_data(ev: Evidence, basemap: Basemap, site: gpd.GeoDataFrame) -> dict[str
                 ],
             }
         )
-    classes = sorted({(c, CLASS_COLOURS.get(c, "#333333")) for c in cams[inside]["class"]})
+    classes = sorted({(c, class_colour(c)) for c in cams[inside]["class"]})
     sources = {
         key: {
             "file": str(f["path"]).rsplit("/", 1)[-1],

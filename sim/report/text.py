@@ -6,10 +6,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-import numpy as np
-
 from sim.crowd.undercount import UNDERCOUNT_SHARE
-from sim.outputs.layers import ACCESS_LAYER_HIGHWAY
+from sim.exposure.camera_model import CLASS_WORDS
 from sim.report.evidence import HEADLINES, Evidence, RunEvidence, Source, fmt
 
 # Comparison table: figures per scenario, with their paired differences from the first.
@@ -21,15 +19,6 @@ COMPARE_FIGURES = (
     HEADLINES[3],  # seen at all
 )
 ROUTES_SHOWN = 8
-CLASS_WORDS = {
-    "public_street": "public street furniture (poles, lights, signals)",
-    "private_building": "private, on buildings",
-    "nypd_dome": "NYPD dome / pan-tilt-zoom",
-    "dot_traffic": "DOT traffic camera",
-    "linknyc": "LinkNYC kiosk",
-    "unknown": "attachment unknown",
-    "hypothetical": "hypothetical (added by the scenario)",
-}
 
 
 def tagged(file: str, key: str, value: float, decimals: int, unit: str = "") -> str:
@@ -384,37 +373,6 @@ def reproduce(ev: Evidence) -> str:
         for r in ev.runs
     )
     return "".join(parts) + texts
-
-
-SHARE_BREAKS_PCT = [20.0, 40.0, 60.0, 80.0, 100.0]  # colour classes of a street's % in view
-
-
-# The streets layer's rows for the first and last metres (exit to street, site node to a
-# standing point): many short walks of a few protesters each. Colour classes are taken over the
-# network's streets only, or these would crowd every street into the top class.
-
-
-def street_breaks(streets, column: str) -> list[float]:
-    """Colour classes of ``column`` over the network's streets (access walks left out)."""
-    if "highway" in streets:
-        streets = streets[streets["highway"] != ACCESS_LAYER_HIGHWAY]
-    return nice_breaks(streets[column].to_numpy(float))
-
-
-def nice_breaks(values: np.ndarray, bins: int = 5) -> list[float]:
-    """Upper bounds of ``bins`` colour classes for positive ``values`` (quantiles, rounded to
-    two significant digits, strictly increasing)."""
-    values = values[np.isfinite(values) & (values > 0)]
-    if values.size == 0:
-        return [1.0]
-    qs = np.quantile(values, np.linspace(0, 1, bins + 1)[1:])
-    out: list[float] = []
-    for q in qs:
-        r = float(f"{q:.2g}")
-        if not out or r > out[-1]:
-            out.append(r)
-    out[-1] = max(out[-1], float(values.max()))
-    return out
 
 
 def sections(
