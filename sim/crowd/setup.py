@@ -132,7 +132,15 @@ def prepare(
     area = site_area(
         net, site.x, site.y, s.site.area, s.site.radius_m, f"{s.path}: key 'site.area'"
     )
-    stand_xy = sample_points(area.polygon, STAND_POINTS, stand_pool_rng(s.seed))
+    # protesters stand on open ground, never inside a building footprint in the site (the
+    # Washington Square Arch), where the scenario loads the complete footprints: its open space
+    # is then everything that is not a building (with partial footprints it is street
+    # corridors outside their extent, which would not be the site's ground)
+    if s.cameras.buildings and s.cameras.footprints == "doitt_2017":
+        area = area.on_open_ground(
+            inputs.open_space, "the area less the complete 2017 DoITT building footprints"
+        )
+    stand_xy = sample_points(area.standing_ground, STAND_POINTS, stand_pool_rng(s.seed))
     back_exit = np.arange(len(origins))
     exit_xy, exit_node = np.c_[origins.x, origins.y], origins.node
     if s.dwell.disperse and s.dwell.disperse_to == "nearest":

@@ -49,10 +49,26 @@ class SiteArea:
     polygon: shapely.Geometry
     mode: str  # "streets" (block inside the ring of streets) or "disk"
     note: str
+    # where protesters can stand in it: the polygon less building footprints, where known
+    ground: shapely.Geometry | None = None
+    ground_note: str = "the whole area (no building footprints were loaded)"
 
     @property
     def area_m2(self) -> float:
         return float(self.polygon.area)
+
+    @property
+    def standing_ground(self) -> shapely.Geometry:
+        """Where standing points are drawn: open ground where it is known, else the area."""
+        return self.polygon if self.ground is None else self.ground
+
+    def on_open_ground(self, open_space: shapely.Geometry | None, what: str) -> SiteArea:
+        """The same area with its standing ground cut to ``open_space`` (the space between
+        building footprints, described by ``what``); unchanged when that is None."""
+        if open_space is None:
+            return self
+        ground = shapely.intersection(self.polygon, open_space)
+        return SiteArea(self.polygon, self.mode, self.note, ground, f"open ground: {what}")
 
     def as_dict(self) -> dict[str, object]:
         """For the manifest: mode, note, area and the outline in lat/lon."""
@@ -62,6 +78,8 @@ class SiteArea:
             "mode": self.mode,
             "note": self.note,
             "area_m2": round(self.area_m2, 1),
+            "standing_ground": self.ground_note,
+            "standing_area_m2": round(float(self.standing_ground.area), 1),
             "outline_latlon": np.round(np.c_[lat, lon], 6).tolist(),
         }
 
