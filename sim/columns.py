@@ -16,8 +16,9 @@ class Column:
     ``unit`` is the stored unit; ``show_unit`` and ``scale`` say how a reader sees it
     (stored value / scale, in show_unit). ``summarised`` columns get mean, median, p10, p90 and
     max in ``summary.json``; ``headline`` orders the figures printed after a run (0: not shown).
-    ``label`` heads the run's printout; ``short`` names it where the context says the rest (a
-    comparison's rows and panels).
+    ``label`` heads the run's printout, where ``headline_stat`` is the statistic printed (the
+    median, but the mean of a value that is either 0 or a whole stay); ``short`` names it
+    where the context says the rest (a comparison's rows and panels).
     """
 
     name: str
@@ -29,6 +30,7 @@ class Column:
     scale: float = 1.0
     headline: int = 0
     short: str = ""
+    headline_stat: str = "median"
 
 
 AGENT_COLUMNS: tuple[Column, ...] = (
@@ -65,11 +67,12 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         "s",
         "seconds in view of at least one camera at the site",
         summarised=True,
-        label="at the site: minutes in view while standing",
+        label="at the site: mean minutes in view while standing",
         show_unit="min",
         scale=60.0,
         headline=5,
         short="minutes in view at the site",
+        headline_stat="mean",
     ),
     Column(
         "seen_total_s",
@@ -175,7 +178,7 @@ STATISTICS = ("mean", "median", "p10", "p90", "max")
 def figure_names() -> tuple[str, ...]:
     """The names of the figures ``sim.crowd.stats.crowd_figures`` gives, in its order."""
     stats = (f"{m}.{s}" for m in summarised_names() for s in STATISTICS)
-    return (*stats, "share_seen_at_all", "share_whole_walk_surveilled")
+    return (*stats, "share_seen_at_all", "share_whole_walk_surveilled", "share_never_seen_standing")
 
 
 def column(name: str) -> Column:

@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 
 from sim.city.network import WalkNetwork
+from sim.crowd.stats import wilson_interval
 from sim.errors import ScenarioError
 from sim.exposure.visibility import CORRIDOR_WIDTH_M, DEFAULT_CORRIDOR_WIDTH_M
 from sim.geo import xy_to_lonlat
@@ -146,3 +147,25 @@ def sample_points(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -
         ]
         out = np.r_[out, cand[shapely.contains_xy(polygon, cand[:, 0], cand[:, 1])]]
     return out[:n]
+
+
+def area_in_view(seen: np.ndarray, recognition: np.ndarray, identification: np.ndarray) -> dict:
+    """The share of the site's standing ground in view of a camera at each quality level,
+    estimated from whether each standing point is (the points are a uniform sample of the
+    ground), with the 95% Wilson interval of that sampling."""
+    n = len(seen)
+    out: dict[str, object] = {
+        "standing_points": n,
+        "method": (
+            f"share of the site's {n} standing points (uniform over its standing ground) in "
+            "view of at least one camera; interval: 95% Wilson interval of that sample"
+        ),
+    }
+    for name, flags in (
+        ("any_camera", seen),
+        ("recognition", recognition),
+        ("identification", identification),
+    ):
+        k = int(np.count_nonzero(flags))
+        out[name] = {"share": k / n if n else float("nan"), "ci95": list(wilson_interval(k, n))}
+    return out

@@ -16,6 +16,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
+from sim.crowd.stats import wilson_interval
 from sim.exposure.equity import SURVEILLANCE_THRESHOLD, fitted_probability
 from sim.outputs.cartography import save
 
@@ -147,13 +148,3 @@ def borough_scatter(table: pd.DataFrame, model: pd.DataFrame, path: Path) -> Non
     )
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
     save(fig, path)
-
-
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a share of k in n."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)

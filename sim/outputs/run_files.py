@@ -13,7 +13,9 @@ import pandas as pd
 from sim.columns import headline
 from sim.crowd.origins import station_shares
 from sim.crowd.runner import RunResult
+from sim.crowd.site_area import area_in_view
 from sim.crowd.stats import summarise
+from sim.exposure.coverage import point_exposure
 from sim.outputs import plot
 from sim.outputs.basemap import Basemap
 from sim.outputs.cartography import SHARE_BREAKS_PCT, MapFrame, nice_breaks, save
@@ -165,6 +167,8 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
         }
         if s.sites:  # several sites at once: the same per site (the figures above: all sites)
             summary["sites"] = per_site_summaries(result)
+        else:
+            summary["site_area_in_view"] = site_in_view(result.setup)
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", {**manifest(result, run_id), REPORT_INPUTS: kept})
         (tmp / "scenario.toml").write_text(s.text)
@@ -261,6 +265,12 @@ def write_figures(result: RunResult, basemap: Basemap, folder: Path) -> None:
         draw(result, basemap, folder / name)
 
 
+def site_in_view(setup) -> dict[str, Any]:
+    """How much of the site's standing ground cameras see, at each quality level."""
+    pts = point_exposure(setup.coverage, setup.access.stand_xy)
+    return area_in_view(pts.seen, pts.recognition, pts.identification)
+
+
 def per_site_summaries(result: RunResult) -> dict[str, dict[str, Any]]:
     """Per site of a several-site scenario: its protesters, statuses and figures."""
     s = result.setup.scenario
@@ -296,18 +306,35 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
         f"replications to {where} from {len(result.setup.origins)} exits "
         f"({result.wall_s:.1f} s)",
         *(account.lines() if (account := result.setup.inputs.camera_account) else []),
-        f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
+        f"{'figure (median over protesters unless it says)':52s} {'value':>9s} "
+        f"{'95% interval':>24s}",
     ]
     for column in headline():
         metric, label, unit = column.name, column.label, column.scale
-        fig = summary[f"{metric}.median"]
-        ci = fig["ci95"]
-        ci_text = f"[{ci[0] / unit:.1f}, {ci[1] / unit:.1f}]" if ci else "(one replication)"
-        lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {ci_text:>24s}")
-    seen = summary["share_seen_at_all"]
-    lines.append(f"{'share of protesters seen at all':52s} {seen['value'] * 100:8.1f}%")
+        fig = summary[f"{metric}.{column.headline_stat}"]
+        lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {_interval(fig, unit):>24s}")
+    for name, label in (
+        ("share_seen_at_all", "share of protesters seen at all"),
+        ("share_never_seen_standing", "at the site: share of protesters never in view"),
+    ):
+        fig = summary[name]
+        lines.append(f"{label:52s} {fig['value'] * 100:8.1f}% {_interval(fig, 0.01, '%'):>24s}")
     if s.sites:
         lines.extend(site_lines(result))
+    else:
+        view = site_in_view(result.setup)
+        shares = ", ".join(
+            f"{words} {view[key]['share'] * 100:.1f}%"
+            for key, words in (
+                ("any_camera", "any camera"),
+                ("recognition", "recognition"),
+                ("identification", "identification"),
+            )
+        )
+        lines.append(
+            f"at the site: share of its standing ground in view: {shares} "
+            f"({view['standing_points']:,} standing points)"
+        )
     for source, report in result.setup.inputs.camera_reports.items():
         for reason, count in report.skipped.items():
             lines.append(
@@ -316,6 +343,13 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
             )
     lines.append(f"results: {folder}")
     return lines
+
+
+def _interval(fig: dict[str, Any], unit: float, suffix: str = "") -> str:
+    ci = fig["ci95"]
+    if not ci:
+        return "(one replication)"
+    return f"[{ci[0] / unit:.1f}{suffix}, {ci[1] / unit:.1f}{suffix}]"
 
 
 # ------------------------------------------------------------------ route, comparison, ranking
