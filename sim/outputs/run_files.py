@@ -24,6 +24,7 @@ from sim.outputs.folders import (
     write_table,
 )
 from sim.outputs.layers import write_run_layers
+from sim.outputs.model_facts import model_facts
 from sim.outputs.report_inputs import REPORT_INPUTS, write_report_inputs
 
 
@@ -59,6 +60,7 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
         "site": setup.site.__dict__,
         "site_area": setup.site_area.as_dict() if setup.site_area is not None else None,
         "first_and_last_metres": _access_account(setup),
+        **model_facts(setup),
         "origins": {
             "exits": len(setup.origins),
             "stations": sorted(set(setup.origins.station.tolist())),
@@ -87,11 +89,15 @@ def _access_account(setup) -> dict[str, Any]:
     """The walks from exits to the network and from the site's node to standing points."""
     access = setup.access
     if access is None:
-        return {}
+        return {"walked": False, "in_exposure": False}
     n_exit = len(access.exit_out)
     exit_m = access.length_m[:n_exit]
     stand_m = access.length_m[2 * n_exit : 2 * n_exit + len(access.stand_xy)]
     return {
+        "walked": True,
+        # the walkers' street arrays hold these walks after the network's edges, with their
+        # camera coverage (sim.crowd.access.extend_coverage)
+        "in_exposure": len(setup.streets.length_m) == access.n_network + len(access.geom),
         "exit_to_network_m": {
             "median": float(np.median(exit_m)),
             "max": float(exit_m.max()),
