@@ -25,19 +25,31 @@ def _flat(doc: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix[:-1]: doc}
 
 
-def _value(v: Any) -> str:
-    return escape(v if isinstance(v, str) else json.dumps(v))
+def _value(run: RunEvidence, key: str, v: Any) -> str:
+    """A resolved scenario's value: a number tagged with the manifest key it was read from."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return escape(v if isinstance(v, str) else json.dumps(v))
+    decimals = 0 if float(v).is_integer() else 2
+    return run.manifest.num("scenario_resolved/" + key.replace(".", "/"), 1, decimals)
 
 
-def _edit_words(edit: dict[str, Any], done: dict[str, Any] | None) -> str:
-    """One camera edit in words, with what it did (from the run's ``camera_edits`` log)."""
+def _edit_words(run: RunEvidence, i: int) -> str:
+    """Camera edit ``i`` of ``run``'s scenario in words, with what it did (the run's
+    ``camera_edits`` log), every number tagged with the manifest key it was read from."""
+    man = run.manifest
+    edit = run.scenario["cameras"]["edits"][i]
+    where = f"scenario_resolved/cameras/edits/{i}"
+    j = next((k for k, e in enumerate(man.doc.get("camera_edits", [])) if e.get("edit") == i), None)
     if edit.get("action", "remove") == "add":
-        n = f"{done['cameras']:,} " if done else ""
+        n = f"{man.num(f'camera_edits/{j}/cameras', 1, 0)} " if j is not None else ""
         cls = str(edit.get("class", ""))
         return f"adds {n}hypothetical camera sites of class {escape(CLASS_WORDS.get(cls, cls))}"
     what = "camera sites"
-    if done:
-        what = f"{done['cameras']:,} camera sites ({done.get('camera_count', 0):,.0f} cameras)"
+    if j is not None:
+        what = (
+            f"{man.num(f'camera_edits/{j}/cameras', 1, 0)} camera sites "
+            f"({man.num(f'camera_edits/{j}/camera_count', 1, 0)} cameras)"
+        )
     criteria = []
     if edit.get("classes"):
         classes = [escape(CLASS_WORDS.get(c, c)) for c in edit["classes"]]
@@ -47,11 +59,11 @@ def _edit_words(edit: dict[str, Any], done: dict[str, Any] | None) -> str:
     if edit.get("ids"):
         criteria.append(f"with ids {escape(', '.join(edit['ids']))}")
     if edit.get("within_m_of_site") is not None:
-        criteria.append(f"within {edit['within_m_of_site']:,.0f} m of the site")
+        criteria.append(f"within {man.num(f'{where}/within_m_of_site', 1, 0, 'm')} of the site")
     if edit.get("within_m_of_line") is not None:
-        criteria.append(f"within {edit['within_m_of_line']:,.0f} m of a line")
+        criteria.append(f"within {man.num(f'{where}/within_m_of_line', 1, 0, 'm')} of a line")
     if edit.get("top_k") is not None:
-        criteria.append(f"the {edit['top_k']} contributing most")
+        criteria.append(f"the {man.num(f'{where}/top_k', 1, 0)} contributing most")
     return f"removes {what}" + (f" {' '.join(criteria)}" if criteria else "")
 
 
@@ -64,22 +76,19 @@ def changes(base: RunEvidence, other: RunEvidence) -> list[str]:
     edits_a = a.get("cameras", {}).get("edits", [])
     edits_b = b.get("cameras", {}).get("edits", [])
     if edits_a != edits_b:
-        log = {e.get("edit"): e for e in other.manifest.doc.get("camera_edits", [])}
-        said += [_edit_words(e, log.get(i)) for i, e in enumerate(edits_b)] or [
-            "makes no camera edits"
-        ]
+        said += [_edit_words(other, i) for i in range(len(edits_b))] or ["no camera edits"]
     flat_a, flat_b = _flat(a), _flat(b)
     for key in sorted(set(flat_a) | set(flat_b)):
         if key == "cameras.edits" or flat_a.get(key) == flat_b.get(key):
             continue
         said.append(
-            f"<code>{escape(key)}</code> {_value(flat_a.get(key))} {ARROW} "
-            f"{_value(flat_b.get(key))}"
+            f"<code>{escape(key)}</code> {_value(base, key, flat_a.get(key))} {ARROW} "
+            f"{_value(other, key, flat_b.get(key))}"
         )
     if len(said) > CHANGES_SHOWN:
         rest = len(said) - CHANGES_SHOWN
         said = said[:CHANGES_SHOWN] + [f"{rest} more keys (its scenario file is under Reproduce)"]
-    return said or ["changes no key of the scenario"]
+    return said or ["no key of the scenario"]
 
 
 def _capital(text: str) -> str:
@@ -118,8 +127,8 @@ def comparison_headline(ev: Evidence) -> str:
             for h in COMPARE_HEADLINE
         )
         out.append(
-            f"<p class='finding'><code>{escape(run.name)}</code> against "
-            f"<code>{escape(first.name)}</code>: it {listing(changes(first, run))}.{figures}</p>"
+            f"<p class='finding'>What <code>{escape(run.name)}</code> changes from "
+            f"<code>{escape(first.name)}</code>: {'; '.join(changes(first, run))}.{figures}</p>"
         )
     return "".join(out)
 
