@@ -91,8 +91,9 @@ def _access_account(setup) -> dict[str, Any]:
     if access is None:
         return {"walked": False, "in_exposure": False}
     n_exit = len(access.exit_out)
-    exit_m = access.length_m[:n_exit]
-    stand_m = access.length_m[2 * n_exit : 2 * n_exit + len(access.stand_xy)]
+    # by edge number: several sites' walks lie site after site (sim.crowd.multisite)
+    exit_m = access.length_m[access.exit_out - access.n_network]
+    stand_m = access.length_m[access.stand_in - access.n_network]
     return {
         "walked": True,
         # the walkers' street arrays hold these walks after the network's edges, with their
