@@ -46,6 +46,11 @@ def print_style(ev: Evidence, paper: str) -> str:
         "table.comparison { font-size: 8pt; }",
         "table.comparison td.num { white-space: nowrap; }",
         "img.map { max-height: 100mm; }",
+        "table.figures { font-size: 8.5pt; } table.figures th[scope='row'] { width: 44%; }",
+        # long reference tables run on over pages (their header repeated) rather than
+        # leaving most of a page blank
+        "table.credits, table.neighbourhood { break-inside: auto; }",
+        "table.neighbourhood { font-size: 8.5pt; }",
         "p.print-footer { margin-top: 1.5rem; color: #5f6368; font-size: 7.5pt; }",
     )
     return "<style>" + " ".join(rules) + "</style>"

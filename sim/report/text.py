@@ -395,7 +395,12 @@ def sections(
         "<p class='caption'>Each line is one scenario's protesters, all replications "
         "together (file <code>agents.parquet</code>).</p></section>"
     )
-    out.append("<section id='routes'><h2>Most used routes</h2>" + routes_table(run) + "</section>")
+    of_first = f" of <code>{escape(run.name)}</code>" if ev.kind == "comparison" else ""
+    out.append(
+        f"<section id='routes'><h2>Most used routes{of_first}</h2>"
+        + routes_table(run)
+        + "</section>"
+    )
     if neighbourhood_html:
         out.append(neighbourhood_html)
     out.append("<section id='question'><h2>The question and the scenario</h2>")
@@ -403,6 +408,7 @@ def sections(
     out.append("</section>")
     out.append(
         "<section id='limits'><h2>Assumptions and limits</h2>"
+        + (f"<p>Camera classes of <code>{escape(run.name)}</code>:</p>" if of_first else "")
         + camera_classes_table(run)
         + limits(ev)
         + "</section>"

@@ -457,3 +457,13 @@ def test_the_pdf_is_us_letter_by_default_and_a4_when_asked(outputs, tmp_path, ca
     assert "laid out for A4 paper" in re.sub(r"\s+", " ", _pdf_text(copy_ / "report.pdf"))
     capsys.readouterr()
     cli_fails(capsys, ["report", str(copy_), "--paper", "legal"], "--paper", "legal")
+
+
+def test_run_compare_and_report_take_the_paper_letter_by_default():
+    from sim.cli.app import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["run"]).paper == "letter"
+    assert parser.parse_args(["run", "--paper", "a4"]).paper == "a4"
+    assert parser.parse_args(["compare", "a.toml", "b.toml", "--paper", "a4"]).paper == "a4"
+    assert parser.parse_args(["report", "folder"]).paper == "letter"
