@@ -95,24 +95,35 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _difference(ev: Evidence, i: int, h: Headline) -> str:
+def _difference(ev: Evidence, i: int, h: Headline, unit: bool = True) -> str:
     comp = ev.comparison
     assert comp is not None
     d = f"scenarios/{i}/difference_from_base/{h.key}"
-    unit = "pp" if h.unit == "%" else h.unit  # a difference of shares: percentage points
+    shown = "pp" if h.unit == "%" else h.unit  # a difference of shares: percentage points
     return (
-        comp.num(f"{d}/difference", h.scale, h.decimals, unit, signed=True)
+        comp.num(f"{d}/difference", h.scale, h.decimals, shown if unit else "", signed=True)
         + " "
         + comp.interval(f"{d}/ci95", h.scale, h.decimals)
     )
 
 
-def _value_of(ev: Evidence, i: int, h: Headline, interval: bool = True) -> str:
+def _value_of(ev: Evidence, i: int, h: Headline, interval: bool = True, unit: bool = True) -> str:
     comp = ev.comparison
     assert comp is not None
     base = f"scenarios/{i}/figures/{h.key}"
-    shown = comp.num(f"{base}/value", h.scale, h.decimals, h.unit)
+    shown = comp.num(f"{base}/value", h.scale, h.decimals, h.unit if unit else "")
     return shown + (" " + comp.interval(f"{base}/ci95", h.scale, h.decimals) if interval else "")
+
+
+def _breakable(name: str) -> str:
+    """A scenario name that may wrap after its underscores (a narrow screen's table head)."""
+    return escape(name).replace("_", "_<wbr>")
+
+
+def _cell(html: str) -> str:
+    """A figure and its interval, one above the other; on a narrow screen the interval may
+    wrap after its comma (so the table fits a phone's width)."""
+    return f"<td class='num' style='white-space: normal'>{html.replace(' [', '<br>[', 1)}</td>"
 
 
 def comparison_headline(ev: Evidence) -> str:
@@ -138,20 +149,25 @@ def comparison_table(ev: Evidence) -> str:
     scenario's, and the paired difference, each with its 95% interval."""
     comp = ev.comparison
     assert comp is not None
-    first = escape(ev.runs[0].name)
+    first = _breakable(ev.runs[0].name)
     tables = []
     for i, run in enumerate(ev.runs[1:], 1):
-        rows = "".join(
-            f"<tr><th scope='row'>{escape(h.short)}</th>"
-            f"<td class='num'>{_value_of(ev, 0, h).replace(' [', '<br>[', 1)}</td>"
-            f"<td class='num'>{_value_of(ev, i, h).replace(' [', '<br>[', 1)}</td>"
-            f"<td class='num'>{_difference(ev, i, h).replace(' [', '<br>[', 1)}</td></tr>"
-            for h in COMPARE_FIGURES
-        )
+        rows = []
+        for h in COMPARE_FIGURES:
+            # a share keeps its short '%' (and 'pp') in the cells; other units go with the label
+            pct = h.unit == "%"
+            label = escape(h.short) + ("" if pct else f" ({escape(h.unit)})")
+            rows.append(
+                f"<tr><th scope='row'>{label}</th>"
+                + _cell(_value_of(ev, 0, h, unit=pct))
+                + _cell(_value_of(ev, i, h, unit=pct))
+                + _cell(_difference(ev, i, h, unit=pct))
+                + "</tr>"
+            )
         tables.append(
             "<table class='comparison'><thead><tr><th>figure</th>"
-            f"<th>first: <code>{first}</code></th><th><code>{escape(run.name)}</code></th>"
-            f"<th>difference [95%]</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<th>first: <code>{first}</code></th><th><code>{_breakable(run.name)}</code></th>"
+            f"<th>difference [95%]</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
     shares = [
         f"'{escape(h.short)}' is the {escape(h.column.meaning)}"

@@ -15,6 +15,8 @@ from sim.report.limits import fact, limits
 from sim.report.words import CLASS_WORDS, tagged
 
 ROUTES_SHOWN = 8
+# A figure's cell may wrap (after an interval's comma, at a unit's hyphen) on a narrow screen.
+WRAP = " style='white-space: normal'"
 
 
 def _area_words(man) -> str:
@@ -171,8 +173,8 @@ def headline_table(run: RunEvidence) -> str:
                 f"{summ.num(f'figures/{metric}.p90/value', h.scale, h.decimals)}"
             )
         rows.append(
-            f"<tr><th scope='row'>{escape(h.label)}</th><td class='num'>{value}</td>"
-            f"<td class='num'>{ci}</td><td class='num'>{spread}</td></tr>"
+            f"<tr><th scope='row'>{escape(h.label)}</th><td class='num'{WRAP}>{value}</td>"
+            f"<td class='num'{WRAP}>{ci}</td><td class='num'{WRAP}>{spread}</td></tr>"
         )
     reps = summ.num("replications", 1, 0)
     shares = [
