@@ -17,6 +17,7 @@ from sim import progress
 from sim.batch.options import RunOptions
 from sim.batch.preflight import OPTION_RANGES, check_options
 from sim.errors import ProtestSimError
+from sim.report import DEFAULT_PAPER, PAPERS
 from sim.scenario.sections import ENGINES
 
 log = logging.getLogger("sim")
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not write report.html, report.pdf and layers.gpkg into the run folder",
     )
     run.add_argument("--engine", choices=ENGINES, help="movement engine (default: the scenario's)")
+    _paper_option(run)
 
     data = _sub(
         sub,
@@ -245,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--report", action="store_true", help="write report.html, report.pdf and layers.gpkg"
     )
     compare.add_argument("--engine", choices=ENGINES, help="movement engine for every run")
+    _paper_option(compare)
 
     report = _sub(
         sub,
@@ -253,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Write report.html, report.pdf and layers.gpkg for a finished run or comparison folder.",
     )
     report.add_argument("folder", type=Path, help="a finished run or comparison folder")
+    _paper_option(report)
 
     rank = _sub(
         sub,
@@ -298,6 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
             if allowed:
                 action.help = f"{action.help or ''}; allowed: {allowed}".lstrip("; ")
     return parser
+
+
+def _paper_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--paper",
+        choices=list(PAPERS),
+        default=DEFAULT_PAPER,
+        help=f"paper of report.pdf (default: {DEFAULT_PAPER}, {PAPERS[DEFAULT_PAPER][1]})",
+    )
 
 
 def _pool_options(parser: argparse.ArgumentParser) -> None:

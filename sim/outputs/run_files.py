@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.columns import headline
+from sim.columns import CROWD_FIGURES, headline
 from sim.crowd.origins import station_shares
 from sim.crowd.runner import RunResult
 from sim.crowd.site_area import area_in_view
@@ -28,6 +28,7 @@ from sim.outputs.folders import (
     write_table,
 )
 from sim.outputs.layers import write_run_layers
+from sim.outputs.model_facts import model_facts
 from sim.outputs.report_inputs import REPORT_INPUTS, write_report_inputs
 
 
@@ -63,6 +64,7 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
         "site": setup.site.__dict__,
         "site_area": setup.site_area.as_dict() if setup.site_area is not None else None,
         "first_and_last_metres": _access_account(setup),
+        **model_facts(setup),
         "origins": {
             "exits": len(setup.origins),
             "stations": sorted(set(setup.origins.station.tolist())),
@@ -91,11 +93,16 @@ def _access_account(setup) -> dict[str, Any]:
     """The walks from exits to the network and from the site's node to standing points."""
     access = setup.access
     if access is None:
-        return {}
+        return {"walked": False, "in_exposure": False}
     n_exit = len(access.exit_out)
-    exit_m = access.length_m[:n_exit]
-    stand_m = access.length_m[2 * n_exit : 2 * n_exit + len(access.stand_xy)]
+    # by edge number: several sites' walks lie site after site (sim.crowd.multisite)
+    exit_m = access.length_m[access.exit_out - access.n_network]
+    stand_m = access.length_m[access.stand_in - access.n_network]
     return {
+        "walked": True,
+        # the walkers' street arrays hold these walks after the network's edges, with their
+        # camera coverage (sim.crowd.access.extend_coverage)
+        "in_exposure": len(setup.streets.length_m) == access.n_network + len(access.geom),
         "exit_to_network_m": {
             "median": float(np.median(exit_m)),
             "max": float(exit_m.max()),
@@ -313,12 +320,13 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
         metric, label, unit = column.name, column.label, column.scale
         fig = summary[f"{metric}.{column.headline_stat}"]
         lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {_interval(fig, unit):>24s}")
-    for name, label in (
-        ("share_seen_at_all", "share of protesters seen at all"),
-        ("share_never_seen_standing", "at the site: share of protesters never in view"),
-    ):
-        fig = summary[name]
-        lines.append(f"{label:52s} {fig['value'] * 100:8.1f}% {_interval(fig, 0.01, '%'):>24s}")
+    for figure in CROWD_FIGURES:
+        if figure.name == "share_whole_walk_surveilled":
+            continue  # in summary.json; the walk's share in view is printed above
+        fig = summary[figure.name]
+        lines.append(
+            f"{figure.label:52s} {fig['value'] * 100:8.1f}% {_interval(fig, 0.01, '%'):>24s}"
+        )
     if s.sites:
         lines.extend(site_lines(result))
     else:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from sim.errors import InputError
 from sim.geo import lonlat_to_xy
 from sim.outputs.basemap import clip_streets
 from sim.outputs.cartography import SHARE_BREAKS_PCT, street_breaks
 from sim.outputs.layers import points_frame, site_area, write_geopackage
+from sim.report import DEFAULT_PAPER, PAPERS
 from sim.report.evidence import Evidence, read_evidence
 from sim.report.figures import distribution, site_mark, stations_of_routes, street_map
 from sim.report.neighbourhood import neighbourhood_section
@@ -94,12 +96,16 @@ def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, s
     return {k: _data_uri(v) for k, v in out.items()}
 
 
-def write_report(folder: Path) -> list[Path]:
-    """Write report.html, report.pdf and layers.gpkg into ``folder`` (a finished run or
-    comparison), reading nothing but its files (and, for a comparison, its runs' folders).
-    Nothing is written when the folder is not one, or when any part fails."""
+def write_report(folder: Path, paper: str = DEFAULT_PAPER) -> list[Path]:
+    """Write report.html, report.pdf (on ``paper``: "letter" or "a4") and layers.gpkg into
+    ``folder`` (a finished run or comparison), reading nothing but its files (and, for a
+    comparison, its runs' folders). Nothing is written when the folder is not one, or when any
+    part fails."""
     from sim.report.html import edits_frame, render_html
     from sim.report.pdf import render_pdf
+
+    if paper not in PAPERS:
+        raise InputError(f"paper {paper!r}: expected one of {', '.join(PAPERS)}")
 
     t0 = time.perf_counter()
     folder = Path(folder)
@@ -113,7 +119,7 @@ def write_report(folder: Path) -> list[Path]:
     site_id = str(run.site.get("site_id", ""))
     around = neighbourhood_section(kept.neighbourhoods, site_id, run.summary.prefix)
     html = render_html(ev, basemap, site, images, around, kept.files)
-    pdf = render_pdf(ev, images, kept.files, around)
+    pdf = render_pdf(ev, images, kept.files, around, paper)
     layers = {
         "streets": run.streets,
         "cameras": points_frame(run.cameras),

@@ -87,7 +87,7 @@ def test_a_run_reports_the_site_by_mean_never_seen_and_ground_in_view(data_dir, 
     line = next(x for x in out.splitlines() if x.startswith("at the site: mean minutes"))
     assert float(line[52:62]) == pytest.approx(mean, abs=0.05)
     assert f"{fig['value'] * 100:.1f}%" in next(
-        x for x in out.splitlines() if x.startswith("at the site: share of protesters never")
+        x for x in out.splitlines() if x.startswith("at the site: % of protesters never")
     )
     view = summary["site_area_in_view"]
     ground = next(x for x in out.splitlines() if "standing ground in view" in x)
