@@ -355,8 +355,9 @@ def map_data(ev: Evidence, basemap: Basemap, site: gpd.GeoDataFrame) -> dict[str
         "ramp": RAMP,
         "change_down": CHANGE_DOWN,
         "change_up": CHANGE_UP,
-        "attribution": "streets, names &copy; OpenStreetMap contributors; cameras: Amnesty "
-        "International; stations: MTA; <a href='#credits'>all sources and licences</a>",
+        "attribution": "&copy; OpenStreetMap contributors<span class='attr-long'> (streets, "
+        "names); cameras: Amnesty International; stations: MTA</span>; "
+        "<a href='#credits'>all sources and licences</a>",
         "scenarios": [r.name for r in ev.runs],
         "water": _geojson(basemap.water),
         "boroughs": _geojson(basemap.boroughs),

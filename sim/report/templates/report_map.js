@@ -190,6 +190,17 @@
       "</td></tr></table></div>";
   }
   D.camera_groups.forEach(function (g) { g.layer = L.layerGroup(); });
+  // markers shrink when the map is zoomed out (a phone's first view), so that streets show
+  function markerScale() { var z = map.getZoom(); return z >= 14 ? 1 : z >= 13.5 ? 0.8 : 0.65; }
+  function cameraRadius(c) { return Math.min(3 + Math.sqrt(c.count), 9) * markerScale(); }
+  map.on("zoomend", function () {
+    D.camera_groups.forEach(function (g) {
+      g.layer.eachLayer(function (m) { m.setRadius(cameraRadius(m.camera)); });
+    });
+    D.edit_groups.forEach(function (g) {
+      g.layer.eachLayer(function (m) { m.setRadius(6 * markerScale()); });
+    });
+  });
   function drawCameras() {
     var i = shownRun();
     D.camera_groups.forEach(function (g) {
@@ -198,12 +209,14 @@
       g.cameras.forEach(function (c) {
         if (!c["in"][i]) return;
         g.shown += 1;
-        L.circleMarker([c.lat, c.lon], { pane: "cameras", radius: Math.min(3 + Math.sqrt(c.count), 9),
-          color: "#ffffff", weight: 1, fillColor: g.colour, fillOpacity: 0.95, className: "camera" })
+        L.circleMarker([c.lat, c.lon], { pane: "cameras", radius: cameraRadius(c),
+          color: "#ffffff", weight: 1, fillColor: g.colour, className: "camera",
+          // in a change, the cameras both scenarios have step back: what changed stands out
+          fillOpacity: state.view.kind === "change" ? 0.4 : 0.95, opacity: state.view.kind === "change" ? 0.4 : 1 })
           .bindTooltip(esc(c.cls) + ": " + fmt(c.count, c.count % 1 ? 2 : 0) + " camera(s), reach " +
             fmt(c.seen, 0) + " m")
           .bindPopup(cameraPopup(c))
-          .addTo(g.layer);
+          .addTo(g.layer).camera = c;
       });
     });
   }
@@ -212,7 +225,7 @@
   D.edit_groups.forEach(function (g) {
     g.layer = L.layerGroup();
     g.cameras.forEach(function (c) {
-      L.circleMarker([c.lat, c.lon], { pane: "edits", radius: 6, color: g.action === "removed" ? "#000000" : "#2ca02c",
+      L.circleMarker([c.lat, c.lon], { pane: "edits", radius: 6 * markerScale(), color: g.action === "removed" ? "#000000" : "#2ca02c",
         weight: 2, fill: g.action !== "removed", fillOpacity: 0.6, dashArray: g.action === "removed" ? "2 2" : null,
         className: "edited-camera" })
         .bindTooltip(esc(g.label) + "<br><code>" + esc(c.id) + "</code> (" + esc(c.cls) + ", " +
@@ -322,7 +335,10 @@
     D.classes.forEach(function (c) {
       var n = 0;
       D.camera_groups.forEach(function (g) { if (g.cls === c.cls && map.hasLayer(g.layer)) n += g.shown; });
-      if (n) rows.push(dot(c.colour) + "camera site: " + esc(c.label) + " (" + fmt(n, 0) + ")");
+      if (n) {
+        rows.push(dot(c.colour + (view.kind === "change" ? "66" : "")) + "camera site: " + esc(c.label) +
+          " (" + fmt(n, 0) + (view.kind === "change" ? " in " + esc(D.scenarios[view.run]) : "") + ")");
+      }
     });
     D.edit_groups.forEach(function (g) {
       if (!map.hasLayer(g.layer)) return;
