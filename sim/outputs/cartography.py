@@ -14,7 +14,9 @@ matplotlib.use("Agg")
 import geopandas as gpd  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 from sim.atomic import replacing  # noqa: E402
@@ -41,6 +43,9 @@ CLASS_COLOURS = {
 # Public street cameras stand out (a larger triangle); the rest are small dots.
 _CLASS_MARKERS = {"public_street": ("^", 12)}
 RAMP = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]  # viridis, reversed
+# OSM classes of the streets whose names a map shows, most major first.
+MAJOR_STREETS = ("trunk", "primary", "secondary", "tertiary")
+STREET_NAMES_SHOWN = 12  # at most this many street names on a static map
 SHARE_BREAKS_PCT = [20.0, 40.0, 60.0, 80.0, 100.0]  # colour classes of a street's % in view
 
 
@@ -185,6 +190,89 @@ def draw_streets(ax, lines: list[np.ndarray], label: str | None = None, lw: floa
         ax.add_collection(LineCollection(lines, colors=STREET_GREY, linewidths=lw, zorder=2))
         if label:
             ax.plot([], [], color=STREET_GREY, lw=1.5, label=label)
+
+
+def street_names(
+    frame: MapFrame,
+    geoms: np.ndarray,
+    names: np.ndarray,
+    highway: np.ndarray,
+    weight: np.ndarray,
+    at_most: int = STREET_NAMES_SHOWN,
+) -> list[tuple[str, float, float, float]]:
+    """Names of the major streets inside the map (away from its edges): those with
+    ``weight`` (protesters walking them) first, then major classes before minor and longer
+    before shorter. Each at the middle of its longest stretch on the map, in map coordinates,
+    with the angle (degrees) it runs at there, turned to read left to right."""
+    names = np.asarray(names, dtype=object)
+    h = frame.half * 0.84
+    inner = shapely.box(frame.cx - h, frame.cy - h, frame.cx + h, frame.cy + h)
+    pick = np.flatnonzero(
+        np.isin(highway, MAJOR_STREETS)
+        & (names != "")
+        & pd.notna(names)
+        & shapely.intersects(geoms, inner)
+    )
+    if not pick.size:
+        return []
+    table = pd.DataFrame(
+        {
+            "name": names[pick].astype(str),
+            "rank": [MAJOR_STREETS.index(c) for c in highway[pick]],
+            "length": shapely.length(geoms[pick]),
+            "weight": np.asarray(weight, float)[pick],
+            "row": pick,
+        }
+    )
+    by = table.groupby("name").agg(
+        rank=("rank", "min"), length=("length", "sum"), weight=("weight", "sum")
+    )
+    order = by.sort_values(["rank", "length"], ascending=[True, False])
+    order = pd.concat([order[order["weight"] > 0], order[order["weight"] <= 0]])
+    out = []
+    for name in order.index[:at_most]:
+        rows = table.loc[table["name"] == name, "row"].to_numpy()
+        merged = shapely.line_merge(shapely.intersection(shapely.union_all(geoms[rows]), inner))
+        parts = [g for g in getattr(merged, "geoms", [merged]) if g.geom_type == "LineString"]
+        if not parts:
+            continue
+        piece = max(parts, key=lambda g: g.length)
+        mid = piece.interpolate(0.5, normalized=True)
+        a = piece.interpolate(max(0.0, piece.length / 2 - 15.0))
+        b = piece.interpolate(min(piece.length, piece.length / 2 + 15.0))
+        angle = (float(np.degrees(np.arctan2(b.y - a.y, b.x - a.x))) + 90.0) % 180.0 - 90.0
+        x, y = frame.local(np.array([mid.x, mid.y]))
+        out.append((str(name), float(x), float(y), angle))
+    return out
+
+
+def draw_street_names(ax, frame: MapFrame, labels: list[tuple[str, float, float, float]]) -> None:
+    """Street names along their streets, in grey with a white halo; a name whose place is
+    too near one already drawn gives way."""
+    gap = frame.half * 0.14
+    placed: list[tuple[float, float]] = []
+    x0, y0 = frame.cx - frame.half - frame.ox, frame.cy - frame.half - frame.oy
+    for name, x, y, angle in labels:
+        fx, fy = (x - x0) / (2 * frame.half), (y - y0) / (2 * frame.half)
+        if (fx < 0.26 and fy < 0.3) or (fx > 0.86 and fy > 0.78):
+            continue  # under the locator inset or the north arrow
+        if any(np.hypot(x - px, y - py) < gap for px, py in placed):
+            continue
+        ax.text(
+            x,
+            y,
+            name,
+            rotation=angle,
+            rotation_mode="anchor",
+            ha="center",
+            va="center",
+            fontsize=6.5,
+            color="#333333",
+            style="italic",
+            zorder=7.5,
+            path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")],
+        )
+        placed.append((x, y))
 
 
 def draw_cameras(ax, frame: MapFrame, xy: np.ndarray, classes: np.ndarray) -> None:

@@ -16,6 +16,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 
 from sim.columns import column
+from sim.geo import lonlat_to_xy
 from sim.outputs.basemap import Basemap
 from sim.outputs.cartography import (
     RAMP,
@@ -26,11 +27,13 @@ from sim.outputs.cartography import (
     draw_edits,
     draw_site,
     draw_stations,
+    draw_street_names,
     draw_streets,
     finish,
     lines_of,
     new_map,
     save,
+    street_names,
 )
 
 # Half-width (metres) of a map of ranked camera sites at least; wider when they spread wider.
@@ -179,11 +182,13 @@ def street_map(
     highlight: np.ndarray | None = None,
     edits: tuple[np.ndarray, np.ndarray] | None = None,
     zero_label: str = "streets and footways",
+    names: tuple[np.ndarray, np.ndarray] | None = None,
 ):
     """Streets (UTM lines) coloured by ``values`` in the classes ``breaks`` (0 in grey) over
     water and borough outlines (``city``, with a locator inset), with camera sites by class, the
     stations protesters come from, the site and, where given, camera sites a scenario edited
-    and ranked sites numbered 1, 2, ... in the order of ``highlight``. Returns the figure."""
+    and ranked sites numbered 1, 2, ... in the order of ``highlight``; the major streets named
+    where ``names`` (each street's OSM name and class) are given. Returns the figure."""
     fig, ax = new_map()
     if city is not None:
         draw_city(ax, frame, city)
@@ -207,6 +212,8 @@ def street_map(
         )
         ax.add_collection(lc)
         fig.colorbar(lc, ax=ax, shrink=0.6, pad=0.02, spacing="uniform", label=label)
+    if names is not None:
+        draw_street_names(ax, frame, street_names(frame, street_geom, names[0], names[1], values))
     draw_cameras(ax, frame, cameras.xy, cameras.cls)
     if edits is not None:
         draw_edits(ax, frame, *edits)
@@ -360,9 +367,11 @@ def removal_curve(curve: pd.DataFrame, path: Path, title: str) -> None:
     save(fig, path)
 
 
-def station_points(
-    names: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> list[tuple[str, float, float]]:
-    """One labelled point per station name: the mean position of its exits."""
-    frame = pd.DataFrame({"name": names, "x": x, "y": y}).groupby("name", sort=True).mean()
-    return [(str(n), float(r.x), float(r.y)) for n, r in frame.iterrows()]
+def station_marks(places: list[dict]) -> list[tuple[str, float, float]]:
+    """Stations as the maps draw them, from their places (``station_places``: name, lat, lon,
+    share): those protesters come from, in UTM metres."""
+    used = [p for p in places if p["share"] > 0]
+    if not used:
+        return []
+    x, y = lonlat_to_xy([p["lon"] for p in used], [p["lat"] for p in used])
+    return [(str(p["station"]), float(a), float(b)) for p, a, b in zip(used, x, y)]

@@ -81,12 +81,41 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
             "share_by_exit": dict(
                 zip(setup.origins.exit_id.tolist(), setup.origin_weight.round(6).tolist())
             ),
+            "station_places": station_places(setup.origins, setup.origin_weight),
         },
         "undercount_shares": [r.undercount_share for r in result.replications],
         "events": [r.events for r in result.replications],
         "wall_time_s": round(result.wall_s, 3),
         **provenance(setup.inputs.provenance()),
     }
+
+
+def station_places(origins, weight: np.ndarray) -> list[dict[str, Any]]:
+    """Each station protesters come from (by name): where it is (its exits' mean position,
+    weighted by their shares of the crowd), its exits and its share, for a map's labels; most
+    used first."""
+    frame = pd.DataFrame(
+        {
+            "station": np.asarray(origins.station, dtype=str),
+            "lat": origins.lat,
+            "lon": origins.lon,
+            "w": np.asarray(weight, float),
+        }
+    )
+    total = frame["w"].sum() or 1.0
+    places = []
+    for name, g in frame.groupby("station", sort=True):
+        w = g["w"].to_numpy() if g["w"].sum() > 0 else np.ones(len(g))
+        places.append(
+            {
+                "station": str(name),
+                "lat": round(float(np.average(g["lat"], weights=w)), 6),
+                "lon": round(float(np.average(g["lon"], weights=w)), 6),
+                "exits": len(g),
+                "share": round(float(g["w"].sum() / total), 6),
+            }
+        )
+    return sorted(places, key=lambda p: (-p["share"], p["station"]))
 
 
 def _access_account(setup) -> dict[str, Any]:
@@ -208,7 +237,7 @@ def camera_marks(setup) -> plot.CameraMarks:
 
 
 def stations_of(setup) -> list[tuple[str, float, float]]:
-    return plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y)
+    return plot.station_marks(station_places(setup.origins, setup.origin_weight))
 
 
 def _street_map(result: RunResult, basemap: Basemap, path: Path, values: str) -> None:
@@ -246,6 +275,7 @@ def _street_map(result: RunResult, basemap: Basemap, path: Path, values: str) ->
         stations=stations_of(setup),
         city=basemap,
         zero_label=zero,
+        names=(net.names(), net.edge_highway),
     )
     save(fig, path)
 

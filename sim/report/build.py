@@ -19,7 +19,7 @@ from sim.outputs.cartography import SHARE_BREAKS_PCT, street_breaks
 from sim.outputs.layers import points_frame, site_area, write_geopackage
 from sim.report import DEFAULT_PAPER, PAPERS
 from sim.report.evidence import Evidence, read_evidence
-from sim.report.figures import distribution, site_mark, stations_of_routes, street_map
+from sim.report.figures import distribution, site_mark, stations_of, street_map
 from sim.report.neighbourhood import neighbourhood_section
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, s
     }
     near = clip_streets(streets, b)
     mark = site_mark(str(run.site.get("name", "the site")), site, site_xy(ev))
-    stations = stations_of_routes(run.routes)
+    stations = stations_of(run.manifest.doc)
     out["map_traffic"] = street_map(
         basemap,
         streets,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from sim.geo import PROJECTED_CRS
 from sim.outputs import plot
@@ -29,17 +28,10 @@ def camera_marks(cameras: gpd.GeoDataFrame) -> plot.CameraMarks:
     return plot.CameraMarks(np.c_[pts.x, pts.y], cameras["class"].to_numpy(object))
 
 
-def stations_of_routes(routes: gpd.GeoDataFrame) -> list[tuple[str, float, float]]:
-    """Each station protesters leave from (routes to the site), at the mean place of the
-    exits its routes start at (UTM metres)."""
-    legs = routes[routes["leg"] == "to site"] if "leg" in routes else routes
-    if not len(legs):
-        return []
-    starts = shapely.get_point(legs.to_crs(PROJECTED_CRS).geometry.values, 0)
-    xy = shapely.get_coordinates(starts)
-    # a route from a station complex names each of its stations, ';'-separated
-    names = legs["stations"].astype(str).str.split(";").str[0].to_numpy()
-    return plot.station_points(names, xy[:, 0], xy[:, 1])
+def stations_of(manifest: dict) -> list[tuple[str, float, float]]:
+    """The stations protesters come from, as the run recorded their places (its manifest's
+    ``origins/station_places``; none for a folder written before runs kept them)."""
+    return plot.station_marks((manifest.get("origins") or {}).get("station_places") or [])
 
 
 def street_map(
@@ -74,6 +66,11 @@ def street_map(
         city=basemap,
         edits=edited,
         zero_label=zero_label,
+        names=(
+            (streets["name"].fillna("").to_numpy(object), streets["highway"].to_numpy(object))
+            if "name" in streets
+            else None
+        ),
     )
     return png(fig, DPI)
 

@@ -27,8 +27,8 @@ def static_maps_section(images: dict[str, str]) -> str:
             parts.append(f"<img class='figure map' alt='{escape(alt)}' src='{images[key]}'>")
     parts.append(
         "<p class='caption'>Streets in colour were walked by protesters (file "
-        "<code>streets.parquet</code>); grey: the rest of the walk network; blue: water within "
-        "the city's boundaries; dashed: borough boundaries. The interactive map is in "
+        "<code>streets.parquet</code>); the key below each map lists what it draws, and the "
+        "inset where it lies in the city. The interactive map is in "
         "<code>report.html</code>; the layers are in <code>layers.gpkg</code>.</p></section>"
     )
     return "".join(parts)
