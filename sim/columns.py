@@ -16,8 +16,9 @@ class Column:
     ``unit`` is the stored unit; ``show_unit`` and ``scale`` say how a reader sees it
     (stored value / scale, in show_unit). ``summarised`` columns get mean, median, p10, p90 and
     max in ``summary.json``; ``headline`` orders the figures printed after a run (0: not shown).
-    ``label`` heads the run's printout; ``short`` names it where the context says the rest (a
-    comparison's rows and panels).
+    ``label`` heads the run's printout, where ``headline_stat`` is the statistic printed (the
+    median, but the mean of a value that is either 0 or a whole stay); ``short`` names it
+    where the context says the rest (a comparison's rows and panels).
     """
 
     name: str
@@ -29,6 +30,7 @@ class Column:
     scale: float = 1.0
     headline: int = 0
     short: str = ""
+    headline_stat: str = "median"
 
 
 AGENT_COLUMNS: tuple[Column, ...] = (
@@ -65,11 +67,12 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         "s",
         "seconds in view of at least one camera at the site",
         summarised=True,
-        label="at the site: minutes in view while standing",
+        label="at the site: mean minutes in view while standing",
         show_unit="min",
         scale=60.0,
         headline=5,
         short="minutes in view at the site",
+        headline_stat="mean",
     ),
     Column(
         "seen_total_s",
@@ -152,6 +155,38 @@ AGENT_COLUMNS: tuple[Column, ...] = (
 
 BY_NAME = {c.name: c for c in AGENT_COLUMNS}
 
+# The crowd's figures that are no column's statistic (``sim.crowd.stats.crowd_figures``),
+# described like columns so that every reader names and scales them alike.
+CROWD_FIGURES: tuple[Column, ...] = (
+    Column(
+        "share_seen_at_all",
+        "share",
+        "share of protesters in view of at least one camera, walking or at the site",
+        label="% of protesters seen at all",
+        show_unit="%",
+        scale=0.01,
+        short="% of protesters seen at all",
+    ),
+    Column(
+        "share_whole_walk_surveilled",
+        "share",
+        "share of protesters whose whole walk was in view of a camera",
+        label="% of protesters in view for their whole walk",
+        show_unit="%",
+        scale=0.01,
+        short="% of protesters in view for their whole walk",
+    ),
+    Column(
+        "share_never_seen_standing",
+        "share",
+        "of the protesters who stood at the site, the share no camera saw there",
+        label="at the site: % of protesters never in view",
+        show_unit="%",
+        scale=0.01,
+        short="% never in view at the site",
+    ),
+)
+
 
 def agent_column_names() -> list[str]:
     """The agent table's columns, in order."""
@@ -175,9 +210,18 @@ STATISTICS = ("mean", "median", "p10", "p90", "max")
 def figure_names() -> tuple[str, ...]:
     """The names of the figures ``sim.crowd.stats.crowd_figures`` gives, in its order."""
     stats = (f"{m}.{s}" for m in summarised_names() for s in STATISTICS)
-    return (*stats, "share_seen_at_all", "share_whole_walk_surveilled")
+    return (*stats, *(c.name for c in CROWD_FIGURES))
 
 
 def column(name: str) -> Column:
     """The agent-table column called ``name``."""
     return next(c for c in AGENT_COLUMNS if c.name == name)
+
+
+def figure_column(figure: str) -> Column:
+    """The column (or crowd figure) a figure of ``summary.json`` describes: ``"camera_s.median"``
+    is a statistic of ``camera_s``, ``"share_seen_at_all"`` a crowd figure."""
+    crowd = {c.name: c for c in CROWD_FIGURES}
+    if figure in crowd:
+        return crowd[figure]
+    return column(figure.rsplit(".", 1)[0])

@@ -86,6 +86,18 @@ def small_scenario(
     return target
 
 
+# The report's tests run one small real run: a small crowd, two replications, no crowding.
+SMALL_REPORT = {"protesters": 400, "replications": 2}
+
+
+def small_report_scenario(source: Path, target: Path) -> Path:
+    """``source`` with the report tests' small crowd, two replications and no crowding (same
+    keys otherwise)."""
+    small_scenario(source, target, SMALL_REPORT["protesters"], SMALL_REPORT["replications"])
+    target.write_text(re.sub(r"(?m)^crowding = true", "crowding = false", target.read_text()))
+    return target
+
+
 def route_path_fails(capsys, tmp_path: Path, data_dir: Path, text: str, fragments) -> str:
     """``route --path`` on a file holding ``text`` fails with one line naming the file and every
     fragment, and writes no outputs folder."""

@@ -146,7 +146,7 @@ def ranking_figure(table: pd.DataFrame, path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.outputs.plot import _save
+    from sim.outputs.cartography import save
 
     outcomes = list(dict.fromkeys(table["outcome"]))
     morris = table["method"].iloc[0] == "morris"
@@ -185,4 +185,4 @@ def ranking_figure(table: pd.DataFrame, path: Path, title: str) -> None:
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    save(fig, path)

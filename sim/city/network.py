@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_TYPE = "walk"
 # Bump when the arrays below change meaning, so that stale caches are rebuilt.
-NETWORK_CACHE_VERSION = 4  # 4: merged edges take the most major class (merged_highway)
+NETWORK_CACHE_VERSION = 5  # 5: edges keep their OSM street name (edge_name)
 # The parts of a network build, as a progress report names them.
 
 
@@ -26,7 +26,14 @@ class WalkNetwork:
 
     Nodes are indexed 0..n_nodes-1 and edges 0..n_edges-1. Every edge's geometry runs from
     its ``u`` node to its ``v`` node; ``edge_length_m`` is that geometry's projected length.
+    ``edge_name`` is the street's OSM name, kept for labels on maps (routing never reads it).
     """
+
+    def names(self) -> np.ndarray:
+        """Each edge's street name ("" where OSM gives none, or the network kept none)."""
+        if self.edge_name is None:
+            return np.full(self.n_edges, "", dtype=object)
+        return self.edge_name
 
     node_osmid: np.ndarray
     node_x: np.ndarray
@@ -38,6 +45,8 @@ class WalkNetwork:
     edge_geom: np.ndarray
     source_sha256: str
     crs: str = PROJECTED_CRS
+    # OSM ``name`` of each edge's way ("" when it has none); None for a network built without
+    edge_name: np.ndarray | None = None
     _tree: cKDTree | None = field(default=None, repr=False, compare=False)
     _edge_tree: shapely.STRtree | None = field(default=None, repr=False, compare=False)
 
@@ -157,13 +166,22 @@ def merged_highway(value) -> str:
     return min((str(v) for v in value), key=lambda h: (_HIGHWAY_ORDER.get(h, last), h))
 
 
+def merged_name(value) -> str:
+    """The name of an edge osmnx merged from ways of several names: the first in alphabetical
+    order (osmnx lists them in the order of a Python set); "" for none."""
+    if isinstance(value, list):
+        names = sorted(str(v) for v in value if v)
+        return names[0] if names else ""
+    return "" if value is None or value != value else str(value)
+
+
 def network_from_graph(graph, source_sha256: str) -> WalkNetwork:
     """Flatten a projected osmnx MultiDiGraph into a :class:`WalkNetwork`."""
     osmids = np.fromiter(graph.nodes, dtype=np.int64, count=len(graph))
     index = {osmid: i for i, osmid in enumerate(osmids.tolist())}
     node_x = np.array([graph.nodes[n]["x"] for n in osmids.tolist()], float)
     node_y = np.array([graph.nodes[n]["y"] for n in osmids.tolist()], float)
-    us, vs, highways, geoms = [], [], [], []
+    us, vs, highways, names, geoms = [], [], [], [], []
     for u, v, data in graph.edges(data=True):
         iu, iv = index[u], index[v]
         geom = data.get("geometry")
@@ -179,6 +197,7 @@ def network_from_graph(graph, source_sha256: str) -> WalkNetwork:
         us.append(iu)
         vs.append(iv)
         highways.append(str(highway))
+        names.append(merged_name(data.get("name")))
         geoms.append(geom)
     edge_geom = np.array(geoms, dtype=object)
     return WalkNetwork(
@@ -191,6 +210,7 @@ def network_from_graph(graph, source_sha256: str) -> WalkNetwork:
         edge_highway=np.array(highways, dtype=object),
         edge_geom=edge_geom,
         source_sha256=source_sha256,
+        edge_name=np.array(names, dtype=object),
     )
 
 
@@ -206,6 +226,7 @@ def network_arrays(network: WalkNetwork) -> dict[str, np.ndarray]:
         "edge_v": network.edge_v,
         "edge_length_m": network.edge_length_m,
         "edge_highway": network.edge_highway.astype(str),
+        "edge_name": network.names().astype(str),
         "edge_wkb": geom["wkb"],
         "edge_wkb_offsets": geom["offsets"],
         "source_sha256": np.array(network.source_sha256),
@@ -225,6 +246,7 @@ def network_from_arrays(arrays: dict[str, np.ndarray]) -> WalkNetwork:
         edge_highway=arrays["edge_highway"].astype(object),
         edge_geom=unpack_wkb(arrays["edge_wkb"], arrays["edge_wkb_offsets"]),
         source_sha256=str(arrays["source_sha256"]),
+        edge_name=arrays["edge_name"].astype(object) if "edge_name" in arrays else None,
     )
 
 

@@ -18,6 +18,7 @@ from sim.batch.options import RunOptions
 from sim.batch.pool import check_scheduler
 from sim.batch.preflight import OPTION_RANGES, check_options
 from sim.errors import ProtestSimError, quoted
+from sim.report import DEFAULT_PAPER, PAPERS
 from sim.scenario.sections import ENGINES
 
 log = logging.getLogger("sim")
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not write report.html, report.pdf and layers.gpkg into the run folder",
     )
     run.add_argument("--engine", choices=ENGINES, help="movement engine (default: the scenario's)")
+    _paper_option(run)
 
     data = _sub(
         sub,
@@ -246,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--report", action="store_true", help="write report.html, report.pdf and layers.gpkg"
     )
     compare.add_argument("--engine", choices=ENGINES, help="movement engine for every run")
+    _paper_option(compare)
 
     report = _sub(
         sub,
@@ -254,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Write report.html, report.pdf and layers.gpkg for a finished run or comparison folder.",
     )
     report.add_argument("folder", type=Path, help="a finished run or comparison folder")
+    _paper_option(report)
 
     rank = _sub(
         sub,
@@ -299,6 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
             if allowed:
                 action.help = f"{action.help or ''}; allowed: {allowed}".lstrip("; ")
     return parser
+
+
+def _paper_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--paper",
+        choices=list(PAPERS),
+        default=DEFAULT_PAPER,
+        help=f"paper of report.pdf (default: {DEFAULT_PAPER}, {PAPERS[DEFAULT_PAPER][1]})",
+    )
 
 
 def _pool_options(parser: argparse.ArgumentParser) -> None:

@@ -75,7 +75,7 @@ def compare_command(args: argparse.Namespace, options: RunOptions) -> int:
         print("\n".join(readout.comparison_lines(table, labels, [r[4] for r in runs])))
     print(f"results: {folder}")
     if args.report:
-        write_report_of(folder, options, args.quiet)
+        write_report_of(folder, options, args.quiet, args.paper)
     return 0
 
 

@@ -13,7 +13,7 @@ from sim.columns import column
 
 def _figure(name: str, decimals: int) -> tuple[str, str, float, int]:
     col = column(name)
-    return (f"{name}.median", col.short, 1 / col.scale, decimals)
+    return (f"{name}.{col.headline_stat}", col.short, 1 / col.scale, decimals)
 
 
 # (figure of stats.summarise, what a reader calls it, factor to the printed unit, decimals)

@@ -41,9 +41,10 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
     preflight.check_outputs(options.outputs_root, preflight.OUTPUT_FIXED_BYTES)
     preset = "scenario" if args.scenario is not None else "amnesty"
     pts = read_path_file(args.path) if args.path is not None else None
-    if pts is not None:
-        from sim.cli import route_path
+    from sim.cli import route_path
+    from sim.outputs.plot import CameraMarks
 
+    if pts is not None:
         needs_network = route_path.network_reason(args)
         if needs_network is None:  # scored straight from the city's camera sites
             result, folder = route_path.score_drawn_path(args, options, pts)
@@ -74,6 +75,7 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
         length = np.array([np.hypot(*np.diff(xy, axis=0).T).sum()])
         score = score_route(length, active, route_edges, args.speed)
         label, ends = str(args.path), ("first point", "last point")
+        title = route_path.path_title(args.path)
     else:
         # a station's exit is the one facing the other end
         _, _, b_xy = resolve_place(inputs, args.destination, "--to")
@@ -89,6 +91,7 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
         active, geoms = coverage, net.edge_geom
         score = score_route(net.edge_length_m, coverage, route_edges, args.speed)
         label, ends = f"{a_name} -> {b_name}", (a_name, b_name)
+        title = label
     result = score.as_dict(active)
     result.update(
         {
@@ -111,16 +114,20 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
             )
             for e, s0, s1 in zip(seen.edge, seen.start_m, seen.end_m)
         ]
+    route_lines = [np.asarray(g.coords) for g in geoms[route_edges]]
+    data_dir = datasets.resolve_data_dir(options.data_dir)
+    basemap = route_path.route_basemap(data_dir, np.concatenate(route_lines))
     folder = write_route(
         result,
-        inputs.provenance(),
-        [np.asarray(g.coords) for g in geoms[route_edges]],
+        inputs.provenance() + basemap.files,
+        route_lines,
         covered,
-        np.c_[coverage.cameras.x, coverage.cameras.y],
-        coverage.public,
+        CameraMarks(np.c_[coverage.cameras.x, coverage.cameras.y], coverage.cameras.cls),
         options.outputs,
         edge_geom=net.edge_geom,
+        city=basemap,
         ends=ends,
+        title=title,
     )
     _print_route(result, folder, args.quiet)
     return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 
 from sim.batch.options import RunOptions
 from sim.city.area import path_problem
+from sim.data.basemap import read_city_outlines
 from sim.data.camera_account import assemble
 from sim.data.census import load_city_area
 from sim.data.datasets import resolve_data_dir
@@ -20,6 +22,8 @@ from sim.exposure.lines import points_along, radius_coverage_of_path
 from sim.exposure.pieces import SEEN
 from sim.exposure.visibility_models import VISIBILITY_MODELS
 from sim.geo import lonlat_to_xy
+from sim.outputs.basemap import Basemap, bounds_around, clip_basemap
+from sim.outputs.plot import CameraMarks
 from sim.scenario.files import load_scenario
 from sim.scenario.inputs import DataSource
 from sim.scenario.sections import CameraLayer
@@ -79,6 +83,35 @@ def city_cameras(
     return cameras, [source.file(k).provenance() for k in dict.fromkeys(keys)]
 
 
+# Margin (metres) of a route's map around the route.
+ROUTE_MAP_MARGIN_M = 400.0
+# The largest path file whose name property is looked for (larger files are named by file).
+TITLE_READ_MAX_BYTES = 50_000_000
+
+
+def route_basemap(data_dir: Path, route_xy: np.ndarray) -> Basemap:
+    """Water and borough outlines around a route (UTM 18N metres), for its map."""
+    bounds = bounds_around(route_xy, ROUTE_MAP_MARGIN_M)
+    return clip_basemap(read_city_outlines(data_dir), bounds)
+
+
+def path_title(path: Path) -> str:
+    """A drawn route's title: the ``name`` property of a GeoJSON route (the feature's, or the
+    collection's first named feature), else the file's name."""
+    try:
+        if path.stat().st_size <= TITLE_READ_MAX_BYTES:
+            doc = json.loads(path.read_text())
+            features = doc.get("features", [doc]) if isinstance(doc, dict) else []
+            for feature in features:
+                props = feature.get("properties") if isinstance(feature, dict) else None
+                name = props.get("name") if isinstance(props, dict) else None
+                if isinstance(name, str) and name.strip():
+                    return name.strip()[:80]
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass  # a CSV, or not JSON: the file's name says what it is
+    return path.name
+
+
 def score_drawn_path(
     args: argparse.Namespace, options: RunOptions, points: np.ndarray
 ) -> tuple[dict, Path]:
@@ -113,14 +146,18 @@ def score_drawn_path(
     )
     seen = coverage.pieces.subset(coverage.pieces.level == SEEN)
     covered = points_along(xy, seen.start_m, seen.end_m)
+    route_xy = drawn(xy)
+    basemap = route_basemap(data_dir, route_xy)
     folder = write_route(
         result,
         camera_files + area_files,
-        [drawn(xy)],
+        [route_xy],
         covered,
-        np.c_[sites.x, sites.y],
-        coverage.public,
+        CameraMarks(np.c_[sites.x, sites.y], sites.cls),
         options.outputs,
+        city=basemap,
+        ends=("first point", "last point"),
+        title=path_title(args.path),
     )
     return result, folder
 

@@ -37,7 +37,7 @@ def run_command(args: argparse.Namespace, options: RunOptions) -> int:
     def show(result, folder: Path) -> None:
         print("\n".join(summary_lines(result, folder)) if not args.quiet else f"results: {folder}")
         if getattr(args, "report", True):
-            write_report_of(folder, options, args.quiet)
+            write_report_of(folder, options, args.quiet, getattr(args, "paper", "letter"))
 
     kind = "sweep" if load_scenario(path).sweep.parameter else "run"
     _, sweep_folder = run_scenarios(

@@ -8,6 +8,7 @@ from sim.city import routing
 from sim.crowd.access import compose_legs
 from sim.crowd.model import Plan
 from sim.crowd.setup import Setup
+from sim.crowd.site_area import STAND_POINTS
 from sim.exposure.coverage import Coverage, PointExposure, point_exposure
 from sim.scenario.sections import Arrival, Walking
 
@@ -133,6 +134,24 @@ def draw_plan(
         origin=origin,
     )
     return plan, stand
+
+
+def drawn_per_replication(scenario) -> list[str]:
+    """What each replication draws anew (:func:`draw_plan`, and the undercount's shares), in
+    words for the manifest: the randomness a run's intervals measure, and all of it."""
+    drawn = [
+        "each protester's exit",
+        "departure time",
+        "walking speed",
+        f"standing point (one of the site's {STAND_POINTS:,})",
+    ]
+    if scenario.routing.choice == "stochastic":
+        drawn.append(
+            f"route (one of {scenario.routing.routes_per_origin} near-shortest routes per exit)"
+        )
+    if scenario.uncertainty.undercount:
+        drawn.append("the undercount share of each camera class")
+    return drawn
 
 
 def substream(seed: np.random.SeedSequence, stream: int) -> np.random.Generator:

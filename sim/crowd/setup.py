@@ -89,10 +89,12 @@ def prepare(
     )
     to_site = routing.shortest_tree(net, net.edge_length_m, site.node, towards=True)
     walk_to_site = to_site.dist
-    origins, weights, walk_m = select_origins(scenario, inputs, site, walk_to_site)
+    origins = select_origins(scenario, inputs, site, walk_to_site)
     join_node, exit_lines = exit_connectors(net, np.c_[origins.x, origins.y], walk_to_site)
     origins = dataclasses.replace(origins, node=join_node)
+    # the walk each protester from an exit is given: its first metres, then the network
     walk_m = shapely.length(exit_lines) + walk_to_site[join_node]
+    weights = normalised_weights(scenario, inputs, origins, walk_m)
     cameras = inputs.cameras
     coverage_args = coverage_options(scenario, inputs, store)
     ranker = _ranker(scenario, inputs, site, origins, weights, coverage_args)
@@ -132,7 +134,15 @@ def prepare(
     area = site_area(
         net, site.x, site.y, s.site.area, s.site.radius_m, f"{s.path}: key 'site.area'"
     )
-    stand_xy = sample_points(area.polygon, STAND_POINTS, stand_pool_rng(s.seed))
+    # protesters stand on open ground, never inside a building footprint in the site (the
+    # Washington Square Arch), where the scenario loads the complete footprints: its open space
+    # is then everything that is not a building (with partial footprints it is street
+    # corridors outside their extent, which would not be the site's ground)
+    if s.cameras.buildings and s.cameras.footprints == "doitt_2017":
+        area = area.on_open_ground(
+            inputs.open_space, "the area less the complete 2017 DoITT building footprints"
+        )
+    stand_xy = sample_points(area.standing_ground, STAND_POINTS, stand_pool_rng(s.seed))
     back_exit = np.arange(len(origins))
     exit_xy, exit_node = np.c_[origins.x, origins.y], origins.node
     if s.dwell.disperse and s.dwell.disperse_to == "nearest":
@@ -228,8 +238,9 @@ def _ranker(scenario, inputs, site, origins, weights, coverage_args):
 
 def select_origins(
     scenario: Scenario, inputs: Inputs, site: Site, walk_to_site: np.ndarray
-) -> tuple[Exits, np.ndarray, np.ndarray]:
-    """The exits protesters start from, their weights (summing to 1) and walking distances."""
+) -> Exits:
+    """The exits protesters start from (``within`` a walk of the site: from the exit's
+    nearest network node)."""
     o = scenario.origins
     exits = inputs.exits
     walk_m = walk_to_site[exits.node]
@@ -246,14 +257,20 @@ def select_origins(
         where = f"{scenario.path}: key 'origins.{o.mode}':"
         idx = places.origin_exits(exits, names, where, ScenarioError)
     idx = idx[np.isfinite(walk_m[idx])]
-    origins = exits.subset(idx)
-    w = origin_weights(scenario, inputs, origins, walk_m[idx])
+    return exits.subset(idx)
+
+
+def normalised_weights(
+    scenario: Scenario, inputs: Inputs, origins: Exits, walk_m: np.ndarray
+) -> np.ndarray:
+    """Each origin exit's share of the crowd (summing to 1), by the walk it is given."""
+    w = origin_weights(scenario, inputs, origins, walk_m)
     if w.sum() <= 0:
         raise ScenarioError(
             f"{scenario.path}: key 'origins.weights': every origin exit has weight zero "
-            f"(weights = {o.weights!r})"
+            f"(weights = {scenario.origins.weights!r})"
         )
-    return origins, w / w.sum(), walk_m[idx]
+    return w / w.sum()
 
 
 def origin_weights(

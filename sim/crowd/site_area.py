@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 
 from sim.city.network import WalkNetwork
+from sim.crowd.stats import wilson_interval
 from sim.errors import ScenarioError
 from sim.exposure.visibility import CORRIDOR_WIDTH_M, DEFAULT_CORRIDOR_WIDTH_M
 from sim.geo import xy_to_lonlat
@@ -49,10 +50,26 @@ class SiteArea:
     polygon: shapely.Geometry
     mode: str  # "streets" (block inside the ring of streets) or "disk"
     note: str
+    # where protesters can stand in it: the polygon less building footprints, where known
+    ground: shapely.Geometry | None = None
+    ground_note: str = "the whole area (no building footprints were loaded)"
 
     @property
     def area_m2(self) -> float:
         return float(self.polygon.area)
+
+    @property
+    def standing_ground(self) -> shapely.Geometry:
+        """Where standing points are drawn: open ground where it is known, else the area."""
+        return self.polygon if self.ground is None else self.ground
+
+    def on_open_ground(self, open_space: shapely.Geometry | None, what: str) -> SiteArea:
+        """The same area with its standing ground cut to ``open_space`` (the space between
+        building footprints, described by ``what``); unchanged when that is None."""
+        if open_space is None:
+            return self
+        ground = shapely.intersection(self.polygon, open_space)
+        return SiteArea(self.polygon, self.mode, self.note, ground, f"open ground: {what}")
 
     def as_dict(self) -> dict[str, object]:
         """For the manifest: mode, note, area and the outline in lat/lon."""
@@ -62,6 +79,8 @@ class SiteArea:
             "mode": self.mode,
             "note": self.note,
             "area_m2": round(self.area_m2, 1),
+            "standing_ground": self.ground_note,
+            "standing_area_m2": round(float(self.standing_ground.area), 1),
             "outline_latlon": np.round(np.c_[lat, lon], 6).tolist(),
         }
 
@@ -128,3 +147,25 @@ def sample_points(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -
         ]
         out = np.r_[out, cand[shapely.contains_xy(polygon, cand[:, 0], cand[:, 1])]]
     return out[:n]
+
+
+def area_in_view(seen: np.ndarray, recognition: np.ndarray, identification: np.ndarray) -> dict:
+    """The share of the site's standing ground in view of a camera at each quality level,
+    estimated from whether each standing point is (the points are a uniform sample of the
+    ground), with the 95% Wilson interval of that sampling."""
+    n = len(seen)
+    out: dict[str, object] = {
+        "standing_points": n,
+        "method": (
+            f"share of the site's {n} standing points (uniform over its standing ground) in "
+            "view of at least one camera; interval: 95% Wilson interval of that sample"
+        ),
+    }
+    for name, flags in (
+        ("any_camera", seen),
+        ("recognition", recognition),
+        ("identification", identification),
+    ):
+        k = int(np.count_nonzero(flags))
+        out[name] = {"share": k / n if n else float("nan"), "ci95": list(wilson_interval(k, n))}
+    return out

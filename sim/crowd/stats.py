@@ -45,6 +45,11 @@ def crowd_figures(agents: pd.DataFrame) -> dict[str, float]:
         if walked.any()
         else 0.0
     )
+    # of the protesters who stood at the site, the share no camera saw there
+    stood = agents["dwell_s"] > 0
+    out["share_never_seen_standing"] = (
+        float((agents.loc[stood, "seen_dwell_s"] <= 0).mean()) if stood.any() else float("nan")
+    )
     return out
 
 
@@ -69,6 +74,16 @@ def bootstrap_interval(
     means = values[idx].mean(axis=1)
     lo, hi = np.percentile(means, [2.5, 97.5])
     return float(lo), float(hi)
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95% at the default z) of a share of k in n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def figure_rng(seed: int, purpose: int, figure: str) -> np.random.Generator:

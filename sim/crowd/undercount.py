@@ -11,6 +11,9 @@ from sim.exposure.pieces import edge_exposure
 # Amnesty's quality review (Decode Surveillance NYC methodology, 2022): the volunteers' count as a
 # share of the expert count, 95% interval, by attachment. With [uncertainty] undercount = true a
 # replication draws the share uniformly from the interval and divides its classes' counts by it.
+UNDERCOUNT_SOURCE = (
+    "Amnesty International's quality review, Decode Surveillance NYC methodology (2022)"
+)
 UNDERCOUNT_SHARE = {
     "public_street": (0.23, 1.0),
     "nypd_dome": (0.23, 1.0),

@@ -29,6 +29,8 @@ class CameraAccount:
     in_use_cameras: float = 0.0
     by_source: dict[str, dict[str, float]] = field(default_factory=dict)
     reconciliation: dict[str, float] = field(default_factory=dict)
+    # Amnesty intersection row -> the id of the site holding its count after merges
+    carriers: dict[int, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,7 +53,8 @@ class CameraAccount:
             f"{self.in_use_sites} camera sites can see the study area ({self.in_use_cameras:,.0f} "
             f"cameras); {self.left_out.get('sites', 0)} other sites in the layers cannot "
             f"(listed in manifest.json); {self.merge.get('merged_sites', 0)} sites merged "
-            "across layers (same place, counts not added)"
+            "across layers (same place; counts added only where each carried its own "
+            f"intersection's: {self.merge.get('merged_sites_counts_added', 0)})"
         ]
         if "amnesty_manhattan_total_file" in r:
             extra = ", ".join(
@@ -62,8 +65,9 @@ class CameraAccount:
             out.append(
                 f"cameras: {r['counted_manhattan_sites_cameras']:,.0f} from Amnesty's Manhattan "
                 f"counts (of its {r['amnesty_manhattan_total_file']:,.0f}: "
-                f"{r['amnesty_manhattan_carried_by_sites']:,.0f} at intersections a site in use "
-                f"carries, {r['amnesty_manhattan_not_carried']:,.0f} at none), "
+                f"{r['amnesty_manhattan_carried_by_sites']:,.0f} counted at sites in use, "
+                f"{r['amnesty_manhattan_carried_out_of_reach']:,.0f} at sites out of reach of "
+                f"the study area, {r['amnesty_manhattan_not_carried']:,.0f} at no site), "
                 f"{r['counted_other_borough_sites_cameras']:,.0f} from other boroughs' counts"
                 + (f", uncounted sites at 1 each: {extra}" if extra else "")
             )
@@ -103,6 +107,10 @@ def assemble(
             account.counts.append(join.as_dict())
     cameras, merge = merge_layers(counted, SOURCE_PRIORITY)
     account.merge = merge.as_dict()
+    for layer in counted:
+        for row, site in zip(layer.intersection.tolist(), layer.camera_id.tolist()):
+            if row >= 0:
+                account.carriers[row] = merge.into.get(str(site), str(site))
     return cameras, account
 
 
@@ -138,4 +146,4 @@ def _count_in_use(
             "sites": int(pick.sum()),
             "cameras": float(cameras.count[pick].sum()),
         }
-    account.reconciliation = manhattan_reconciliation(cameras, inter)
+    account.reconciliation = manhattan_reconciliation(cameras, inter, account.carriers)

@@ -144,6 +144,8 @@ def count_sites(
         count[of_cls] = inter.count_for(str(cls), idx[of_cls])
     count[first] = np.maximum(count[first], MIN_SITE_COUNT)
     source[first] = "amnesty"
+    carried = np.full(len(sites), -1, np.int64)
+    carried[first] = rows
     taken[rows] = True
     report = CountJoin(
         layer=layer,
@@ -161,19 +163,21 @@ def count_sites(
         report.sites,
         report.cameras_from_counts,
     )
-    return dataclasses.replace(sites, count=count, count_source=source), taken, report
+    counted = dataclasses.replace(sites, count=count, count_source=source, intersection=carried)
+    return counted, taken, report
 
 
 def manhattan_reconciliation(
-    cameras: CameraSites, inter: Intersections | None, max_m: float = COUNT_JOIN_MAX_M
+    cameras: CameraSites, inter: Intersections | None, carriers: dict[int, str]
 ) -> dict[str, float]:
     """How a scenario's camera total relates to Amnesty's Manhattan total (4,266).
 
-    ``cameras`` are the sites that can see the study area. Amnesty's Manhattan cameras split
-    into those carried by a site (the counted sites within ``max_m`` of a Manhattan
-    intersection) and those at intersections no site in use carries; the scenario adds
-    sites with no count, DOT cameras and LinkNYC kiosks, and counts from other boroughs'
-    intersections within reach of Manhattan's streets.
+    ``cameras`` are the sites that can see the study area; ``carriers`` gives, for each of
+    Amnesty's intersections whose count a site took, the site that holds it now (after merges).
+    Every Manhattan camera is booked once: at an intersection whose count a site in use holds,
+    at one whose count a site that cannot see the study area holds, or at one no site took.
+    The scenario adds sites with no count, DOT cameras and LinkNYC kiosks, and counts from
+    other boroughs' intersections within reach of Manhattan's streets.
     """
     total = float(cameras.count.sum())
     counted = cameras.count_source == "amnesty"
@@ -185,27 +189,26 @@ def manhattan_reconciliation(
         out["amnesty_counts_used"] = 0.0
         return out
     manhattan = inter.borough == "Manhattan"
-    man_total = float(inter.counts["n_cameras_median"][manhattan].sum())
-    dist, idx = cKDTree(np.c_[inter.x, inter.y]).query(
-        np.c_[cameras.x[counted], cameras.y[counted]], distance_upper_bound=max_m
-    )
-    ok = np.isfinite(dist)
-    carried = np.zeros(len(inter), bool)
-    carried[idx[ok]] = True
-    counted_in_man = np.zeros(counted.sum(), bool)
-    counted_in_man[ok] = manhattan[idx[ok]]
-    counted_counts = cameras.count[counted]
+    n = inter.counts["n_cameras_median"]
+    in_use = set(cameras.camera_id.tolist())
+    held = np.zeros(len(inter), bool)  # by a site in use
+    away = np.zeros(len(inter), bool)  # by a site that cannot see the study area
+    for row, site in carriers.items():
+        (held if site in in_use else away)[row] = True
+    # the counts of sites in use, split by the borough of the intersection each first carried
+    # (a merged site holds the counts of every site merged into it)
+    site_man = {site: bool(manhattan[row]) for row, site in sorted(carriers.items(), reverse=True)}
+    counted_in_man = np.array([site_man.get(c, False) for c in cameras.camera_id], bool)
     out.update(
         {
-            "amnesty_manhattan_total_file": man_total,
-            "amnesty_manhattan_carried_by_sites": float(
-                inter.counts["n_cameras_median"][carried & manhattan].sum()
+            "amnesty_manhattan_total_file": float(n[manhattan].sum()),
+            "amnesty_manhattan_carried_by_sites": float(n[held & manhattan].sum()),
+            "amnesty_manhattan_carried_out_of_reach": float(n[away & manhattan].sum()),
+            "amnesty_manhattan_not_carried": float(n[~held & ~away & manhattan].sum()),
+            "counted_manhattan_sites_cameras": float(cameras.count[counted & counted_in_man].sum()),
+            "counted_other_borough_sites_cameras": float(
+                cameras.count[counted & ~counted_in_man].sum()
             ),
-            "amnesty_manhattan_not_carried": float(
-                inter.counts["n_cameras_median"][~carried & manhattan].sum()
-            ),
-            "counted_manhattan_sites_cameras": float(counted_counts[counted_in_man].sum()),
-            "counted_other_borough_sites_cameras": float(counted_counts[~counted_in_man].sum()),
         }
     )
     for src in np.unique(cameras.source[~counted]):

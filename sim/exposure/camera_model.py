@@ -122,6 +122,15 @@ DEFAULT_CLASSES: dict[str, CameraParams] = {
 
 # Every camera class a scenario may name, in the order of the defaults table.
 CAMERA_CLASSES = tuple(DEFAULT_CLASSES)
+# What each class is, in the words a reader of a table, legend or report sees.
+CLASS_WORDS = {
+    "public_street": "public street furniture (poles, lights, signals)",
+    "private_building": "private, on buildings",
+    "nypd_dome": "NYPD dome / pan-tilt-zoom",
+    "dot_traffic": "DOT traffic camera",
+    "linknyc": "LinkNYC kiosk",
+    "unknown": "attachment unknown",
+}
 
 # Amnesty parity preset: public sites, omnidirectional, fixed 120 m radius.
 AMNESTY_PRESET = {"public_street": CameraParams(public=True, range_m=AMNESTY_RANGE_M)}

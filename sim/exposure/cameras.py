@@ -26,12 +26,17 @@ class CameraSites:
     # subject to the undercount correction), "site" (a site listed with no count: 1 camera),
     # "edit" (a scenario's hypothetical camera). None: "site" for every row.
     count_source: np.ndarray | None = None
+    # the row of Amnesty's intersections whose count a site carries (-1: none). None: -1 for
+    # every row.
+    intersection: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.count_source is None:
             object.__setattr__(
                 self, "count_source", np.full(len(self.camera_id), "site", dtype=object)
             )
+        if self.intersection is None:
+            object.__setattr__(self, "intersection", np.full(len(self.camera_id), -1, np.int64))
 
     def __len__(self) -> int:
         return len(self.camera_id)

@@ -30,6 +30,8 @@ class MergeReport:
     distance_m: float = MERGE_DISTANCE_M
     merged: dict[str, int] = field(default_factory=dict)  # "loser -> winner": sites
     examples: dict[str, list[str]] = field(default_factory=dict)
+    added: int = 0  # merges of two sites carrying different intersections' counts (summed)
+    into: dict[str, str] = field(default_factory=dict)  # merged site id -> the id it joined
 
     @property
     def total(self) -> int:
@@ -40,9 +42,11 @@ class MergeReport:
             "rule": (
                 f"sites of different layers within {self.distance_m:g} m are one site; the "
                 f"earlier source in {list(self.priority)} keeps its id, class and place; the "
-                "count is the larger of the two, not their sum"
+                "count is the sum of the two where they carry the counts of different Amnesty "
+                "intersections, else the larger of the two"
             ),
             "merged_sites": self.total,
+            "merged_sites_counts_added": self.added,
             "merged": dict(self.merged),
             "examples": {k: v[:3] for k, v in self.examples.items()},
         }
@@ -61,9 +65,11 @@ def merge_layers(
 
     Layers are taken in ``priority`` order of their first site's source (the camera sources'
     registry gives it: ``sim.data.cameras.SOURCE_PRIORITY``; ties in the given order); sites
-    of one layer are never merged with each other. A merged site's count becomes
-    ``max(winner, loser)`` at the winner; a winner that only had a listed site
-    (``count_source`` "site") takes the loser's count source when the loser's count is larger.
+    of one layer are never merged with each other. Where the two carry the counts of different
+    Amnesty intersections (``intersection``), both counts belong to the place and are added;
+    otherwise a merged site's count becomes ``max(winner, loser)`` at the winner, and a winner
+    that carried no count takes the loser's count source and intersection when the loser's
+    count is larger.
     """
     report = MergeReport(priority, distance_m)
     order = sorted(
@@ -84,17 +90,25 @@ def merge_layers(
         hit = np.isfinite(dist)
         count = kept.count.copy()
         source = kept.count_source.copy()
+        carried = kept.intersection.copy()
         for i in np.flatnonzero(hit).tolist():
             w = int(idx[i])
-            if layer.count[i] > count[w]:
+            own, other = int(carried[w]), int(layer.intersection[i])
+            if own >= 0 and other >= 0 and own != other:
+                count[w] += layer.count[i]
+                report.added += 1
+            elif layer.count[i] > count[w]:
                 count[w] = layer.count[i]
                 source[w] = layer.count_source[i]
+                if own < 0:
+                    carried[w] = other
+            report.into[str(layer.camera_id[i])] = str(kept.camera_id[w])
             key = f"{layer.source[i]} -> {kept.source[w]}"
             report.merged[key] = report.merged.get(key, 0) + 1
             report.examples.setdefault(key, []).append(
                 f"{layer.camera_id[i]} into {kept.camera_id[w]} ({dist[i]:.1f} m)"
             )
-        kept = dataclasses.replace(kept, count=count, count_source=source)
+        kept = dataclasses.replace(kept, count=count, count_source=source, intersection=carried)
         kept = CameraSites.concat([kept, layer.subset(~hit)])
     if kept is None:
         kept = layers[0] if layers else CameraSites.concat([])

@@ -28,6 +28,7 @@ class VisibilityModel:
     needs_open_space: bool  # the open space between buildings (sim.scenario.inputs loads it)
     pieces: Pieces
     summary: str
+    directional: bool = False  # whether a camera sees only where it points (none does yet)
 
 
 def _radius(edge_geom, xy, ranges, open_space):

@@ -51,6 +51,17 @@ def map_extent(
     return tuple(float(b) for b in bounds)
 
 
+def bounds_around(xy: np.ndarray, margin_m: float) -> tuple[float, float, float, float]:
+    """Bounds (lon0, lat0, lon1, lat1) of the square around points (UTM 18N metres, n x 2),
+    plus a margin: the extent of a map drawn around them."""
+    (x0, y0), (x1, y1) = np.min(xy, axis=0), np.max(xy, axis=0)
+    half = max(x1 - x0, y1 - y0) / 2 + margin_m
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    box = shapely.box(cx - half, cy - half, cx + half, cy + half)
+    bounds = gpd.GeoSeries([box], crs=PROJECTED_CRS).to_crs(GEOGRAPHIC_CRS).total_bounds
+    return tuple(float(b) for b in bounds)
+
+
 def clip_basemap(city: CityOutlines, bounds: tuple[float, float, float, float]) -> Basemap:
     """The city's borough outlines and water, clipped to ``bounds``."""
     clip = shapely.box(*bounds)

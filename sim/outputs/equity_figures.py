@@ -16,8 +16,9 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
+from sim.crowd.stats import wilson_interval
 from sim.exposure.equity import SURVEILLANCE_THRESHOLD, fitted_probability
-from sim.outputs.plot import _save
+from sim.outputs.cartography import save
 
 
 def _patch(geom: shapely.Geometry) -> PathPatch | None:
@@ -79,51 +80,71 @@ def surveillance_map(
         "protest sites",
         fontsize=10,
     )
-    _save(fig, path)
+    save(fig, path)
+
+
+# Bins of non-white share in which the observed share of highly surveilled tracts is drawn.
+SHARE_BINS = np.linspace(0.0, 1.0, 11)
 
 
 def borough_scatter(table: pd.DataFrame, model: pd.DataFrame, path: Path) -> None:
-    """Per borough: each tract's surveillance against its non-white share, with the fitted
-    probability of surveillance above the threshold (right axis)."""
+    """One panel per borough, on one probability axis: the fitted probability that a tract is
+    highly surveilled against its non-white share (line), the observed share of such tracts in
+    bins of ten points (dots sized by tracts, with a 95% Wilson interval), and every tract as
+    a tick at the top (above the threshold) or the bottom (at or below it)."""
     used = table[table["in_model"]]
     rows = list(model.itertuples())
     ncols = min(3, len(rows))
     nrows = -(-len(rows) // ncols)
-    fig, grid_axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 4 * nrows), squeeze=False)
+    fig, grid_axes = plt.subplots(
+        nrows, ncols, figsize=(4.6 * ncols, 3.9 * nrows + 0.9), squeeze=False, sharey=True
+    )
     axes = grid_axes.ravel()
     for spare in axes[len(rows) :]:
         spare.set_visible(False)
     grid = np.linspace(0, 1, 101)
     for ax, row in zip(axes, rows):
         mine = used[used["borough"] == row.borough]
-        level = mine["surveillance_per_1000"].to_numpy(float)
-        above = level > SURVEILLANCE_THRESHOLD
-        ax.scatter(
-            mine["nonwhite_fraction"][~above],
-            np.maximum(level[~above], 1e-3),
-            s=5,
-            alpha=0.5,
-            c="tab:blue",
-        )
-        ax.scatter(mine["nonwhite_fraction"][above], level[above], s=5, alpha=0.5, c="tab:red")
-        ax.set_yscale("log")
-        ax.set_ylim(1e-3 * 0.8, max(20.0, np.nanmax(level) * 1.2) if len(level) else 20.0)
-        ax.axhline(SURVEILLANCE_THRESHOLD, color="k", lw=0.8, ls="--")
-        ax.set_xlabel("non-white fraction (Black + Hispanic)")
+        x = mine["nonwhite_fraction"].to_numpy(float)
+        above = mine["surveillance_per_1000"].to_numpy(float) > SURVEILLANCE_THRESHOLD
+        ax.plot(x[above], np.full(above.sum(), 1.03), "|", c="tab:red", ms=6, alpha=0.5)
+        ax.plot(x[~above], np.full((~above).sum(), -0.03), "|", c="tab:blue", ms=6, alpha=0.5)
+        which = np.clip(np.digitize(x, SHARE_BINS) - 1, 0, len(SHARE_BINS) - 2)
+        for b in np.unique(which):
+            n, k = int((which == b).sum()), int(above[which == b].sum())
+            lo, hi = wilson_interval(k, n)
+            mid = (SHARE_BINS[b] + SHARE_BINS[b + 1]) / 2
+            ax.plot([mid, mid], [lo, hi], c="0.4", lw=1)
+            ax.scatter([mid], [k / n], s=8 + 2.5 * n, c="0.25", zorder=3, lw=0)
+        ax.plot(grid, fitted_probability(row.intercept, row.nonwhite_coef, grid), c="k", lw=2)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.07, 1.07)
+        ax.set_xlabel("non-white share of residents (Black + Hispanic)")
         ax.set_title(
-            f"{row.borough}: slope {row.nonwhite_coef:+.2f} (p = {row.nonwhite_p:.2g})",
+            f"{row.borough}: {len(mine)} tracts, {int(above.sum())} highly surveilled\n"
+            f"slope {row.nonwhite_coef:+.2f} (p = {row.nonwhite_p:.2g})",
             fontsize=9,
         )
         ax.grid(alpha=0.3)
-        twin = ax.twinx()
-        twin.plot(grid, fitted_probability(row.intercept, row.nonwhite_coef, grid), c="k", lw=2)
-        twin.set_ylim(0, 1)
-        twin.set_ylabel("fitted P(surveillance > 0.2)")
-        ax.set_ylabel("effective cameras per 1,000 residents\n(0 drawn at 0.001)")
+    for ax in grid_axes[:, 0]:
+        ax.set_ylabel(
+            f"share of tracts above {SURVEILLANCE_THRESHOLD:g}\neffective cameras per 1,000"
+        )
     fig.suptitle(
-        "Tracts above (red) and below (blue) 0.2 effective cameras per 1,000 residents; "
-        "black: fitted logistic curve",
-        fontsize=10,
+        f"Is a tract highly surveilled (more than {SURVEILLANCE_THRESHOLD:g} effective public "
+        "cameras per 1,000 residents)?",
+        fontsize=11,
     )
-    fig.tight_layout()
-    _save(fig, path)
+    fig.text(
+        0.5,
+        0.005,
+        "Line: the fitted logistic model (Amnesty's method). Dots: the observed share of tracts "
+        "in each ten-point bin of non-white share, sized by tracts, with a 95% interval. "
+        "Ticks: each tract, at the top if above the threshold, at the bottom if not.",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        wrap=True,
+    )
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    save(fig, path)

@@ -211,16 +211,29 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def git_commit() -> str:
-    """The repository's HEAD commit, or '' outside a checkout."""
-    head = REPO_ROOT / ".git" / "HEAD"
+def git_commit(root: Path = REPO_ROOT) -> str:
+    """The checkout's HEAD commit, or '' outside a checkout. A worktree's ``.git`` is a file
+    naming its git folder; a branch's commit may be in ``packed-refs``."""
+    git = root / ".git"
     try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref: "):
-            return (REPO_ROOT / ".git" / ref[5:]).read_text().strip()
-        return ref
+        if git.is_file():  # "gitdir: <folder>" (a worktree, a submodule)
+            git = (root / git.read_text().strip().removeprefix("gitdir:").strip()).resolve()
+        common = git
+        if (git / "commondir").is_file():  # a worktree's branches live in the main repository
+            common = (git / (git / "commondir").read_text().strip()).resolve()
+        ref = (git / "HEAD").read_text().strip()
+        if not ref.startswith("ref: "):
+            return ref  # a detached HEAD holds the commit itself
+        name = ref[5:]
+        for base in (git, common):
+            if (base / name).is_file():
+                return (base / name).read_text().strip()
+        for line in (common / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + name):
+                return line.split()[0]
     except OSError:
-        return ""
+        pass
+    return ""
 
 
 def provenance(data_files: list[dict[str, object]]) -> dict[str, object]:

@@ -46,7 +46,8 @@ def streets_frame(
     traversals: np.ndarray,
     seconds_in_view: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    """One row per street (both directions of an edge together), EPSG:4326.
+    """One row per street (both directions of an edge together), EPSG:4326, with its OSM class
+    and name (for a map's labels).
 
     ``traversals`` and ``seconds_in_view`` are per directed edge and per replication (mean over
     replications); a street's figures are the sums of its two directions. Coverage shares are
@@ -69,6 +70,7 @@ def streets_frame(
             "edge_forward": forward,
             "edge_backward": backward,
             "highway": network.edge_highway[forward].astype(str),
+            "name": network.names()[forward].astype(str),
             "length_m": np.round(length[forward], 2),
             "traversals_per_replication": np.bincount(street, traversals, n),
             "minutes_in_view_per_replication": np.bincount(street, seconds_in_view, n) / 60.0,
@@ -99,6 +101,7 @@ def access_rows(
             "edge_forward": idx[used],
             "edge_backward": -1,
             "highway": ACCESS_LAYER_HIGHWAY,
+            "name": "",
             "length_m": np.round(length[used], 2),
             "traversals_per_replication": traversals[used],
             "minutes_in_view_per_replication": seconds_in_view[used] / 60.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -12,21 +13,31 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 
-from sim.atomic import replacing
 from sim.columns import column
+from sim.geo import lonlat_to_xy
+from sim.outputs.basemap import Basemap
+from sim.outputs.cartography import (
+    RAMP,
+    SITE_GREEN,
+    MapFrame,
+    draw_cameras,
+    draw_city,
+    draw_edits,
+    draw_site,
+    draw_stations,
+    draw_street_names,
+    draw_streets,
+    finish,
+    lines_of,
+    new_map,
+    save,
+    street_names,
+)
 
-DPI = 130
 # Half-width (metres) of a map of ranked camera sites at least; wider when they spread wider.
 HIGHLIGHT_MIN_EXTENT_M = 250.0
-
-
-def _save(fig, path: Path) -> None:
-    try:
-        with replacing(path) as tmp:
-            fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
-    finally:
-        plt.close(fig)
 
 
 def _pooled_note(agents: pd.DataFrame) -> tuple[int, str]:
@@ -78,20 +89,22 @@ def exposure_distribution(
     if len(agents_by_label) > 1:
         ax_ecdf.legend(fontsize=8)
     fig.suptitle(title)
-    _save(fig, path)
+    save(fig, path)
 
 
-# What the comparison figure shows, one panel each: (column, axis label)
-COMPARISON_PANELS = [
-    (name, column(name).short) for name in ("seen_walk_s", "seen_total_s", "camera_s")
-]
+# What the comparison figure shows, one panel each.
+COMPARISON_PANELS = ("seen_walk_s", "seen_total_s", "camera_s")
 _STYLES = ["-", "--", ":", "-."]
 
 
-def comparison_figure(agents_by_label: dict[str, pd.DataFrame], path: Path, title: str) -> None:
-    """ECDF lines of walking, total and camera exposure, one line per scenario (readable with
-    ten scenarios: distinct colours, then line styles; the legend below the panels)."""
-    fig, axes = plt.subplots(1, len(COMPARISON_PANELS), figsize=(14, 4.8), sharey=True)
+def ecdf_panels(agents_by_label: dict[str, pd.DataFrame], panels: tuple[str, ...], title: str):
+    """One panel per output column (its label and unit from ``sim.columns``): the share of
+    protesters at or below each value, one line per scenario (readable with ten scenarios:
+    distinct colours, then line styles; the first black, dashed and on top, so runs equal to
+    it do not hide it; the legend below the panels). Returns the figure."""
+    width = 4.7 * len(panels) if len(panels) > 2 else 4.6 * len(panels) + 0.4
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 4.8), sharey=True, squeeze=False)
+    axes = axes[0]
     colours = plt.get_cmap("tab10").colors
     for k, (label, agents) in enumerate(agents_by_label.items()):
         style = {
@@ -100,24 +113,26 @@ def comparison_figure(agents_by_label: dict[str, pd.DataFrame], path: Path, titl
             "linewidth": 1.4,
             "zorder": 3,
         }
-        if k == 0:  # the base: black and on top, so runs equal to it do not hide it
+        if k == 0:
             style.update(color="black", linestyle=(0, (4, 2)), linewidth=1.8, zorder=5)
-        for ax, (name, _) in zip(axes, COMPARISON_PANELS):
+        for ax, name in zip(axes, panels):
             values = agents[name].to_numpy(float)
-            values = np.sort(values[np.isfinite(values)])
+            values = np.sort(values[np.isfinite(values)]) / column(name).scale
             if values.size:
                 y = np.arange(1, len(values) + 1) / len(values)
-                ax.step(values / 60.0, y, where="post", label=label, **style)
-    for ax, (_, xlabel) in zip(axes, COMPARISON_PANELS):
-        ax.set_xlabel(f"{xlabel} per protester")
+                ax.step(values, y, where="post", label=label, **style)
+    for ax, name in zip(axes, panels):
+        ax.set_xlabel(f"{column(name).short} per protester")
+        ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
     _, pooled = _pooled_note(next(iter(agents_by_label.values())))
     axes[0].set_ylabel("share of protesters at or below" + (f"\n({pooled})" if pooled else ""))
     axes[0].set_ylim(0, 1.02)
     handles, labels = axes[0].get_legend_handles_labels()
+    many = len(labels) > 1
     fig.legend(
         handles,
-        [f"{lab} (base)" if i == 0 else lab for i, lab in enumerate(labels)],
+        [f"{lab} (base)" if i == 0 and many else lab for i, lab in enumerate(labels)],
         loc="lower center",
         ncol=min(3, len(labels)),
         fontsize=8,
@@ -126,152 +141,129 @@ def comparison_figure(agents_by_label: dict[str, pd.DataFrame], path: Path, titl
     rows = -(-len(labels) // 3)
     fig.subplots_adjust(bottom=0.13 + 0.04 * rows, top=0.88, wspace=0.08)
     fig.suptitle(title)
-    _save(fig, path)
+    return fig
 
 
-def _edge_lines(edge_geom: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
-    return [np.asarray(g.coords) for g in edge_geom[edges]]
+def comparison_figure(agents_by_label: dict[str, pd.DataFrame], path: Path, title: str) -> None:
+    """The comparison's ECDFs of walking, total and camera exposure, one line per scenario."""
+    save(ecdf_panels(agents_by_label, COMPARISON_PANELS, title), path)
 
 
-def _local_axes(ax, x0: float, y0: float, extent: tuple[float, float, float, float], where: str):
-    """Axes in metres east and north of ``where`` at (x0, y0), north up."""
-    ax.set_xlim(extent[0] - x0, extent[1] - x0)
-    ax.set_ylim(extent[2] - y0, extent[3] - y0)
-    ax.set_aspect("equal")
-    ax.set_xlabel(f"metres east of {where}")
-    ax.set_ylabel(f"metres north of {where} (north up)")
-    ax.grid(alpha=0.15)
+@dataclass(frozen=True)
+class SiteMark:
+    """The assembly site as a map draws it: its name, point and area (UTM 18N metres)."""
+
+    name: str
+    x: float
+    y: float
+    area: shapely.Geometry | None = None
 
 
-def _shift(lines: list[np.ndarray], x0: float, y0: float) -> list[np.ndarray]:
-    return [line - (x0, y0) for line in lines]
+@dataclass(frozen=True)
+class CameraMarks:
+    """Camera sites as a map draws them: place (UTM 18N metres, n x 2) and class."""
+
+    xy: np.ndarray
+    cls: np.ndarray
 
 
-def _legend_below(ax, ncol: int = 3) -> None:
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=ncol, fontsize=8, frameon=False)
-
-
-def network_map(
-    edge_geom: np.ndarray,
+def street_map(
+    frame: MapFrame,
+    street_geom: np.ndarray,
     values: np.ndarray,
-    camera_xy: np.ndarray,
-    camera_public: np.ndarray,
-    site_xy: tuple[float, float],
-    path: Path,
-    title: str,
+    breaks: list[float],
     label: str,
-    extent_m: float = 1800.0,
-    highlight: np.ndarray | None = None,
-    site_name: str = "the site",
+    cameras: CameraMarks,
+    site: SiteMark,
+    title: str,
+    *,
     stations: list[tuple[str, float, float]] | None = None,
-) -> None:
-    """Streets near the site coloured by ``values`` (edges with 0 in grey), camera sites, the
-    site and (as context) the stations protesters come from; ``highlight`` camera sites are
-    numbered 1, 2, ... in their order. Axes in metres from the site."""
-    x0, y0 = site_xy
-    if highlight is not None and highlight.size:
-        # zoom to the numbered sites, so their numbers stay legible
-        reach = np.abs(camera_xy[highlight] - (x0, y0)).max()
-        extent_m = min(extent_m, max(HIGHLIGHT_MIN_EXTENT_M, 1.2 * reach))
-    box = shapely.box(x0 - extent_m, y0 - extent_m, x0 + extent_m, y0 + extent_m)
-    near = np.flatnonzero(shapely.intersects(edge_geom, box))
-    fig, ax = plt.subplots(figsize=(8, 8.8))
-    base = LineCollection(
-        _shift(_edge_lines(edge_geom, near), x0, y0), colors="#c8c8c8", linewidths=0.5
+    city: Basemap | None = None,
+    highlight: np.ndarray | None = None,
+    edits: tuple[np.ndarray, np.ndarray] | None = None,
+    zero_label: str = "streets and footways",
+    names: tuple[np.ndarray, np.ndarray] | None = None,
+):
+    """Streets (UTM lines) coloured by ``values`` in the classes ``breaks`` (0 in grey) over
+    water and borough outlines (``city``, with a locator inset), with camera sites by class, the
+    stations protesters come from, the site and, where given, camera sites a scenario edited
+    and ranked sites numbered 1, 2, ... in the order of ``highlight``; the major streets named
+    where ``names`` (each street's OSM name and class) are given. Returns the figure."""
+    fig, ax = new_map()
+    if city is not None:
+        draw_city(ax, frame, city)
+    lines, owner = lines_of(street_geom, frame)
+    shown = np.asarray(values, float)[owner] if owner.size else np.zeros(0)
+    hot = shown > 0
+    draw_streets(
+        ax,
+        [line for line, h in zip(lines, hot) if not h],
+        label=zero_label,
     )
-    ax.add_collection(base)
-    hot = near[values[near] > 0]
-    if hot.size:
+    if hot.any():
+        norm = BoundaryNorm([0.0, *breaks], len(breaks))
         lc = LineCollection(
-            _shift(_edge_lines(edge_geom, hot), x0, y0),
-            array=values[hot],
-            cmap="inferno_r",
+            [line for line, h in zip(lines, hot) if h],
+            array=shown[hot],
+            cmap=ListedColormap(RAMP[: len(breaks)]),
+            norm=norm,
             linewidths=1.8,
+            zorder=4,
         )
         ax.add_collection(lc)
-        fig.colorbar(lc, ax=ax, shrink=0.6, pad=0.02, label=label)
-    cx, cy = camera_xy[:, 0] - x0, camera_xy[:, 1] - y0
-    inside = (np.abs(cx) < extent_m) & (np.abs(cy) < extent_m)
-    pub = inside & camera_public
-    ax.scatter(
-        cx[inside & ~pub],
-        cy[inside & ~pub],
-        s=4,
-        c="#1f77b4",
-        label="private / other camera site",
-        zorder=3,
-    )
-    ax.scatter(
-        cx[pub], cy[pub], s=10, c="#d62728", marker="^", label="public camera site", zorder=4
-    )
+        fig.colorbar(lc, ax=ax, shrink=0.6, pad=0.02, spacing="uniform", label=label)
+    if names is not None:
+        draw_street_names(ax, frame, street_names(frame, street_geom, names[0], names[1], values))
+    draw_cameras(ax, frame, cameras.xy, cameras.cls)
+    if edits is not None:
+        draw_edits(ax, frame, *edits)
     if highlight is not None and highlight.size:
-        ax.scatter(
-            cx[highlight],
-            cy[highlight],
-            s=36,
-            facecolors="none",
-            edgecolors="k",
-            linewidths=1.2,
-            label="ranked camera sites (number = rank)",
-            zorder=5,
-        )
-        for rank, i in enumerate(highlight, 1):
-            # numbers on short leaders fanned out by the golden angle: sites metres apart
-            # (several cameras on one corner) keep readable numbers
-            angle = np.deg2rad(rank * 137.5)
-            ax.annotate(
-                str(rank),
-                (cx[i], cy[i]),
-                xytext=(22 * np.cos(angle), 22 * np.sin(angle)),
-                textcoords="offset points",
-                ha="center",
-                va="center",
-                fontsize=8,
-                fontweight="bold",
-                bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": "k", "lw": 0.8},
-                arrowprops={"arrowstyle": "-", "lw": 0.7, "color": "k"},
-                zorder=6,
-            )
+        _number_sites(ax, frame, cameras.xy[highlight])
     if stations:
-        sx = np.array([s[1] for s in stations]) - x0
-        sy = np.array([s[2] for s in stations]) - y0
-        ax.scatter(
-            sx,
-            sy,
-            s=22,
-            marker="s",
-            c="#2ca02c",
-            edgecolors="k",
-            linewidths=0.4,
-            label="subway station (exits)",
-            zorder=5,
-        )
-        for name, x, y in stations:
-            if abs(x - x0) < extent_m and abs(y - y0) < extent_m:
-                ax.annotate(
-                    name,
-                    (x - x0, y - y0),
-                    xytext=(4, 3),
-                    textcoords="offset points",
-                    fontsize=6.5,
-                    color="#1b5e20",
-                    zorder=6,
-                )
-    ax.plot(
-        [0],
-        [0],
-        marker="*",
-        ms=18,
-        c="#ffbf00",
-        mec="k",
-        label=site_name,
-        zorder=7,
-        linestyle="none",
+        draw_stations(ax, frame, stations)
+    draw_site(ax, frame, site.name, (site.x, site.y), site.area)
+    finish(ax, frame, title, ncol=2)
+    return fig
+
+
+def _number_sites(ax, frame: MapFrame, xy: np.ndarray) -> None:
+    """Ranked camera sites circled and numbered 1, 2, ... on short leaders fanned out by the
+    golden angle, so that sites metres apart (several cameras on one corner) stay readable."""
+    local = frame.local(xy)
+    ax.scatter(
+        local[:, 0],
+        local[:, 1],
+        s=36,
+        facecolors="none",
+        edgecolors="k",
+        linewidths=1.2,
+        label="ranked camera sites (number = rank)",
+        zorder=8,
     )
-    _local_axes(ax, 0, 0, (-extent_m, extent_m, -extent_m, extent_m), site_name)
-    _legend_below(ax)
-    ax.set_title(title)
-    _save(fig, path)
+    for rank, (x, y) in enumerate(local, 1):
+        angle = np.deg2rad(rank * 137.5)
+        ax.annotate(
+            str(rank),
+            (x, y),
+            xytext=(22 * np.cos(angle), 22 * np.sin(angle)),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": "k", "lw": 0.8},
+            arrowprops={"arrowstyle": "-", "lw": 0.7, "color": "k"},
+            zorder=9,
+        )
+
+
+def ranked_extent(site: SiteMark, xy: np.ndarray, extent_m: float) -> float:
+    """Half-width of a map of ranked camera sites: zoomed to them, so their numbers stay
+    legible, but at least :data:`HIGHLIGHT_MIN_EXTENT_M`."""
+    if not len(xy):
+        return extent_m
+    reach = float(np.abs(np.asarray(xy) - (site.x, site.y)).max())
+    return min(extent_m, max(HIGHLIGHT_MIN_EXTENT_M, 1.2 * reach))
 
 
 def crowd_over_time(series: pd.DataFrame, path: Path, title: str) -> None:
@@ -295,102 +287,62 @@ def crowd_over_time(series: pd.DataFrame, path: Path, title: str) -> None:
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
     fig.suptitle(title)
-    _save(fig, path)
+    save(fig, path)
 
 
 def route_map(
     route_lines: list[np.ndarray],
     covered_lines: list[np.ndarray],
-    camera_xy: np.ndarray,
-    camera_public: np.ndarray,
-    path: Path,
+    cameras: CameraMarks,
     title: str,
+    *,
     pad_m: float = 250.0,
     edge_geom: np.ndarray | None = None,
+    city: Basemap | None = None,
     start_name: str = "start",
     end_name: str = "end",
-) -> None:
-    """A route over the street network, its stretches in view, camera sites around it, and
-    its start and end. Axes in metres from the start."""
+):
+    """A route (UTM lines) over water, borough outlines and, where a walk network is given,
+    its streets; the route's stretches in view, camera sites around it by class, and its
+    start and end named. Axes in metres from the start. Returns the figure."""
     pts = np.concatenate(route_lines)
-    x0, y0 = pts.min(axis=0) - pad_m
-    x1, y1 = pts.max(axis=0) + pad_m
-    side = max(x1 - x0, y1 - y0)  # a square map, so short routes are not a sliver
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    x0, x1, y0, y1 = cx - side / 2, cx + side / 2, cy - side / 2, cy + side / 2
+    (x0, y0), (x1, y1) = pts.min(axis=0) - pad_m, pts.max(axis=0) + pad_m
     start, end = route_lines[0][0], route_lines[-1][-1]
-    ox, oy = start
-    fig, ax = plt.subplots(figsize=(7.5, 8.3))
+    frame = MapFrame(
+        (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2, start[0], start[1], "the start"
+    )
+    fig, ax = new_map(8.6)
+    if city is not None:
+        draw_city(ax, frame, city)
     if edge_geom is not None:
-        near = np.flatnonzero(shapely.intersects(edge_geom, shapely.box(x0, y0, x1, y1)))
-        ax.add_collection(
-            LineCollection(
-                _shift(_edge_lines(edge_geom, near), ox, oy),
-                colors="#c8c8c8",
-                linewidths=0.6,
-                label="streets and footways",
-                zorder=1,
-            )
-        )
+        draw_streets(ax, lines_of(edge_geom, frame)[0], label="streets and footways", lw=0.6)
     ax.add_collection(
         LineCollection(
-            _shift(route_lines, ox, oy),
+            [frame.local(line) for line in route_lines],
             colors="#1f3fbf",
             linewidths=5,
             alpha=0.85,
-            label="route",
-            zorder=2,
+            zorder=3,
         )
     )
+    ax.plot([], [], color="#1f3fbf", lw=5, alpha=0.85, label="route")
     if covered_lines:
         ax.add_collection(
             LineCollection(
-                _shift(covered_lines, ox, oy),
-                colors="#ff3b30",
+                [frame.local(line) for line in covered_lines],
+                colors="#ffd60a",
                 linewidths=2,
-                label="in view of a camera",
-                zorder=3,
+                zorder=4,
             )
         )
-    inside = (
-        (camera_xy[:, 0] > x0)
-        & (camera_xy[:, 0] < x1)
-        & (camera_xy[:, 1] > y0)
-        & (camera_xy[:, 1] < y1)
-    )
-    ax.scatter(
-        camera_xy[inside & camera_public, 0] - ox,
-        camera_xy[inside & camera_public, 1] - oy,
-        s=16,
-        c="#d62728",
-        marker="^",
-        label="public camera site",
-        zorder=4,
-    )
-    if (inside & ~camera_public).any():
-        ax.scatter(
-            camera_xy[inside & ~camera_public, 0] - ox,
-            camera_xy[inside & ~camera_public, 1] - oy,
-            s=5,
-            c="#1f77b4",
-            label="other camera site",
-            zorder=4,
-        )
-    ax.plot([0], [0], "o", ms=11, c="#2ca02c", mec="k", label=f"start: {start_name}", zorder=5)
-    ax.plot(
-        [end[0] - ox],
-        [end[1] - oy],
-        "s",
-        ms=10,
-        c="#111111",
-        mec="w",
-        label=f"end: {end_name}",
-        zorder=5,
-    )
-    _local_axes(ax, ox, oy, (x0, x1, y0, y1), "the start")
-    _legend_below(ax, ncol=2)
-    ax.set_title(title)
-    _save(fig, path)
+        ax.plot([], [], color="#ffd60a", lw=2, label="in view of a camera")
+    draw_cameras(ax, frame, cameras.xy, cameras.cls)
+    sx, sy = frame.local(start)
+    ex, ey = frame.local(end)
+    ax.plot([sx], [sy], "o", ms=11, c=SITE_GREEN, mec="k", label=f"start ({start_name})", zorder=9)
+    ax.plot([ex], [ey], "s", ms=10, c="#111111", mec="w", label=f"end ({end_name})", zorder=9)
+    finish(ax, frame, title, ncol=2)
+    return fig
 
 
 def removal_curve(curve: pd.DataFrame, path: Path, title: str) -> None:
@@ -412,12 +364,14 @@ def removal_curve(curve: pd.DataFrame, path: Path, title: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(title)
-    _save(fig, path)
+    save(fig, path)
 
 
-def station_points(
-    names: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> list[tuple[str, float, float]]:
-    """One labelled point per station name: the mean position of its exits."""
-    frame = pd.DataFrame({"name": names, "x": x, "y": y}).groupby("name", sort=True).mean()
-    return [(str(n), float(r.x), float(r.y)) for n, r in frame.iterrows()]
+def station_marks(places: list[dict]) -> list[tuple[str, float, float]]:
+    """Stations as the maps draw them, from their places (``station_places``: name, lat, lon,
+    share): those protesters come from, in UTM metres."""
+    used = [p for p in places if p["share"] > 0]
+    if not used:
+        return []
+    x, y = lonlat_to_xy([p["lon"] for p in used], [p["lat"] for p in used])
+    return [(str(p["station"]), float(a), float(b)) for p, a, b in zip(used, x, y)]

@@ -69,9 +69,10 @@ def _neighbourhood_arrays(files: tuple[ResolvedFile, ...], data_dir: Path) -> di
 
 def write_report_inputs(
     folder: Path, data_dir: Path, streets: gpd.GeoDataFrame, site_lonlat: tuple[float, float]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Basemap]:
     """Write ``basemap.gpkg`` (around the walked ``streets`` and the site) and
-    ``site_neighbourhoods.csv`` into ``folder``; return what the manifest records of them."""
+    ``site_neighbourhoods.csv`` into ``folder``; return what the manifest records of them, and
+    the basemap (the run's own maps draw it too)."""
     from sim.data.basemap import read_city_outlines
     from sim.exposure.equity import SITE_RADII_M
 
@@ -80,7 +81,7 @@ def write_report_inputs(
     write_basemap(folder / BASEMAP_FILE, basemap)
     table, table_files = neighbourhood_table(data_dir)
     write_table(folder / NEIGHBOURHOOD_FILE, table)
-    return {
+    entry = {
         "basemap": {
             "file": BASEMAP_FILE,
             "sha256": datasets.sha256_of(folder / BASEMAP_FILE),
@@ -97,6 +98,7 @@ def write_report_inputs(
             "data_files": table_files,
         },
     }
+    return entry, basemap
 
 
 @dataclass(frozen=True)

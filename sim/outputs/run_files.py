@@ -10,11 +10,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.columns import headline
+from sim.columns import CROWD_FIGURES, headline
 from sim.crowd.origins import station_shares
 from sim.crowd.runner import RunResult
+from sim.crowd.site_area import area_in_view
 from sim.crowd.stats import summarise
+from sim.exposure.coverage import point_exposure
 from sim.outputs import plot
+from sim.outputs.basemap import Basemap
+from sim.outputs.cartography import SHARE_BREAKS_PCT, MapFrame, nice_breaks, save
 from sim.outputs.folders import (
     DEFAULT_OUTPUTS,
     RunFolder,
@@ -24,6 +28,7 @@ from sim.outputs.folders import (
     write_table,
 )
 from sim.outputs.layers import write_run_layers
+from sim.outputs.model_facts import model_facts
 from sim.outputs.report_inputs import REPORT_INPUTS, write_report_inputs
 
 
@@ -59,6 +64,7 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
         "site": setup.site.__dict__,
         "site_area": setup.site_area.as_dict() if setup.site_area is not None else None,
         "first_and_last_metres": _access_account(setup),
+        **model_facts(setup),
         "origins": {
             "exits": len(setup.origins),
             "stations": sorted(set(setup.origins.station.tolist())),
@@ -75,6 +81,7 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
             "share_by_exit": dict(
                 zip(setup.origins.exit_id.tolist(), setup.origin_weight.round(6).tolist())
             ),
+            "station_places": station_places(setup.origins, setup.origin_weight),
         },
         "undercount_shares": [r.undercount_share for r in result.replications],
         "events": [r.events for r in result.replications],
@@ -83,15 +90,48 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
     }
 
 
+def station_places(origins, weight: np.ndarray) -> list[dict[str, Any]]:
+    """Each station protesters come from (by name): where it is (its exits' mean position,
+    weighted by their shares of the crowd), its exits and its share, for a map's labels; most
+    used first."""
+    frame = pd.DataFrame(
+        {
+            "station": np.asarray(origins.station, dtype=str),
+            "lat": origins.lat,
+            "lon": origins.lon,
+            "w": np.asarray(weight, float),
+        }
+    )
+    total = frame["w"].sum() or 1.0
+    places = []
+    for name, g in frame.groupby("station", sort=True):
+        w = g["w"].to_numpy() if g["w"].sum() > 0 else np.ones(len(g))
+        places.append(
+            {
+                "station": str(name),
+                "lat": round(float(np.average(g["lat"], weights=w)), 6),
+                "lon": round(float(np.average(g["lon"], weights=w)), 6),
+                "exits": len(g),
+                "share": round(float(g["w"].sum() / total), 6),
+            }
+        )
+    return sorted(places, key=lambda p: (-p["share"], p["station"]))
+
+
 def _access_account(setup) -> dict[str, Any]:
     """The walks from exits to the network and from the site's node to standing points."""
     access = setup.access
     if access is None:
-        return {}
+        return {"walked": False, "in_exposure": False}
     n_exit = len(access.exit_out)
-    exit_m = access.length_m[:n_exit]
-    stand_m = access.length_m[2 * n_exit : 2 * n_exit + len(access.stand_xy)]
+    # by edge number: several sites' walks lie site after site (sim.crowd.multisite)
+    exit_m = access.length_m[access.exit_out - access.n_network]
+    stand_m = access.length_m[access.stand_in - access.n_network]
     return {
+        "walked": True,
+        # the walkers' street arrays hold these walks after the network's edges, with their
+        # camera coverage (sim.crowd.access.extend_coverage)
+        "in_exposure": len(setup.streets.length_m) == access.n_network + len(access.geom),
         "exit_to_network_m": {
             "median": float(np.median(exit_m)),
             "max": float(exit_m.max()),
@@ -151,7 +191,9 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
         streets = write_run_layers(result, tmp)
         # what the report draws from the data bundle, kept here (the report reads only this)
         site = result.setup.site
-        kept = write_report_inputs(tmp, result.setup.inputs.data_dir, streets, (site.lon, site.lat))
+        kept, basemap = write_report_inputs(
+            tmp, result.setup.inputs.data_dir, streets, (site.lon, site.lat)
+        )
         summary = {
             "scenario": s.name,
             "protesters_per_replication": s.crowd.protesters,
@@ -161,16 +203,18 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
         }
         if s.sites:  # several sites at once: the same per site (the figures above: all sites)
             summary["sites"] = per_site_summaries(result)
+        else:
+            summary["site_area_in_view"] = site_in_view(result.setup)
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", {**manifest(result, run_id), REPORT_INPUTS: kept})
         (tmp / "scenario.toml").write_text(s.text)
         if s.outputs.figures:
-            write_figures(result, tmp)
+            write_figures(result, basemap, tmp)
     assert folder.final is not None
     return folder.final
 
 
-def _distribution(result: RunResult, path: Path) -> None:
+def _distribution(result: RunResult, basemap: Basemap, path: Path) -> None:
     s = result.setup.scenario
     plot.exposure_distribution(
         {s.name: result.agents},
@@ -181,14 +225,31 @@ def _distribution(result: RunResult, path: Path) -> None:
     )
 
 
-def _street_map(result: RunResult, path: Path, values: str) -> None:
+def site_mark(setup) -> plot.SiteMark:
+    """The run's site as its maps draw it (its area: the ring standing points are drawn in)."""
+    site, area = setup.site, setup.site_area
+    return plot.SiteMark(site.name, site.x, site.y, None if area is None else area.polygon)
+
+
+def camera_marks(setup) -> plot.CameraMarks:
+    cams = setup.coverage.cameras
+    return plot.CameraMarks(np.c_[cams.x, cams.y], cams.cls)
+
+
+def stations_of(setup) -> list[tuple[str, float, float]]:
+    return plot.station_marks(station_places(setup.origins, setup.origin_weight))
+
+
+def _street_map(result: RunResult, basemap: Basemap, path: Path, values: str) -> None:
     setup = result.setup
-    s, net, cams = setup.scenario, setup.inputs.network, setup.coverage.cameras
+    s, net = setup.scenario, setup.inputs.network
     traffic = np.mean([r.edge_traffic for r in result.replications], axis=0)[: net.n_edges]
     if values == "traffic":
         shown = traffic
         title = f"{s.name}: protester traffic per street (mean of replications)"
-        label = "traversals per replication"
+        label = "protesters walking along the street (per replication)"
+        breaks = nice_breaks(traffic)
+        zero = "streets no protester walked"
     else:
         share = np.divide(
             setup.coverage.edges.seen_m[: net.n_edges],
@@ -196,42 +257,55 @@ def _street_map(result: RunResult, path: Path, values: str) -> None:
             out=np.zeros(net.n_edges),
             where=net.edge_length_m > 0,
         )
-        shown = share * (traffic > 0)
+        shown = 100.0 * share * (traffic > 0)
         title = f"{s.name}: share of each walked street in view of a camera"
-        label = "share of edge length in view"
-    plot.network_map(
+        label = "% of the street's length in view of a camera"
+        breaks = SHARE_BREAKS_PCT
+        zero = "streets not walked, or walked and never in view"
+    site = site_mark(setup)
+    fig = plot.street_map(
+        MapFrame.of_bounds(basemap.bounds, site.x, site.y, site.name),
         net.edge_geom,
         shown,
-        np.c_[cams.x, cams.y],
-        setup.coverage.public,
-        (setup.site.x, setup.site.y),
-        path,
-        title,
+        breaks,
         label,
-        site_name=setup.site.name,
-        stations=plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
+        camera_marks(setup),
+        site,
+        title,
+        stations=stations_of(setup),
+        city=basemap,
+        zero_label=zero,
+        names=(net.names(), net.edge_highway),
     )
+    save(fig, path)
 
 
-def _crowd(result: RunResult, path: Path) -> None:
+def _crowd(result: RunResult, basemap: Basemap, path: Path) -> None:
     name = result.setup.scenario.name
     plot.crowd_over_time(result.timeseries, path, f"{name}: the crowd over time")
 
 
-# Every figure of a run folder, in the order drawn: its file, and what draws it from the run.
-# A new figure is a function here (drawing with sim.outputs.plot) and one line in this table.
-RUN_FIGURES: dict[str, Callable[[RunResult, Path], None]] = {
+# Every figure of a run folder, in the order drawn: its file, and what draws it from the run
+# (and the basemap it keeps for its maps). A new figure is a function here (drawing with
+# sim.outputs.plot) and one line in this table.
+RUN_FIGURES: dict[str, Callable[[RunResult, Basemap, Path], None]] = {
     "exposure_distribution.png": _distribution,
-    "map_traffic.png": lambda result, path: _street_map(result, path, "traffic"),
-    "map_exposure.png": lambda result, path: _street_map(result, path, "share"),
+    "map_traffic.png": lambda result, basemap, path: _street_map(result, basemap, path, "traffic"),
+    "map_exposure.png": lambda result, basemap, path: _street_map(result, basemap, path, "share"),
     "crowd_over_time.png": _crowd,
 }
 
 
-def write_figures(result: RunResult, folder: Path) -> None:
+def write_figures(result: RunResult, basemap: Basemap, folder: Path) -> None:
     """Every figure of :data:`RUN_FIGURES` for one run, into ``folder``."""
     for name, draw in RUN_FIGURES.items():
-        draw(result, folder / name)
+        draw(result, basemap, folder / name)
+
+
+def site_in_view(setup) -> dict[str, Any]:
+    """How much of the site's standing ground cameras see, at each quality level."""
+    pts = point_exposure(setup.coverage, setup.access.stand_xy)
+    return area_in_view(pts.seen, pts.recognition, pts.identification)
 
 
 def per_site_summaries(result: RunResult) -> dict[str, dict[str, Any]]:
@@ -269,18 +343,36 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
         f"replications to {where} from {len(result.setup.origins)} exits "
         f"({result.wall_s:.1f} s)",
         *(account.lines() if (account := result.setup.inputs.camera_account) else []),
-        f"{'figure':52s} {'median':>9s} {'95% interval of median':>24s}",
+        f"{'figure (median over protesters unless it says)':52s} {'value':>9s} "
+        f"{'95% interval':>24s}",
     ]
     for column in headline():
         metric, label, unit = column.name, column.label, column.scale
-        fig = summary[f"{metric}.median"]
-        ci = fig["ci95"]
-        ci_text = f"[{ci[0] / unit:.1f}, {ci[1] / unit:.1f}]" if ci else "(one replication)"
-        lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {ci_text:>24s}")
-    seen = summary["share_seen_at_all"]
-    lines.append(f"{'share of protesters seen at all':52s} {seen['value'] * 100:8.1f}%")
+        fig = summary[f"{metric}.{column.headline_stat}"]
+        lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {_interval(fig, unit):>24s}")
+    for figure in CROWD_FIGURES:
+        if figure.name == "share_whole_walk_surveilled":
+            continue  # in summary.json; the walk's share in view is printed above
+        fig = summary[figure.name]
+        lines.append(
+            f"{figure.label:52s} {fig['value'] * 100:8.1f}% {_interval(fig, 0.01, '%'):>24s}"
+        )
     if s.sites:
         lines.extend(site_lines(result))
+    else:
+        view = site_in_view(result.setup)
+        shares = ", ".join(
+            f"{words} {view[key]['share'] * 100:.1f}%"
+            for key, words in (
+                ("any_camera", "any camera"),
+                ("recognition", "recognition"),
+                ("identification", "identification"),
+            )
+        )
+        lines.append(
+            f"at the site: share of its standing ground in view: {shares} "
+            f"({view['standing_points']:,} standing points)"
+        )
     for source, report in result.setup.inputs.camera_reports.items():
         for reason, count in report.skipped.items():
             lines.append(
@@ -291,6 +383,13 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
     return lines
 
 
+def _interval(fig: dict[str, Any], unit: float, suffix: str = "") -> str:
+    ci = fig["ci95"]
+    if not ci:
+        return "(one replication)"
+    return f"[{ci[0] / unit:.1f}{suffix}, {ci[1] / unit:.1f}{suffix}]"
+
+
 # ------------------------------------------------------------------ route, comparison, ranking
 
 
@@ -299,28 +398,31 @@ def write_route(
     data_files: list[dict[str, object]],
     route_lines: list[np.ndarray],
     covered: list[np.ndarray],
-    cameras_xy: np.ndarray,
-    public: np.ndarray,
+    cameras: plot.CameraMarks,
     outputs_root: Path | None,
+    *,
     edge_geom: np.ndarray | None = None,
+    city: Basemap | None = None,
     ends: tuple[str, str] = ("start", "end"),
+    title: str | None = None,
 ) -> Path:
-    """A scored route's folder ``outputs/routes/<id>/``: route.json and route.png (over the
-    street network ``edge_geom``, its start and end named by ``ends``)."""
+    """A scored route's folder ``outputs/routes/<id>/``: route.json and route.png (over water,
+    borough outlines ``city`` and the street network ``edge_geom`` where given, its start and
+    end named by ``ends``, titled ``title`` or the route's name)."""
     folder = RunFolder((outputs_root or DEFAULT_OUTPUTS) / "routes", new_run_id("route"))
     with folder as tmp:
         write_json(tmp / "route.json", {**result, **provenance(data_files)})
-        plot.route_map(
+        fig = plot.route_map(
             route_lines,
             covered,
-            cameras_xy,
-            public,
-            tmp / "route.png",
-            result["route"],
+            cameras,
+            title or result["route"],
             edge_geom=edge_geom,
+            city=city,
             start_name=ends[0],
             end_name=ends[1],
         )
+        save(fig, tmp / "route.png")
     assert folder.final is not None
     return folder.final
 
@@ -348,6 +450,10 @@ def write_comparison(
     return folder.final
 
 
+# Half-width (metres) of the map of a ranking's top camera sites, before zooming to them.
+RANKING_MAP_HALF_M = 1800.0
+
+
 def write_ranking(
     setup: Any,
     ranking: Any,
@@ -367,19 +473,20 @@ def write_ranking(
         plot.removal_curve(
             ranking.curve, tmp / "removal_curve.png", f"{s.name}: greedy removal of camera sites"
         )
-        cams = setup.coverage.cameras
-        plot.network_map(
+        site, cams = site_mark(setup), camera_marks(setup)
+        half = plot.ranked_extent(site, cams.xy[ranking.top], RANKING_MAP_HALF_M)
+        fig = plot.street_map(
+            MapFrame.around(site.x, site.y, half, site.name),
             net.edge_geom,
             np.zeros(net.n_edges),
-            np.c_[cams.x, cams.y],
-            setup.coverage.public,
-            (setup.site.x, setup.site.y),
-            tmp / "top_cameras_map.png",
-            f"{s.name}: top {top} camera sites by camera-seconds",
+            [1.0],
             "",
-            highlight=ranking.top,
-            site_name=setup.site.name,
-            stations=plot.station_points(setup.origins.station, setup.origins.x, setup.origins.y),
+            cams,
+            site,
+            f"{s.name}: top {top} camera sites by camera-seconds",
+            stations=stations_of(setup),
+            highlight=np.asarray(ranking.top),
         )
+        save(fig, tmp / "top_cameras_map.png")
     assert folder.final is not None
     return folder.final

@@ -12,13 +12,15 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from sim.errors import InputError
 from sim.geo import lonlat_to_xy
 from sim.outputs.basemap import clip_streets
+from sim.outputs.cartography import SHARE_BREAKS_PCT, street_breaks
 from sim.outputs.layers import points_frame, site_area, write_geopackage
+from sim.report import DEFAULT_PAPER, PAPERS
 from sim.report.evidence import Evidence, read_evidence
-from sim.report.figures import distribution, street_map
+from sim.report.figures import distribution, site_mark, stations_of, street_map
 from sim.report.neighbourhood import neighbourhood_section
-from sim.report.text import SHARE_BREAKS_PCT, street_breaks
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +31,20 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def site_of(ev: Evidence) -> gpd.GeoDataFrame:
-    """The site area of the (first) run, from its manifest's site record."""
+def site_xy(ev: Evidence) -> tuple[float, float]:
+    """The (first) run's site point in UTM metres, from its manifest's site record."""
     site = ev.base.site
     x, y = site.get("x"), site.get("y")
     if x is None or y is None:
         xs, ys = lonlat_to_xy([site["lon"]], [site["lat"]])
         x, y = float(xs[0]), float(ys[0])
+    return float(x), float(y)
+
+
+def site_of(ev: Evidence) -> gpd.GeoDataFrame:
+    """The site area of the (first) run, from its manifest's site record."""
+    site = ev.base.site
+    x, y = site_xy(ev)
     outline = (ev.base.manifest.doc.get("site_area") or {}).get("outline_latlon")
     return site_area(site["lat"], site["lon"], x, y, float(site["radius_m"]), outline)
 
@@ -56,6 +65,8 @@ def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, s
         )
     }
     near = clip_streets(streets, b)
+    mark = site_mark(str(run.site.get("name", "the site")), site, site_xy(ev))
+    stations = stations_of(run.manifest.doc)
     out["map_traffic"] = street_map(
         basemap,
         streets,
@@ -63,8 +74,10 @@ def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, s
         street_breaks(near, "traversals_per_replication"),
         "protesters walking along the street (per replication)",
         cams,
-        site,
+        mark,
+        stations,
         f"{run.name}: protester traffic per street",
+        "streets no protester walked",
         edits,
     )
     out["map_coverage"] = street_map(
@@ -74,19 +87,25 @@ def figures(ev: Evidence, basemap, site: gpd.GeoDataFrame, edits) -> dict[str, s
         SHARE_BREAKS_PCT,
         "% of the street's length in view of a camera",
         cams,
-        site,
+        mark,
+        stations,
         f"{run.name}: walked streets in view of a camera",
+        "streets not walked, or walked and never in view",
         edits,
     )
     return {k: _data_uri(v) for k, v in out.items()}
 
 
-def write_report(folder: Path) -> list[Path]:
-    """Write report.html, report.pdf and layers.gpkg into ``folder`` (a finished run or
-    comparison), reading nothing but its files (and, for a comparison, its runs' folders).
-    Nothing is written when the folder is not one, or when any part fails."""
+def write_report(folder: Path, paper: str = DEFAULT_PAPER) -> list[Path]:
+    """Write report.html, report.pdf (on ``paper``: "letter" or "a4") and layers.gpkg into
+    ``folder`` (a finished run or comparison), reading nothing but its files (and, for a
+    comparison, its runs' folders). Nothing is written when the folder is not one, or when any
+    part fails."""
     from sim.report.html import edits_frame, render_html
     from sim.report.pdf import render_pdf
+
+    if paper not in PAPERS:
+        raise InputError(f"paper {paper!r}: expected one of {', '.join(PAPERS)}")
 
     t0 = time.perf_counter()
     folder = Path(folder)
@@ -100,7 +119,7 @@ def write_report(folder: Path) -> list[Path]:
     site_id = str(run.site.get("site_id", ""))
     around = neighbourhood_section(kept.neighbourhoods, site_id, run.summary.prefix)
     html = render_html(ev, basemap, site, images, around, kept.files)
-    pdf = render_pdf(ev, images, kept.files, around)
+    pdf = render_pdf(ev, images, kept.files, around, paper)
     layers = {
         "streets": run.streets,
         "cameras": points_frame(run.cameras),

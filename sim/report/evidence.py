@@ -4,7 +4,6 @@ the file and key each comes from, tables, layers and provenance, ready for a rep
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from sim.columns import Column, figure_column, headline
 from sim.errors import InputError, quoted
 from sim.outputs.report_inputs import (
     REPORT_INPUT_FILES,
@@ -34,38 +34,78 @@ RUN_FILES = (
     *REPORT_INPUT_FILES,
 )
 COMPARISON_FILES = ("comparison.json", "comparison.csv")
-AGENT_COLUMNS = ("replication", "seen_walk_s", "seen_total_s", "camera_s")
+AGENT_COLUMNS = (
+    "replication",
+    "seen_walk_s",
+    "seen_dwell_s",
+    "seen_total_s",
+    "camera_s",
+    "dwell_s",
+)
+
+
+# How many decimals the report shows, by the unit a reader sees (default: one).
+DECIMALS_BY_UNIT = {"sites": 0, "m": 0}
 
 
 @dataclass(frozen=True)
 class Headline:
-    """One headline figure: a summary key, its words, and how it is shown."""
+    """One figure of ``summary.json`` as the report shows it. Its words, unit and scale are
+    its column's (``sim.columns``, the one home of labels and units)."""
 
-    key: str
-    label: str
-    scale: float  # displayed value = stored value x scale
-    unit: str
-    decimals: int
+    key: str  # e.g. "seen_walk_s.median", "share_seen_at_all"
+
+    @property
+    def column(self) -> Column:
+        return figure_column(self.key)
+
+    @property
+    def label(self) -> str:
+        """The words the run's printout gives the figure (its meaning where it has none)."""
+        return self.column.label or self.column.meaning
+
+    @property
+    def short(self) -> str:
+        """The figure's short name, where the context says the rest (a comparison's rows)."""
+        return self.column.short or self.label
+
+    @property
+    def unit(self) -> str:
+        return self.column.show_unit or self.column.unit
+
+    @property
+    def scale(self) -> float:
+        """Displayed value = stored value x scale."""
+        return 1.0 / self.column.scale
+
+    @property
+    def decimals(self) -> int:
+        return DECIMALS_BY_UNIT.get(self.unit, 1)
 
 
-# The figures a hearing asks for first (summary.json keys; values there are seconds, shares,
-# counts per protester, medians across the crowd of each replication).
+# The figures a hearing asks for first, in the order the run's printout gives them (medians
+# across the crowd of each replication, or the statistic the column names, averaged over
+# replications), then the share seen at all, never seen at the site, and the distance walked.
 HEADLINES = (
-    Headline("seen_walk_s.median", "time in view of a camera while walking", 1 / 60, "min", 1),
-    Headline("seen_total_s.median", "time in view of a camera, walk and rally", 1 / 60, "min", 1),
-    Headline(
-        "share_surveilled_public.median",
-        "share of the walk within reach of public cameras",
-        100.0,
-        "%",
-        1,
-    ),
-    Headline("share_seen_at_all", "protesters seen by at least one camera", 100.0, "%", 1),
-    Headline("camera_s.median", "camera-minutes of footage per protester", 1 / 60, "min", 1),
-    Headline("recognition_s.median", "time at face-recognition quality", 1 / 60, "min", 1),
-    Headline("distinct_cameras.median", "distinct camera sites that saw a protester", 1.0, "", 0),
-    Headline("walk_m.median", "distance walked, there and back", 1.0, "m", 0),
+    *(Headline(f"{c.name}.{c.headline_stat}") for c in headline()),
+    Headline("share_seen_at_all"),
+    Headline("share_never_seen_standing"),
+    Headline("walk_m.median"),
 )
+# The figures a comparison shows, as ``compare`` prints them, and those its headline leads with.
+COMPARE_FIGURES = tuple(
+    Headline(k)
+    for k in (
+        "seen_walk_s.median",
+        "share_surveilled.median",
+        "seen_dwell_s.mean",
+        "seen_total_s.median",
+        "camera_s.median",
+        "share_surveilled_public.median",
+        "share_seen_at_all",
+    )
+)
+COMPARE_HEADLINE = tuple(Headline(k) for k in ("seen_walk_s.median", "share_seen_at_all"))
 
 
 def lookup(doc: Any, path: str) -> Any:
@@ -91,8 +131,8 @@ class Source:
     path: Path | None = None  # the file, for error messages
 
     def number(self, path: str) -> float:
-        """The finite number at ``path``; anything else is an :class:`InputError` naming the
-        file, the key and the value found."""
+        """The number at ``path``; a missing key or anything but a number is an
+        :class:`InputError` naming the file, the key and the value found."""
         try:
             value = lookup(self.doc, path)
         except (KeyError, IndexError, TypeError, ValueError):
@@ -103,7 +143,7 @@ class Source:
         if not _is_number(value):
             raise InputError(
                 f"{self.path or self.prefix + self.name}: key {quoted(path)}: bad value "
-                f"{quoted(value)} (allowed: a finite number)"
+                f"{quoted(value)} (allowed: a number)"
             )
         return float(value)
 
@@ -195,21 +235,25 @@ class Evidence:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number (NaN included: whether a figure may be NaN is the figure's to say, e.g.
+    the share never seen standing when nobody stood)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_run_docs(folder: Path, summary: Source, manifest: Source) -> None:
-    """The shapes the report reads: ``figures`` a table of figures, each headline figure a
-    finite number, and the site a place with finite coordinates (a hand-edited or foreign
-    file is refused here, in one line, before anything is drawn)."""
+    """The shapes the report reads: ``figures`` a table of figures, each headline figure it
+    holds a number, and the site a place with coordinates (a hand-edited or foreign file is
+    refused here, in one line, before anything is drawn; a figure missing where the text
+    needs it is refused there)."""
     figures = summary.doc["figures"]
     if not isinstance(figures, dict) or not all(isinstance(v, dict) for v in figures.values()):
         raise InputError(
             f"{folder / summary.name}: key 'figures': bad value {quoted(figures)} (allowed: a "
             "table of figures, each with its 'value')"
         )
-    for h in HEADLINES:
-        summary.number(f"figures/{h.key}/value")
+    for h in HEADLINES:  # those the folder holds (an earlier version's may lack some)
+        if h.key in figures:
+            summary.number(f"figures/{h.key}/value")
     site = manifest.doc["site"]
     if not isinstance(site, dict):
         raise InputError(

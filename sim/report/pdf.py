@@ -1,5 +1,6 @@
-"""report.pdf: the report laid out for print (A4) by WeasyPrint, with static maps in place of
-the interactive one. WeasyPrint runs offline; every image is embedded, nothing is fetched."""
+"""report.pdf: the report laid out for print (US letter, or A4) by WeasyPrint, with static maps in
+place of the interactive one. WeasyPrint runs offline; every image is embedded, nothing is
+fetched."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from string import Template
 
 from sim import __version__
 from sim.errors import DataError
+from sim.report import DEFAULT_PAPER, PAPERS
 from sim.report.evidence import Evidence
 from sim.report.html import _template, subtitle
 from sim.report.text import sections
@@ -25,11 +27,43 @@ def static_maps_section(images: dict[str, str]) -> str:
             parts.append(f"<img class='figure map' alt='{escape(alt)}' src='{images[key]}'>")
     parts.append(
         "<p class='caption'>Streets in colour were walked by protesters (file "
-        "<code>streets.parquet</code>); grey: the rest of the walk network; blue: water within "
-        "the city's boundaries; dashed: borough boundaries. The interactive map is in "
+        "<code>streets.parquet</code>); the key below each map lists what it draws, and the "
+        "inset where it lies in the city. The interactive map is in "
         "<code>report.html</code>; the layers are in <code>layers.gpkg</code>.</p></section>"
     )
     return "".join(parts)
+
+
+def print_style(ev: Evidence, paper: str) -> str:
+    """What the printed report changes from the page's own styles: the paper, each page's
+    foot naming the results folder, the screen's footer left out, tables sized for paper."""
+    size, _ = PAPERS[paper]
+    folder = ev.folder.name.replace("\\", "").replace('"', "")
+    rules = (
+        f'@page {{ size: {size}; @bottom-left {{ content: "{folder}"; font-size: 7pt; '
+        "color: #666; } }",
+        "main > footer { display: none; }",
+        "table.comparison { font-size: 8pt; }",
+        "table.comparison td.num { white-space: nowrap; }",
+        "img.map { max-height: 100mm; }",
+        "table.figures { font-size: 8.5pt; } table.figures th[scope='row'] { width: 44%; }",
+        # long reference tables run on over pages (their header repeated) rather than
+        # leaving most of a page blank
+        "table.credits, table.neighbourhood { break-inside: auto; }",
+        "table.neighbourhood { font-size: 8.5pt; }",
+        "p.print-footer { margin-top: 1.5rem; color: #5f6368; font-size: 7.5pt; }",
+    )
+    return "<style>" + " ".join(rules) + "</style>"
+
+
+def print_footer(ev: Evidence, paper: str) -> str:
+    """The printed report's last words: what wrote it, from which folder, on which paper."""
+    return (
+        f"<p class='print-footer'>Written by protest-exposure {escape(__version__)} from the "
+        f"files of <code>{escape(ev.folder.name)}</code>; laid out for {PAPERS[paper][1]} "
+        "paper. The same report with an interactive map is <code>report.html</code> in that "
+        "folder; its layers are in <code>layers.gpkg</code>.</p>"
+    )
 
 
 def render_pdf(
@@ -37,8 +71,11 @@ def render_pdf(
     images: dict[str, str],
     basemap_files: list[dict],
     neighbourhood_html: str = "",
+    paper: str = DEFAULT_PAPER,
 ) -> bytes:
-    """The report as PDF bytes."""
+    """The report as PDF bytes, on ``paper`` (a key of :data:`PAPERS`)."""
+    if paper not in PAPERS:
+        raise ValueError(f"unknown paper {paper!r} (allowed: {', '.join(PAPERS)})")
     try:
         from weasyprint import HTML, URLFetcher
     except (ImportError, OSError) as exc:  # OSError: the pango library is missing
@@ -54,7 +91,7 @@ def render_pdf(
         leaflet_css="",
         report_css=_template("report.css"),
         toc_extra="",
-        body=body,
+        body=print_style(ev, paper) + body + print_footer(ev, paper),
         folder=escape(ev.folder.name),
         scripts="",
     )

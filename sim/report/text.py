@@ -6,43 +6,16 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-import numpy as np
-
-from sim.crowd.undercount import UNDERCOUNT_SHARE
+from sim.exposure.camera_model import CLASS_WORDS
 from sim.outputs.layers import ACCESS_LAYER_HIGHWAY
-from sim.report.evidence import HEADLINES, Evidence, RunEvidence, Source, fmt
+from sim.report.compare_text import comparison_headline, comparison_table
+from sim.report.evidence import HEADLINES, Evidence, Headline, RunEvidence, Source
+from sim.report.limits import fact, limits
+from sim.report.words import tagged
 
-# Comparison table: figures per scenario, with their paired differences from the first.
-COMPARE_FIGURES = (
-    HEADLINES[0],  # walking
-    HEADLINES[1],  # walk + rally
-    HEADLINES[4],  # camera-minutes
-    HEADLINES[2],  # share of the walk within reach of public cameras
-    HEADLINES[3],  # seen at all
-)
 ROUTES_SHOWN = 8
-CLASS_WORDS = {
-    "public_street": "public street furniture (poles, lights, signals)",
-    "private_building": "private, on buildings",
-    "nypd_dome": "NYPD dome / pan-tilt-zoom",
-    "dot_traffic": "DOT traffic camera",
-    "linknyc": "LinkNYC kiosk",
-    "unknown": "attachment unknown",
-    "hypothetical": "hypothetical (added by the scenario)",
-}
-
-
-def tagged(file: str, key: str, value: float, decimals: int, unit: str = "") -> str:
-    """A number computed from a table file (CSV, Parquet), tagged with the file and a key
-    saying how it was read."""
-    return (
-        f'<span class="fig" data-file="{escape(file)}" data-key="{escape(key)}" '
-        f'data-decimals="{decimals}">{fmt(value, decimals)}</span>' + _unit(unit)
-    )
-
-
-def _unit(unit: str) -> str:
-    return unit if unit == "%" else (f"&nbsp;{unit}" if unit else "")
+# A figure's cell may wrap (after an interval's comma, at a unit's hyphen) on a narrow screen.
+WRAP = " style='white-space: normal'"
 
 
 def _area_words(man) -> str:
@@ -62,20 +35,37 @@ def question(ev: Evidence) -> str:
     site = escape(ev.base.site.get("name", ""))
     parts = [
         "<p>How much of a protester's walk to "
-        f"<b>{site}</b>, and of the rally there, happens in view of cameras whose footage "
+        f"<b>{site}</b>, and of the time there, happens in view of cameras whose footage "
         "police can run through facial recognition? This report answers it with an "
-        "agent-based simulation on New York City's real street network, subway exits and "
-        "camera records. Every figure below is read from the results folder it describes.</p>"
+        "agent-based simulation over the data files listed under <a href='#credits'>Data, "
+        "credits and licences</a>. Every figure below is read from the results folder it "
+        "describes.</p>"
     ]
     for r in ev.runs:
         parts.append(_scenario_words(r))
-    if ev.kind == "comparison":
-        parts.append(
-            "<p>The scenarios share the first one's seed and number of replications, so "
-            "each replication of a scenario draws the same protesters, exits, departures and "
-            "speeds as the same replication of the first: differences are paired.</p>"
-        )
+    if ev.comparison is not None:
+        parts.append(_matching_words(ev.comparison))
     return "\n".join(parts)
+
+
+def _matching_words(comp: Source) -> str:
+    """How the comparison matched its runs' draws (its ``matching`` record)."""
+    matched = comp.doc.get("matching") or []
+    seed, reps = comp.num("seed", 1, 0).replace(",", ""), comp.num("replications", 1, 0)
+    words = (
+        f"<p>Every scenario ran with seed {seed} and {reps} replications, so replication k of "
+        "each draws from the same random stream as replication k of the first: differences "
+        "are paired."
+    )
+    for i, m in enumerate(matched):
+        if m.get("changed"):
+            words += (
+                f" <code>{escape(str(m.get('scenario')))}</code>'s file gives seed "
+                f"{comp.num(f'matching/{i}/seed_in_file', 1, 0).replace(',', '')} and "
+                f"{comp.num(f'matching/{i}/replications_in_file', 1, 0)} replications; the "
+                "comparison used the first scenario's."
+            )
+    return words + "</p>"
 
 
 def _scenario_words(run: RunEvidence) -> str:
@@ -93,34 +83,47 @@ def _scenario_words(run: RunEvidence) -> str:
             f"{kind} distance of the site"
         )
     dwell = s.get("dwell", {})
-    back = "then leave the area"
+    back = "; the simulation does not follow them after that"
     if dwell.get("disperse"):
         back = (
-            "then walk back to the exit they came from"
+            ", then walks back to the exit they came from"
             if dwell.get("disperse_to") == "origin"
-            else "then walk to the exit nearest the site"
+            else ", then walks to the exit nearest the site"
         )
+    r = "scenario_resolved/routing"
     routing = {
         "shortest": "the shortest route",
-        "least_exposed": "the least watched route within a detour cap",
-        "stochastic": "one of several near-shortest routes (drawn per protester)",
+        "least_exposed": (
+            "the route least in view of cameras (each second in view weighed as "
+            f"{man.num(f'{r}/exposure_weight', 1, 1, 'm')} of walking), at most "
+            f"{man.num(f'{r}/max_detour', 100, 0, '%')} longer than the shortest"
+        ),
+        "stochastic": (
+            f"one of {man.num(f'{r}/routes_per_origin', 1, 0)} near-shortest routes per exit, "
+            "drawn per protester"
+        ),
     }.get(s.get("routing", {}).get("choice", ""), "their route")
     crowding = (
         ", slowed in dense streets (Weidmann's speed-density relation)"
         if s.get("walking", {}).get("crowding")
-        else ""
+        else ", each at their own speed (no crowding)"
     )
     march = ""
     if s.get("march", {}).get("to_site"):
-        march = f" and march together to <code>{escape(s['march']['to_site'])}</code>"
+        march = f", then marches with the crowd to <code>{escape(s['march']['to_site'])}</code>"
+    points = "first_and_last_metres/site_node_to_standing_point_m/standing_points"
+    where_stand = (
+        f"one of {man.num(points, 1, 0)} standing points spread over the site area"
+        if fact(run, points) is not None
+        else "a point of the site area"
+    )
     words.append(
         "<p>"
         f"{man.num('scenario_resolved/crowd/protesters', 1, 0)} protesters come out of "
         f"{man.num('origins/exits', 1, 0)} subway exits{where} and walk by {routing} to the "
         f"site, setting off over {_minutes(man, 'scenario_resolved/arrival/duration_s')}. "
-        f"They rally for {_minutes(man, 'scenario_resolved/dwell/duration_s')} at random "
-        f"points of the site area ({_area_words(man)})"
-        f"{march}, {back}. Walking speeds average "
+        f"Each stays {_minutes(man, 'scenario_resolved/dwell/duration_s')} at {where_stand} "
+        f"({_area_words(man)}){march}{back}. Walking speeds average "
         f"{man.num('scenario_resolved/walking/speed_mean_mps', 1, 2, 'm/s')}{crowding}. The "
         f"whole crowd is drawn {man.num('scenario_resolved/replications', 1, 0)} times "
         f"(replications, seed {man.num('seed', 1, 0).replace(',', '')}).</p>"
@@ -169,33 +172,43 @@ def headline_table(run: RunEvidence) -> str:
                 f"{summ.num(f'figures/{metric}.p90/value', h.scale, h.decimals)}"
             )
         rows.append(
-            f"<tr><th scope='row'>{escape(h.label)}</th><td class='num'>{value}</td>"
-            f"<td class='num'>{ci}</td><td class='num'>{spread}</td></tr>"
+            f"<tr><th scope='row'>{escape(h.label)}</th><td class='num'{WRAP}>{value}</td>"
+            f"<td class='num'{WRAP}>{ci}</td><td class='num'{WRAP}>{spread}</td></tr>"
         )
     reps = summ.num("replications", 1, 0)
+    shares = [
+        f"'{escape(h.label)}' is the {escape(h.column.meaning)}"
+        for h in HEADLINES
+        if not h.key.endswith(".median") and h.key in figs
+    ]
     return (
         "<table class='figures'><thead><tr><th>figure (per protester)</th><th>median</th>"
         "<th>95% interval</th><th>10th to 90th percentile of protesters</th></tr></thead>"
         "<tbody>" + "".join(rows) + "</tbody></table>"
         f"<p class='caption'>Median over the protesters of each replication, averaged over "
         f"{reps} replications; the 95% interval is a bootstrap across replications. "
-        "'Seen at all' is a share of all protesters.</p>"
+        + "".join(f"{s[0].upper()}{s[1:]}, averaged likewise. " for s in shares)
+        + "</p>"
     )
 
 
 def key_findings(run: RunEvidence) -> str:
-    """Two sentences a reader remembers."""
+    """Two sentences a reader remembers (medians: half of the protesters at least so much)."""
     summ = run.summary
+
+    def median(key: str, unit: bool = True) -> str:
+        h = Headline(key)
+        return summ.num(f"figures/{key}/value", h.scale, h.decimals, h.unit if unit else "")
+
     return (
         "<p class='finding'>Half of the protesters spent at least "
-        f"{summ.num('figures/seen_walk_s.median/value', 1 / 60, 1, 'minutes')} in view of a "
-        "camera on their walk, and "
-        f"{summ.num('figures/seen_total_s.median/value', 1 / 60, 1, 'minutes')} counting the "
-        f"rally; {summ.num('figures/share_seen_at_all/value', 100, 1, '%')} of protesters "
-        "were seen by at least one camera, and the typical protester passed "
-        f"{summ.num('figures/distinct_cameras.median/value', 1, 0)} distinct camera sites "
-        f"and walked {summ.num('figures/share_surveilled_public.median/value', 100, 1, '%')} "
-        "of the way within reach of public cameras.</p>"
+        f"{median('seen_walk_s.median')} in view of a camera on their walk, and "
+        f"{median('seen_total_s.median')} counting their time at the site; "
+        f"{summ.num('figures/share_seen_at_all/value', 100, 1, '%')} of protesters "
+        "were seen by at least one camera. Half were seen by at least "
+        f"{median('distinct_cameras.median', unit=False)} distinct camera sites, and half "
+        f"walked at least {median('share_surveilled_public.median')} of the way within reach "
+        "of public cameras.</p>"
     )
 
 
@@ -221,9 +234,20 @@ def routes_table(run: RunEvidence) -> str:
         f"<p class='caption'>The {min(ROUTES_SHOWN, len(to_site))} most used routes to the site; "
         f"the run's {tagged(file, 'rows', total, 0)} distinct routes along the streets, there "
         "and back, are in <code>routes.parquet</code> (a route is its way along the street "
-        "network; the first and last metres, from the exit to the street and from the site's "
-        "entrance to each protester's standing point, are in the streets layer). '% in view' "
-        "is the share of the route's length in view of any camera.</p>"
+        f"network{_access_words(run)}). '% in view' is the share of the route's length in "
+        "view of any camera.</p>"
+    )
+
+
+def _access_words(run: RunEvidence) -> str:
+    """Where the first and last metres are, when the streets layer holds them."""
+    streets = run.streets
+    if "highway" not in streets or not (streets["highway"] == ACCESS_LAYER_HIGHWAY).any():
+        return ""
+    return (
+        "; the first and last metres, from each exit to the street network and from the "
+        "site's entrance to each standing point, are rows of the streets layer with "
+        f"<code>highway = {escape(ACCESS_LAYER_HIGHWAY)}</code>"
     )
 
 
@@ -254,90 +278,6 @@ def camera_classes_table(run: RunEvidence) -> str:
         + "</tbody></table><p class='caption'>Reach: median over the class's sites of the "
         "distance within which a face is seen, recognised and identified (file "
         "<code>cameras.csv</code>).</p>"
-    )
-
-
-def comparison_table(ev: Evidence) -> str:
-    """Each scenario's figures and their paired differences from the first."""
-    comp = ev.comparison
-    assert comp is not None
-    head = "".join(f"<th colspan='2'>{escape(h.label)}</th>" for h in COMPARE_FIGURES)
-    sub = "".join("<th>median [95%]</th><th>difference [95%]</th>" for _ in COMPARE_FIGURES)
-    rows = []
-    for i, entry in enumerate(comp.doc["scenarios"]):
-        cells = []
-        for h in COMPARE_FIGURES:
-            base = f"scenarios/{i}/figures/{h.key}"
-            value = comp.num(f"{base}/value", h.scale, h.decimals, h.unit)
-            ci = comp.interval(f"{base}/ci95", h.scale, h.decimals)
-            if i == 0:
-                diff = "<span class='muted'>baseline</span>"
-            else:
-                d = f"scenarios/{i}/difference_from_base/{h.key}"
-                unit = "pp" if h.unit == "%" else h.unit  # a difference of shares
-                diff = (
-                    comp.num(f"{d}/difference", h.scale, h.decimals, unit, signed=True)
-                    + " "
-                    + comp.interval(f"{d}/ci95", h.scale, h.decimals)
-                )
-            cells.append(f"<td class='num'>{value} {ci}</td><td class='num'>{diff}</td>")
-        rows.append(
-            f"<tr><th scope='row'><code>{escape(entry['name'])}</code></th>{''.join(cells)}</tr>"
-        )
-    return (
-        "<div class='wide'><table class='comparison'><thead><tr><th rowspan='2'>scenario</th>"
-        f"{head}</tr><tr>{sub}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-        f"<p class='caption'>Matched seeds (seed {comp.num('seed', 1, 0).replace(',', '')}, "
-        f"{comp.num('replications', 1, 0)} replications each). A difference is the mean over "
-        "replications of (scenario minus first scenario) in the same replication; brackets are "
-        "bootstrap 95% intervals of that mean; pp: percentage points. Full table: "
-        "<code>comparison.csv</code>.</p>"
-    )
-
-
-def limits(ev: Evidence) -> str:
-    """The assumptions and limits that matter in a hearing."""
-    run = ev.base
-    reps = run.summary.num("replications", 1, 0)
-    street = UNDERCOUNT_SHARE["public_street"]
-    building = UNDERCOUNT_SHARE["private_building"]
-    corrected = any(r.scenario.get("uncertainty", {}).get("undercount") for r in ev.runs)
-    undercount = (
-        "At least one scenario here corrects for it, dividing each replication's counts by a "
-        "share drawn from those intervals (the drawn shares are in its manifest)."
-        if corrected
-        else "This run does not correct for it: its camera-minutes are lower bounds."
-    )
-    skipped = []
-    for source, rec in sorted(run.manifest.doc.get("camera_records", {}).items()):
-        for reason in sorted(rec.get("skipped", {})):
-            num = run.manifest.num(f"camera_records/{source}/skipped/{reason}", 1, 0)
-            skipped.append(f"{escape(source)}: {num} record(s) left out ({escape(reason)})")
-    left_out = (
-        f"<li>Camera records left out as faulty: {'; '.join(skipped)}.</li>" if skipped else ""
-    )
-    return (
-        "<ul class='limits'>"
-        "<li><b>Reach is assumed, and drives the figures.</b> Each class's reach is in the "
-        "camera table above, with its source. A reach sweep changes the walking exposure far "
-        "more than anything the simulation draws.</li>"
-        "<li><b>Counts are undercounts.</b> The camera counts are volunteers' counts from "
-        "street-level imagery (2007-2021). Amnesty's quality review found the volunteers saw "
-        f"{fmt(street[0] * 100, 0)}% to {fmt(street[1] * 100, 0)}% of street cameras and "
-        f"{fmt(building[0] * 100, 0)}% to {fmt(building[1] * 100, 0)}% of building cameras. "
-        f"{undercount}</li>"
-        "<li><b>Camera aim, height and operating state are unknown</b>: no source records "
-        "them, so every camera is treated as seeing all around it within its reach. Where a "
-        "camera faces away, the figures overstate; where cameras were missed, they "
-        "understate.</li>"
-        f"<li><b>What the intervals cover.</b> They measure only the simulation's own "
-        f"randomness over {reps} replications (who comes from which exit, when, how fast). "
-        "They do not include the uncertainty of the data: counts, reach, aim.</li>"
-        "<li><b>Not walked</b>: the few metres from an exit to its street corner, and from "
-        "the site's street corner to a protester's standing point.</li>"
-        "<li>The camera file has no attachment data outside Brooklyn; public sites come from "
-        "Amnesty's Ban the Scan map.</li>"
-        f"{left_out}</ul>"
     )
 
 
@@ -372,7 +312,7 @@ def reproduce(ev: Evidence) -> str:
     for source, folder in docs:
         d = source.doc
         versions = ", ".join(f"{k} {v}" for k, v in sorted(d.get("versions", {}).items()))
-        commit = d.get("git_commit") or "(not recorded: not run from a git checkout)"
+        commit = d.get("git_commit") or f"(none recorded in {source.name})"
         parts.append(
             f"<p><b>{escape(folder.name)}</b> ({escape(source.name)}): "
             f"<code>python {escape(str(d.get('command', '')))}</code><br>git commit "
@@ -386,37 +326,6 @@ def reproduce(ev: Evidence) -> str:
     return "".join(parts) + texts
 
 
-SHARE_BREAKS_PCT = [20.0, 40.0, 60.0, 80.0, 100.0]  # colour classes of a street's % in view
-
-
-# The streets layer's rows for the first and last metres (exit to street, site node to a
-# standing point): many short walks of a few protesters each. Colour classes are taken over the
-# network's streets only, or these would crowd every street into the top class.
-
-
-def street_breaks(streets, column: str) -> list[float]:
-    """Colour classes of ``column`` over the network's streets (access walks left out)."""
-    if "highway" in streets:
-        streets = streets[streets["highway"] != ACCESS_LAYER_HIGHWAY]
-    return nice_breaks(streets[column].to_numpy(float))
-
-
-def nice_breaks(values: np.ndarray, bins: int = 5) -> list[float]:
-    """Upper bounds of ``bins`` colour classes for positive ``values`` (quantiles, rounded to
-    two significant digits, strictly increasing)."""
-    values = values[np.isfinite(values) & (values > 0)]
-    if values.size == 0:
-        return [1.0]
-    qs = np.quantile(values, np.linspace(0, 1, bins + 1)[1:])
-    out: list[float] = []
-    for q in qs:
-        r = float(f"{q:.2g}")
-        if not out or r > out[-1]:
-            out.append(r)
-    out[-1] = max(out[-1], float(values.max()))
-    return out
-
-
 def sections(
     ev: Evidence,
     images: dict[str, str],
@@ -428,17 +337,27 @@ def sections(
     of the static figures; ``map_html`` is the interactive map (screen) or static maps (print).
     """
     run = ev.base
-    out = ["<section id='findings'><h2>Findings</h2>", key_findings(run)]
-    if ev.kind == "comparison":
-        out.append("<p>Figures of the first scenario, the baseline:</p>")
-    out.append(headline_table(run))
-    out.append("</section>")
     toc = ""
     if ev.kind == "comparison":
-        out.append("<section id='comparison'><h2>Counterfactuals compared</h2>")
-        out.append(comparison_table(ev))
-        out.append("</section>")
-        toc = "<a href='#comparison'>Counterfactuals</a>"
+        out = [
+            "<section id='findings'><h2>Findings</h2>",
+            comparison_headline(ev),
+            "</section><section id='comparison'><h2>Every figure compared</h2>",
+            comparison_table(ev),
+            "</section>",
+            f"<section id='baseline'><h2>The first scenario, <code>{escape(run.name)}</code></h2>",
+            key_findings(run),
+            headline_table(run),
+            "</section>",
+        ]
+        toc = "<a href='#comparison'>Every figure compared</a>"
+    else:
+        out = [
+            "<section id='findings'><h2>Findings</h2>",
+            key_findings(run),
+            headline_table(run),
+            "</section>",
+        ]
     out.append(map_html)
     out.append(
         "<section id='distribution'><h2>Distribution across the crowd</h2>"
@@ -446,7 +365,12 @@ def sections(
         "<p class='caption'>Each line is one scenario's protesters, all replications "
         "together (file <code>agents.parquet</code>).</p></section>"
     )
-    out.append("<section id='routes'><h2>Most used routes</h2>" + routes_table(run) + "</section>")
+    of_first = f" of <code>{escape(run.name)}</code>" if ev.kind == "comparison" else ""
+    out.append(
+        f"<section id='routes'><h2>Most used routes{of_first}</h2>"
+        + routes_table(run)
+        + "</section>"
+    )
     if neighbourhood_html:
         out.append(neighbourhood_html)
     out.append("<section id='question'><h2>The question and the scenario</h2>")
@@ -454,6 +378,7 @@ def sections(
     out.append("</section>")
     out.append(
         "<section id='limits'><h2>Assumptions and limits</h2>"
+        + (f"<p>Camera classes of <code>{escape(run.name)}</code>:</p>" if of_first else "")
         + camera_classes_table(run)
         + limits(ev)
         + "</section>"

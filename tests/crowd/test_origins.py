@@ -75,3 +75,28 @@ def test_ridership_weights_follow_june_2020_riders_per_complex(source, data_dir)
     for complex_id, share in shares.items():
         assert share == pytest.approx(riders[complex_id] / total, rel=1e-9)
     assert max(shares, key=shares.get) == "607"  # 34 St-Herald Sq: June 2020 busiest in reach
+
+
+@pytest.mark.realdata
+def test_a_stations_exits_split_by_the_walk_each_is_given(source):
+    """The walk a protester from each exit is given, added up here from the run's own pieces
+    (the exit's first metres, then the network edges of its route): within each station the
+    exits' shares follow exp(-walk / decay) of that walk, not of the nearest node's distance."""
+    setup = prepared(_origins("ridership"), source)
+    access, net = setup.access, setup.inputs.network
+    walk = np.array(
+        [
+            access.length_m[access.exit_out[i] - access.n_network]
+            + net.edge_length_m[setup.out_routes[i][0]].sum()
+            for i in range(len(setup.origins))
+        ]
+    )
+    decay = setup.scenario.origins.exit_split_decay_m
+    station = setup.origins.complex_id.astype(str)
+    for name in np.unique(station):
+        mine = np.flatnonzero(station == name)
+        if len(mine) < 2:
+            continue
+        expected = np.exp(-(walk[mine] - walk[mine].min()) / decay)
+        expected *= setup.origin_weight[mine].sum() / expected.sum()
+        assert setup.origin_weight[mine] == pytest.approx(expected, rel=1e-6, abs=1e-12), name

@@ -153,6 +153,7 @@ def test_a_figures_interval_does_not_depend_on_the_order_of_the_figures(monkeypa
     )
     for column in summarised_names():
         agents[column] = rng.random(300) * 100
+    agents["dwell_s"] = rng.random(300) * 3600  # the share never seen standing reads the stay
     before = stats.summarise(agents, 7)
     monkeypatch.setattr(stats, "METRICS", list(reversed(stats.METRICS)))
     after = stats.summarise(agents, 7)

@@ -113,6 +113,26 @@ def test_under_sightline_a_standing_point_seen_is_within_reach_of_a_camera(sight
 
 
 @pytest.mark.realdata
+def test_no_one_stands_inside_a_building_of_the_site(sight_setup, data_dir):
+    """The footprints read here, straight from the bundle's file: Washington Square Park holds
+    the Arch and one more; no standing point falls in either, and the standing ground is the
+    park less exactly their area."""
+    setup = sight_setup
+    polys = read_footprints(
+        data_dir / "buildings/manhattan_building_footprints_doitt_2017.geojson.gz"
+    )
+    park = setup.site_area.polygon
+    inside = polys[shapely.intersects(polys, park)]
+    assert len(inside) >= 2
+    pts = setup.access.stand_xy
+    in_building = shapely.contains_xy(shapely.union_all(inside), pts[:, 0], pts[:, 1])
+    assert not in_building.any()
+    built = shapely.intersection(shapely.union_all(inside), park).area
+    assert setup.site_area.standing_ground.area == pytest.approx(park.area - built, abs=1.0)
+    assert setup.site_area.as_dict()["standing_ground"].startswith("open ground")
+
+
+@pytest.mark.realdata
 def test_the_exit_to_street_segment_is_walked_and_its_exposure_counted(sight_setup):
     setup = sight_setup
     access, cov = setup.access, setup.coverage

@@ -59,6 +59,27 @@ def test_a_merged_count_takes_the_larger_and_its_source():
     assert merged.camera_id[0].startswith("banthescan_public")
 
 
+def test_sites_carrying_different_intersections_counts_add_them_when_merged():
+    """A public site carrying intersection 0's 3 cameras and a private site 10 m away carrying
+    intersection 1's 2: both counts belong to the place (5); carrying the same one: max."""
+    public = dataclasses.replace(
+        _sites_at([[0, 0]], "banthescan_public", count=3.0),
+        count_source=np.array(["amnesty"], dtype=object),
+        intersection=np.array([0]),
+    )
+    private = dataclasses.replace(
+        _sites_at([[10, 0]], "banthescan_all", "private_building", 2.0),
+        count_source=np.array(["amnesty"], dtype=object),
+        intersection=np.array([1]),
+    )
+    merged, report = merge_layers([public, private], SOURCE_PRIORITY)
+    assert merged.count.tolist() == [5.0]
+    assert report.added == 1 and report.into == {private.camera_id[0]: public.camera_id[0]}
+    same = dataclasses.replace(private, intersection=np.array([0]))
+    merged, report = merge_layers([public, same], SOURCE_PRIORITY)
+    assert merged.count.tolist() == [3.0] and report.added == 0
+
+
 def test_each_intersection_count_goes_to_its_nearest_site_once():
     inter = Intersections(
         x=np.array([583_000.0]),
@@ -146,8 +167,17 @@ def test_default_cameras_reconcile_with_amnesty_manhattan_total(city, default_sc
     cams, account = city.cameras, city.camera_account
     r = account.reconciliation
     assert r["amnesty_manhattan_total_file"] == 4266
-    assert r["amnesty_manhattan_carried_by_sites"] + r["amnesty_manhattan_not_carried"] == 4266
+    # every Manhattan camera booked once: at a site in use, at a site out of reach, at none
+    booked = (
+        r["amnesty_manhattan_carried_by_sites"]
+        + r["amnesty_manhattan_carried_out_of_reach"]
+        + r["amnesty_manhattan_not_carried"]
+    )
+    assert booked == 4266
     assert r["amnesty_manhattan_carried_by_sites"] > 0.99 * 4266
+    # Manhattan has no attachment medians, so a site's count is its intersections' totals: the
+    # counts of the sites in use (after merges) equal the cameras booked at them, none dropped
+    assert r["counted_manhattan_sites_cameras"] == r["amnesty_manhattan_carried_by_sites"]
     parts = sum(v for k, v in r.items() if k.startswith(("counted_", "uncounted_")))
     assert parts == pytest.approx(r["cameras_in_use"]) == pytest.approx(cams.count.sum())
     # only sites that can see a street are used; the rest are listed for the manifest
