@@ -15,9 +15,9 @@ import shapely
 from helpers import small_scenario
 
 from sim.cli.app import main
+from sim.crowd.stats import wilson_interval
 from sim.exposure.camera_model import CAMERA_CLASSES, CLASS_WORDS
 from sim.outputs import cartography, plot
-from sim.crowd.stats import wilson_interval
 from sim.scenario.files import DEFAULT_SCENARIO
 
 
