@@ -439,7 +439,7 @@ def rank_cameras(quick: bool) -> list[dict]:
     seed = np.random.SeedSequence(setup.scenario.seed).spawn(1)[0]
 
     def rank():
-        rep = runner.run_replication(setup, 0, seed, keep_plan=True)
+        rep = runner.run_replication(setup, 0, seed, keep_plan=True, world=runner.AMNESTY)
         exposure = agent_camera_seconds(
             setup.coverage,
             city.network.n_edges,
