@@ -61,7 +61,7 @@ def camera_worlds(
     draws = WorldSetup(
         camera_keys(cams.camera_id),
         np.asarray(cams.cls),
-        coverage.level_range_m[:, 0].copy(),
+        coverage.level_range_m.copy(),
         indptr,
         bearings,
         scenario.cameras.aim,

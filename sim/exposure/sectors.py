@@ -1,8 +1,9 @@
 """A world's coverage: each camera's omnidirectional pieces of street and the standing points
 it sees, cut to the world's reach and sector, exactly and vectorised.
 
-A camera's stretches of street in a world are its omnidirectional pieces at its maximum reach
-(level *seen* of the scenario's coverage: already cut to its isovist or disk) intersected with
+A camera's stretches of street at a level in a world are its omnidirectional pieces at that
+level (the scenario's coverage: already cut to its isovist or disk at the level's reach, which
+caps the world's) intersected with
 
 - the disk of the world's reach at each level: on a straight segment from P0 with unit
   direction d, a camera C at perpendicular distance h sees ``|t - t0| <= sqrt(r^2 - h^2)``,
@@ -15,9 +16,10 @@ A camera's stretches of street in a world are its omnidirectional pieces at its 
 Both are computed over every piece at once in numpy (pieces are split at their edge's
 vertices once per scenario, :func:`world_geometry`); no polygon is built per world. A camera
 that a world leaves all around and at exactly its omnidirectional reach keeps its pieces as
-they are, so the preset world reproduces the omnidirectional coverage bit for bit. Standing
-points likewise: a point is in view if the camera sees it all around (at level seen), lies
-within the world's reach and inside the sector.
+they are, so the preset world reproduces the omnidirectional coverage bit for bit, and every
+world's pieces lie inside the preset's: Amnesty's geometry is an upper bound at every level.
+Standing points likewise: a point is in view at a level if the camera sees it all around at
+that level, lies within the world's reach and inside the sector.
 """
 
 from __future__ import annotations
@@ -34,17 +36,18 @@ from sim.exposure.coverage import (
     first_seen_per_edge,
     points_from_pairs,
 )
-from sim.exposure.pieces import SEEN, CoveragePieces, edge_exposure, edge_segments, sorted_pieces
+from sim.exposure.pieces import CoveragePieces, edge_exposure, edge_segments, sorted_pieces
 from sim.exposure.worlds import World
 
 
 @dataclass(frozen=True)
 class SubPieces:
-    """The seen pieces of a coverage split at the vertices of their edges: one row per piece
-    and straight segment, with the segment's geometry relative to the piece's camera."""
+    """The pieces of a coverage split at the vertices of their edges: one row per piece and
+    straight segment, with the segment's geometry relative to the piece's camera."""
 
     edge: np.ndarray
     camera: np.ndarray
+    level: np.ndarray
     lo: np.ndarray  # metres along the segment
     hi: np.ndarray
     offset: np.ndarray  # metres of the segment's start along its edge
@@ -59,7 +62,7 @@ class SubPieces:
 @dataclass(frozen=True)
 class WorldGeometry:
     """What every world of a scenario cuts from: the omnidirectional coverage (every edge's,
-    the first and last metres' included), its seen pieces split at vertices, and the standing
+    the first and last metres' included), its pieces split at vertices, and the standing
     points' camera pairs."""
 
     base: Coverage
@@ -73,7 +76,7 @@ def split_at_vertices(pieces: CoveragePieces, edge_geom: np.ndarray, cam_xy: np.
     if len(pieces.edge) == 0:
         f = np.zeros(0)
         i = np.zeros(0, np.int32)
-        return SubPieces(i, i, *([f] * 9))
+        return SubPieces(i, i, np.zeros(0, np.int8), *([f] * 9))
     edges = np.unique(pieces.edge).astype(np.int64)
     seg_edge, p0, p1, seg_len, offset = edge_segments(edge_geom, edges)
     first = np.searchsorted(seg_edge, edges)
@@ -93,7 +96,18 @@ def split_at_vertices(pieces: CoveragePieces, edge_geom: np.ndarray, cam_xy: np.
     t0 = -(r[:, 0] * u[:, 0] + r[:, 1] * u[:, 1])
     h2 = np.maximum(r[:, 0] ** 2 + r[:, 1] ** 2 - t0 * t0, 0.0)
     return SubPieces(
-        pieces.edge[piece], cam, lo, hi, offset[seg], r[:, 0], r[:, 1], u[:, 0], u[:, 1], t0, h2
+        pieces.edge[piece],
+        cam,
+        pieces.level[piece],
+        lo,
+        hi,
+        offset[seg],
+        r[:, 0],
+        r[:, 1],
+        u[:, 0],
+        u[:, 1],
+        t0,
+        h2,
     )
 
 
@@ -101,9 +115,8 @@ def world_geometry(
     coverage: Coverage, edge_geom: np.ndarray, points: PointPairs | None = None
 ) -> WorldGeometry:
     """Prepare ``coverage`` (of the edges ``edge_geom``, by index) for cutting worlds from."""
-    seen = coverage.pieces.subset(coverage.pieces.level == SEEN)
     cams = coverage.cameras
-    sub = split_at_vertices(seen, edge_geom, np.c_[cams.x, cams.y])
+    sub = split_at_vertices(coverage.pieces, edge_geom, np.c_[cams.x, cams.y])
     return WorldGeometry(coverage, sub, points, len(coverage.first_seen_m))
 
 
@@ -204,7 +217,7 @@ def world_pieces(geometry: WorldGeometry, world: World) -> CoveragePieces:
     sub = geometry.sub
     for level in range(len(LEVELS)):
         cut = world.working & ~keep[:, level] & (world.reach_m[:, level] > 0)
-        rows = np.flatnonzero(cut[sub.camera])
+        rows = np.flatnonzero(cut[sub.camera] & (sub.level == level))
         if len(rows) == 0:
             continue
         edge, cam, start, end = cut_pieces(sub, world, level, rows)
@@ -240,7 +253,7 @@ def world_sees(pairs: PointPairs, world: World, base_range_m: np.ndarray) -> np.
     keep = kept_as_is(world, base_range_m)[cam]
     wedge = in_wedge(world.aim_deg[cam], world.sector_deg[cam], pairs.dx, pairs.dy)
     cut = (
-        pairs.sees[:, [SEEN]]
+        pairs.sees
         & (pairs.dist[:, None] <= world.reach_m[cam])
         & wedge[:, None]
         & world.working[cam, None]

@@ -9,8 +9,8 @@ cameras see is cut from the omnidirectional coverage in ``sim.exposure.sectors``
 
 Amnesty's geometry (every camera omnidirectional, working, at its class reach) is the preset
 world :meth:`World.omnidirectional`; since a drawn camera never reaches beyond its
-omnidirectional reach (the cap), never sees more than all around and may be out of order, no
-world sees more than the preset: it is an upper bound by construction.
+omnidirectional reach at any level (the cap), never sees more than all around and may be out
+of order, no world sees more than the preset: it is an upper bound by construction.
 """
 
 from __future__ import annotations
@@ -247,12 +247,12 @@ class World:
 @dataclass(frozen=True)
 class WorldSetup:
     """What a scenario's worlds are drawn from, fixed for its run: each camera site's key (from
-    its id), class, maximum reach (its seen reach in the omnidirectional coverage, the cap of
-    every drawn reach) and the bearings of the streets at its nearest node (CSR)."""
+    its id), class, reach at each level in the omnidirectional coverage (the cap of every
+    drawn reach: (n, 3)) and the bearings of the streets at its nearest node (CSR)."""
 
     keys: np.ndarray  # uint64
     cls: np.ndarray
-    cap_m: np.ndarray
+    cap_m: np.ndarray  # (n, 3)
     bearing_indptr: np.ndarray
     bearing_deg: np.ndarray
     rule: str
@@ -262,7 +262,7 @@ class WorldSetup:
         return {
             "aim": self.rule,
             "aim_spread_deg": self.spread_deg,
-            "reach_cap": "each site's omnidirectional seen reach (its class reach in "
+            "reach_cap": "at each level, the site's omnidirectional reach (its class reach in "
             "[cameras.classes]): no world reaches beyond Amnesty's geometry",
             "draws": "per camera site from splitmix64 of (the replication's world key, a "
             "BLAKE2b hash of the site's id): removing a site leaves the others' draws as they were",
@@ -353,8 +353,9 @@ def lens_reach_m(h_pixels: np.ndarray, fov_deg: np.ndarray) -> np.ndarray:
 
 
 def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
-    """One world: every camera's lens, sector, reach (capped at its omnidirectional reach),
-    working state and aim, drawn from its class prior with the camera's own keyed stream."""
+    """One world: every camera's lens, sector, reach (capped at each level at its
+    omnidirectional reach), working state and aim, drawn from its class prior with the
+    camera's own keyed stream."""
     n = len(setup.keys)
     u = keyed_uniforms(world_key, setup.keys, N_DRAWS)
     lens = np.full(n, -1, np.int64)
@@ -375,9 +376,9 @@ def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
         working[mask] = u[mask, U_WORKING] < prior.working_share
     drawn = lens >= 0
     reach = np.zeros((n, len(LEVELS)))
-    reach[drawn] = np.minimum(lens_reach_m(h_px[drawn], fov[drawn]), setup.cap_m[drawn, None])
+    reach[drawn] = np.minimum(lens_reach_m(h_px[drawn], fov[drawn]), setup.cap_m[drawn])
     # a class without a prior (none today: a test holds every class to one) stays all around
-    reach[~drawn] = setup.cap_m[~drawn, None]
+    reach[~drawn] = setup.cap_m[~drawn]
     sector = np.where(drawn, fov, 360.0)
     working[~drawn] = True
     aim = 360.0 * u[:, U_AIM]

@@ -215,7 +215,7 @@ def _setup(ids, cls, cap=120.0, rule="uniform", bearings=None):
     return WorldSetup(
         camera_keys(np.array(ids, dtype=object)),
         np.array(cls, dtype=object),
-        np.full(n, cap),
+        np.tile([cap, cap, cap / 2], (n, 1)),
         indptr,
         deg,
         rule,
@@ -241,8 +241,8 @@ def test_draws_are_keyed_per_camera_removing_one_leaves_the_others():
         assert np.array_equal(getattr(full, k)[keep], getattr(fewer, k))
     other = draw_world(_setup(ids, cls), 12346)
     assert not np.array_equal(full.aim_deg, other.aim_deg)
-    # reach never beyond the cap, sectors as the lens drawn
-    assert (full.reach_m <= 120.0).all() and (full.sector_deg == full.fov_deg).all()
+    # reach never beyond the cap at any level, sectors as the lens drawn
+    assert (full.reach_m <= [120.0, 120.0, 60.0]).all() and (full.sector_deg == full.fov_deg).all()
 
 
 def test_keyed_uniforms_are_uniform():
