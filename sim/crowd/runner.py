@@ -19,6 +19,7 @@ from sim.crowd.stats import crowd_figures
 from sim.crowd.tables import agent_table, timeseries
 from sim.crowd.undercount import undercount_counts, with_counts
 from sim.crowd.usage import RouteUse, route_use, street_seconds_in_view
+from sim.exposure.coverage import Coverage
 from sim.exposure.sectors import world_coverage, world_points
 from sim.exposure.worlds import World, draw_world
 
@@ -61,6 +62,26 @@ def replication_world(
     return draw_world(setup.worlds.draws, world_key_of(seed))
 
 
+def replication_coverage(
+    setup: Setup, seed: np.random.SeedSequence, world: World | str | None = None
+) -> tuple[Coverage, World | None, dict[str, float]]:
+    """What a replication's cameras see: the coverage of its world (:func:`replication_world`)
+    with its counts (Amnesty's undercount drawn, if the scenario asks), the world (None:
+    Amnesty's geometry) and the undercount shares drawn."""
+    drawn = replication_world(setup, seed, world)
+    count, shares = None, {}
+    if setup.scenario.uncertainty.undercount:
+        count, shares = undercount_counts(
+            setup.coverage.cameras, substream(seed, STREAM_UNDERCOUNT)
+        )
+    coverage = setup.coverage
+    if drawn is not None:
+        coverage = world_coverage(setup.worlds.geometry, drawn, count)
+    elif count is not None:
+        coverage, shares = with_counts(setup, count, shares)
+    return coverage, drawn, shares
+
+
 def run_replication(
     setup: Setup,
     rep: int,
@@ -75,17 +96,8 @@ def run_replication(
     """
     t0 = time.perf_counter()
     s = setup.scenario
-    coverage, streets, shares = setup.coverage, setup.streets, {}
-    drawn = replication_world(setup, seed, world)
-    count = None
-    if s.uncertainty.undercount:
-        count, shares = undercount_counts(
-            setup.coverage.cameras, substream(seed, STREAM_UNDERCOUNT)
-        )
-    if drawn is not None:
-        coverage = world_coverage(setup.worlds.geometry, drawn, count)
-    elif count is not None:
-        coverage, shares = with_counts(setup, count, shares)
+    streets = setup.streets
+    coverage, drawn, shares = replication_coverage(setup, seed, world)
     if coverage is not setup.coverage:
         streets = streets_of(setup.inputs, coverage, setup.access)
     pool = site_view = None
