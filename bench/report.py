@@ -53,6 +53,7 @@ EXPOSURE_TARGETS = {
     "coverage_sightline_cold": (120.0, "sightline coverage of all layers, cold"),
     "route_score": (1.0, "any route, warm (per route)"),
     "rank_cameras": (30.0, "rank-cameras within 2 km, warm"),
+    "world_coverage": (2.0, "a camera world of the default cameras, sightline, warm"),
 }
 
 
