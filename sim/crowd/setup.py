@@ -24,7 +24,7 @@ from sim.exposure.coverage import Coverage, Store, build_coverage, point_pairs
 from sim.exposure.edits import apply_edits
 from sim.exposure.sectors import WorldGeometry, world_geometry
 from sim.exposure.visibility_models import VISIBILITY_MODELS
-from sim.exposure.worlds import WorldSetup, camera_keys, street_bearings
+from sim.exposure.worlds import WorldSetup, camera_keys, cameras_per_site, street_bearings
 from sim.scenario.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def camera_worlds(
     draws = WorldSetup(
         camera_keys(cams.camera_id),
         np.asarray(cams.cls),
+        cameras_per_site(cams.count),
         coverage.level_range_m.copy(),
         indptr,
         bearings,

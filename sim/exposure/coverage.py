@@ -214,10 +214,15 @@ def point_pairs(coverage: Coverage, xy: np.ndarray) -> PointPairs:
 
 
 def points_from_pairs(
-    pairs: PointPairs, sees: np.ndarray, count: np.ndarray, public: np.ndarray
+    pairs: PointPairs,
+    sees: np.ndarray,
+    count: np.ndarray,
+    public: np.ndarray,
+    pair_count: np.ndarray | None = None,
 ) -> PointExposure:
     """Per point, what standing there exposes one to, given which pairs see it (``sees``:
-    (n_pairs, 3)), the cameras' counts and public flags."""
+    (n_pairs, 3)), the camera sites' counts and public flags; ``pair_count``: the cameras of
+    each pair's site that see the point, where not the site's count (a camera world)."""
     n, pt_idx, cam_idx = pairs.n_points, pairs.point, pairs.camera
     seen, pub, rec, ident = (np.zeros(n, bool) for _ in range(4))
     if len(pt_idx) == 0:
@@ -227,7 +232,8 @@ def points_from_pairs(
     pub[pt_idx[s & public[cam_idx]]] = True
     rec[pt_idx[sees[:, 1] & s]] = True
     ident[pt_idx[sees[:, 2] & s]] = True
-    total = np.bincount(pt_idx[s], weights=count[cam_idx[s]], minlength=n)
+    weight = count[cam_idx[s]] if pair_count is None else pair_count[s]
+    total = np.bincount(pt_idx[s], weights=weight, minlength=n)
     order = np.argsort(pt_idx[s], kind="stable")
     split = np.split(cam_idx[s][order], np.cumsum(np.bincount(pt_idx[s], minlength=n))[:-1])
     return PointExposure(seen, pub, total, rec, ident, split)

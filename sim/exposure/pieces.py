@@ -219,13 +219,18 @@ def edge_exposure(
     camera_count: np.ndarray,
     camera_public: np.ndarray,
     active: np.ndarray | None = None,
+    piece_weight: np.ndarray | None = None,
 ) -> EdgeExposure:
     """Aggregate pieces to per-edge exposure, counting only ``active`` cameras (all if None).
 
-    ``camera_m`` weights each camera's covered length by its camera count (camera-metres).
+    ``camera_m`` weights each camera site's covered length by its camera count
+    (camera-metres), or each piece's length by ``piece_weight`` where given (a camera world:
+    the cameras of a site each see their own pieces, each its share of the site's count).
     """
     if active is not None:
-        pieces = pieces.subset(active[pieces.camera])
+        keep = active[pieces.camera]
+        pieces = pieces.subset(keep)
+        piece_weight = piece_weight[keep] if piece_weight is not None else None
     lvl = pieces.level
     seen = lvl == SEEN
 
@@ -234,10 +239,9 @@ def edge_exposure(
             pieces.edge[mask], pieces.start_m[mask], pieces.end_m[mask], n_edges
         )
 
+    weight = camera_count[pieces.camera[seen]] if piece_weight is None else piece_weight[seen]
     camera_m = np.bincount(
-        pieces.edge[seen],
-        weights=pieces.length_m[seen] * camera_count[pieces.camera[seen]],
-        minlength=n_edges,
+        pieces.edge[seen], weights=pieces.length_m[seen] * weight, minlength=n_edges
     )
     pairs = np.unique(
         pieces.edge[seen].astype(np.int64) * (len(camera_count) + 1) + pieces.camera[seen]

@@ -36,14 +36,14 @@ from sim.exposure.coverage import (
     first_seen_per_edge,
     points_from_pairs,
 )
-from sim.exposure.pieces import CoveragePieces, edge_exposure, edge_segments, sorted_pieces
+from sim.exposure.pieces import CoveragePieces, edge_exposure, edge_segments
 from sim.exposure.worlds import World
 
 
 @dataclass(frozen=True)
 class SubPieces:
     """The pieces of a coverage split at the vertices of their edges: one row per piece and
-    straight segment, with the segment's geometry relative to the piece's camera."""
+    straight segment, with the segment's geometry relative to the piece's camera site."""
 
     edge: np.ndarray
     camera: np.ndarray
@@ -66,7 +66,8 @@ class WorldGeometry:
     points' camera pairs."""
 
     base: Coverage
-    sub: SubPieces
+    sub: SubPieces  # sorted by level, then camera site
+    sub_ptr: np.ndarray  # (3, n_sites + 1): each level's sub-pieces of each site, as CSR
     points: PointPairs | None
     n_edges: int
 
@@ -117,17 +118,38 @@ def world_geometry(
     """Prepare ``coverage`` (of the edges ``edge_geom``, by index) for cutting worlds from."""
     cams = coverage.cameras
     sub = split_at_vertices(coverage.pieces, edge_geom, np.c_[cams.x, cams.y])
-    return WorldGeometry(coverage, sub, points, len(coverage.first_seen_m))
+    n = len(cams)
+    key = sub.level.astype(np.int64) * n + sub.camera
+    order = np.argsort(key, kind="stable")
+    sub = SubPieces(*(getattr(sub, k)[order] for k in SubPieces.__dataclass_fields__))
+    ptr = np.searchsorted(key[order], np.arange(len(LEVELS) * n + 1))
+    sub_ptr = np.stack([ptr[level * n : level * n + n + 1] for level in range(len(LEVELS))])
+    return WorldGeometry(coverage, sub, sub_ptr, points, len(coverage.first_seen_m))
 
 
-def kept_as_is(world: World, base_range_m: np.ndarray) -> np.ndarray:
-    """(n, 3): cameras a world leaves all around, working, at exactly their omnidirectional
-    reach at a level: their pieces of that level are taken as they are."""
-    return (
+def sites_kept(world: World, base_range_m: np.ndarray) -> np.ndarray:
+    """(n_sites, 3): sites whose every camera a world leaves all around, working, at exactly
+    the site's omnidirectional reach at a level: their pieces of that level are taken as
+    they are (weighing the site's count), so that the preset world is the omnidirectional
+    coverage bit for bit."""
+    n_sites = len(base_range_m)
+    kept = (
         (world.sector_deg[:, None] >= 360.0)
         & world.working[:, None]
-        & (world.reach_m == base_range_m)
+        & (world.reach_m == base_range_m[world.site])
     )
+    cameras = np.bincount(world.site, minlength=n_sites)
+    out = np.zeros((n_sites, len(LEVELS)), bool)
+    for level in range(len(LEVELS)):
+        not_kept = np.bincount(world.site, weights=~kept[:, level], minlength=n_sites)
+        out[:, level] = (cameras > 0) & (not_kept == 0)
+    return out
+
+
+def camera_weights(world: World, count: np.ndarray) -> np.ndarray:
+    """Each camera's share of its site's count (the site's count over its cameras)."""
+    cameras = np.bincount(world.site, minlength=len(count))
+    return count[world.site] / np.maximum(cameras[world.site], 1)
 
 
 def _halfplane(vx, vy, rx, ry, ux, uy, sign):
@@ -176,10 +198,10 @@ def in_wedge(aim, sector, dx, dy) -> np.ndarray:
     return np.where(sector >= 360.0, True, np.where(narrow, inside, ~blind))
 
 
-def cut_pieces(sub: SubPieces, world: World, level: int, rows: np.ndarray) -> tuple:
-    """The parts of sub-pieces ``rows`` a world's cameras see at ``level``: within reach and
-    inside the sector. Returns (edge, camera, start, end) along the edges."""
-    cam = sub.camera[rows]
+def cut_pieces(sub: SubPieces, world: World, level: int, rows: np.ndarray, cam: np.ndarray):
+    """The parts of sub-pieces ``rows`` that cameras ``cam`` (of the world, one per row, at
+    the row's site) see at ``level``: within reach and inside the sector. Returns (row, start,
+    end): the row each part is of, and metres along its edge."""
     r = world.reach_m[cam, level]
     h2, t0 = sub.h2[rows], sub.t0[rows]
     half = np.sqrt(np.maximum(r * r - h2, 0.0))
@@ -202,39 +224,78 @@ def cut_pieces(sub: SubPieces, world: World, level: int, rows: np.ndarray) -> tu
     parts_lo = np.r_[a_lo, second_lo]
     parts_hi = np.r_[a_hi, np.where(blind, hi, -np.inf)]
     ok = np.r_[within, within] & (parts_hi > parts_lo)
-    off = np.r_[sub.offset[rows], sub.offset[rows]]
-    edge = np.r_[sub.edge[rows], sub.edge[rows]]
-    return edge[ok], np.r_[cam, cam][ok], off[ok] + parts_lo[ok], off[ok] + parts_hi[ok]
+    row = np.r_[rows, rows][ok]
+    part = np.r_[np.arange(len(rows)), np.arange(len(rows))][ok]
+    return row, part, sub.offset[row] + parts_lo[ok], sub.offset[row] + parts_hi[ok]
 
 
-def world_pieces(geometry: WorldGeometry, world: World) -> CoveragePieces:
-    """The pieces of every edge each camera sees in ``world``, at each level."""
+def _expand(ptr: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For CSR ``ptr`` and the groups ``which`` (repeats allowed): every member's index, and
+    the position in ``which`` it came from."""
+    start, stop = ptr[which], ptr[which + 1]
+    size = stop - start
+    owner = np.repeat(np.arange(len(which)), size)
+    members = np.repeat(start, size) + (
+        np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    )
+    return members.astype(np.int64), owner
+
+
+def world_pieces(
+    geometry: WorldGeometry, world: World, count: np.ndarray | None = None
+) -> tuple[CoveragePieces, np.ndarray]:
+    """The pieces of every edge each camera site's cameras see in ``world``, at each level
+    (a piece per camera: two cameras of a site may see the same stretch), and each piece's
+    weight in camera-metres (its camera's share of the site's ``count``, default the
+    coverage's counts)."""
     base = geometry.base
+    count = base.cameras.count if count is None else np.asarray(count, float)
     p = base.pieces
-    keep = kept_as_is(world, base.level_range_m)
-    kept = keep[p.camera, p.level]
+    kept_sites = sites_kept(world, base.level_range_m)
+    kept = kept_sites[p.camera, p.level]
     parts = [(p.edge[kept], p.camera[kept], p.level[kept], p.start_m[kept], p.end_m[kept])]
+    weights = [count[p.camera[kept]]]
     sub = geometry.sub
+    share = camera_weights(world, count)
     for level in range(len(LEVELS)):
-        cut = world.working & ~keep[:, level] & (world.reach_m[:, level] > 0)
-        rows = np.flatnonzero(cut[sub.camera] & (sub.level == level))
+        cut = world.working & ~kept_sites[world.site, level] & (world.reach_m[:, level] > 0)
+        cams = np.flatnonzero(cut)
+        rows, owner = _expand(geometry.sub_ptr[level], world.site[cams])
         if len(rows) == 0:
             continue
-        edge, cam, start, end = cut_pieces(sub, world, level, rows)
-        parts.append((edge, cam, np.full(len(edge), level, np.int8), start, end))
-    return sorted_pieces(*(np.concatenate(k) for k in zip(*parts)))
+        row, part, start, end = cut_pieces(sub, world, level, rows, cams[owner])
+        parts.append(
+            (sub.edge[row], sub.camera[row], np.full(len(row), level, np.int8), start, end)
+        )
+        weights.append(share[cams[owner[part]]])
+    edge, camera, lvl, start, end = (np.concatenate(k) for k in zip(*parts))
+    weight = np.concatenate(weights)
+    order = np.lexsort((start, camera, lvl, edge))
+    pieces = CoveragePieces(
+        edge[order].astype(np.int32),
+        camera[order].astype(np.int32),
+        lvl[order].astype(np.int8),
+        start[order].astype(float),
+        end[order].astype(float),
+    )
+    return pieces, weight[order]
 
 
 def world_coverage(
     geometry: WorldGeometry, world: World, count: np.ndarray | None = None
 ) -> Coverage:
-    """The coverage of a world: its pieces, per-edge exposure (``count``: the cameras' counts,
-    default the coverage's) and first stretch in view per edge."""
+    """The coverage of a world: its pieces, per-edge exposure (``count``: the sites' counts,
+    default the coverage's) and first stretch in view per edge. Its ``level_range_m`` is each
+    site's longest reach among its working cameras."""
     base = geometry.base
     cams = base.cameras if count is None else base.cameras.with_counts(count)
-    pieces = world_pieces(geometry, world)
-    edges = edge_exposure(pieces, geometry.n_edges, cams.count, base.public)
-    reach = np.where(world.working[:, None], world.reach_m, 0.0)
+    pieces, weight = world_pieces(geometry, world, cams.count)
+    edges = edge_exposure(pieces, geometry.n_edges, cams.count, base.public, piece_weight=weight)
+    reach = np.zeros_like(base.level_range_m)
+    for level in range(len(LEVELS)):
+        np.maximum.at(
+            reach[:, level], world.site, np.where(world.working, world.reach_m[:, level], 0)
+        )
     return Coverage(
         cams,
         reach,
@@ -247,25 +308,42 @@ def world_coverage(
     )
 
 
-def world_sees(pairs: PointPairs, world: World, base_range_m: np.ndarray) -> np.ndarray:
-    """(n_pairs, 3): which (point, camera) pairs a world's camera sees at each level."""
-    cam = pairs.camera
-    keep = kept_as_is(world, base_range_m)[cam]
-    wedge = in_wedge(world.aim_deg[cam], world.sector_deg[cam], pairs.dx, pairs.dy)
-    cut = (
-        pairs.sees
-        & (pairs.dist[:, None] <= world.reach_m[cam])
+def world_sees(
+    pairs: PointPairs, world: World, base_range_m: np.ndarray, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which (point, camera site) pairs a world's cameras see at each level ((n_pairs, 3)),
+    and how many of the site's cameras (by count) see the point."""
+    kept = sites_kept(world, base_range_m)[pairs.camera]
+    order = np.argsort(world.site, kind="stable")
+    ptr = np.searchsorted(world.site[order], np.arange(len(base_range_m) + 1))
+    members, owner = _expand(ptr, pairs.camera)
+    cam = order[members]
+    wedge = in_wedge(world.aim_deg[cam], world.sector_deg[cam], pairs.dx[owner], pairs.dy[owner])
+    sees_cam = (
+        pairs.sees[owner]
+        & (pairs.dist[owner, None] <= world.reach_m[cam])
         & wedge[:, None]
         & world.working[cam, None]
     )
-    return np.where(keep, pairs.sees, cut)
+    n = len(pairs.camera)
+    cut = np.stack(
+        [np.bincount(owner, weights=sees_cam[:, k], minlength=n) > 0 for k in range(len(LEVELS))],
+        axis=1,
+    )
+    weighted = np.bincount(
+        owner, weights=camera_weights(world, count)[cam] * sees_cam[:, 0], minlength=n
+    )
+    sees = np.where(kept, pairs.sees, cut)
+    pair_count = np.where(kept[:, 0], count[pairs.camera], weighted)
+    return sees, pair_count
 
 
 def world_points(geometry: WorldGeometry, world: World, coverage: Coverage) -> PointExposure:
     """What standing at each of the scenario's standing points exposes one to in ``world``
-    (``coverage``: the world's, for the cameras' counts)."""
+    (``coverage``: the world's, for the sites' counts)."""
     pairs = geometry.points
     if pairs is None:
         raise ValueError("this world geometry was prepared without standing points")
-    sees = world_sees(pairs, world, geometry.base.level_range_m)
-    return points_from_pairs(pairs, sees, coverage.cameras.count, coverage.public)
+    count = coverage.cameras.count
+    sees, pair_count = world_sees(pairs, world, geometry.base.level_range_m, count)
+    return points_from_pairs(pairs, sees, count, coverage.public, pair_count)

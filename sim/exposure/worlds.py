@@ -195,11 +195,13 @@ def priors_record() -> dict[str, object]:
 
 @dataclass(frozen=True)
 class World:
-    """One draw for every camera site: where it points, how wide it sees, how far at each
-    level, whether it works. ``aim_deg`` is a compass bearing (clockwise from north) of the
-    sector's centre; a ``sector_deg`` of 360 or more sees all around."""
+    """One draw for every camera: the site it stands at, where it points, how wide it sees,
+    how far at each level, whether it works. A site with a count of k cameras has k of them
+    (at least one), each drawn on its own. ``aim_deg`` is a compass bearing (clockwise from
+    north) of the sector's centre; a ``sector_deg`` of 360 or more sees all around."""
 
     name: str
+    site: np.ndarray  # the camera site of each camera
     aim_deg: np.ndarray
     sector_deg: np.ndarray
     reach_m: np.ndarray  # (n, 3): seen, recognition, identification
@@ -213,11 +215,13 @@ class World:
 
     @staticmethod
     def omnidirectional(level_range_m: np.ndarray, name: str = "amnesty") -> World:
-        """Amnesty's route-tool geometry: every camera all around, working, at ``level_range_m``."""
+        """Amnesty's route-tool geometry: one camera per site, all around, working, at
+        ``level_range_m`` (a site's count then weighs what it sees, as without worlds)."""
         n = len(level_range_m)
         nan = np.full(n, np.nan)
         return World(
             name,
+            np.arange(n),
             np.zeros(n),
             np.full(n, 360.0),
             np.asarray(level_range_m, float).copy(),
@@ -228,12 +232,17 @@ class World:
         )
 
     def summary(self, cls: np.ndarray) -> dict[str, object]:
-        """Per class: sites, the share working, the median sector and reach (for the manifest)."""
+        """Per class of site: sites, cameras drawn, the share working, the median sector and
+        reach (for the manifest)."""
         out: dict[str, object] = {"world": self.name}
-        for name in sorted(set(cls.tolist())):
-            mask = cls == name
+        cam_cls = np.asarray(cls)[self.site]
+        for name in sorted(set(np.asarray(cls).tolist())):
+            mask = cam_cls == name
+            if not mask.any():
+                continue
             out[name] = {
-                "sites": int(mask.sum()),
+                "sites": int((np.asarray(cls) == name).sum()),
+                "cameras": int(mask.sum()),
                 "working_share": round(float(self.working[mask].mean()), 4),
                 "sector_deg_median": round(float(np.median(self.sector_deg[mask])), 2),
                 **{
@@ -246,12 +255,14 @@ class World:
 
 @dataclass(frozen=True)
 class WorldSetup:
-    """What a scenario's worlds are drawn from, fixed for its run: each camera site's key (from
-    its id), class, reach at each level in the omnidirectional coverage (the cap of every
-    drawn reach: (n, 3)) and the bearings of the streets at its nearest node (CSR)."""
+    """What a scenario's worlds are drawn from, fixed for its run, per camera site: its key
+    (from its id), class, cameras (its count, at least one), reach at each level in the
+    omnidirectional coverage (the cap of every drawn reach: (n, 3)) and the bearings of the
+    streets at its nearest node (CSR)."""
 
     keys: np.ndarray  # uint64
     cls: np.ndarray
+    cameras: np.ndarray  # cameras drawn at each site
     cap_m: np.ndarray  # (n, 3)
     bearing_indptr: np.ndarray
     bearing_deg: np.ndarray
@@ -264,10 +275,18 @@ class WorldSetup:
             "aim_spread_deg": self.spread_deg,
             "reach_cap": "at each level, the site's omnidirectional reach (its class reach in "
             "[cameras.classes]): no world reaches beyond Amnesty's geometry",
-            "draws": "per camera site from splitmix64 of (the replication's world key, a "
-            "BLAKE2b hash of the site's id): removing a site leaves the others' draws as they were",
+            "cameras_per_site": "a site's count of cameras rounded (at least one), each drawn on "
+            "its own and weighing the site's count over them in camera-minutes",
+            "draws": "per camera from splitmix64 of (the replication's world key, a BLAKE2b "
+            "hash of its site's id, its number at the site): removing a site leaves the "
+            "others' draws as they were",
             "priors": priors_record(),
         }
+
+
+def cameras_per_site(count: np.ndarray) -> np.ndarray:
+    """The cameras a world draws at each site: its count rounded half up, at least one."""
+    return np.maximum(np.floor(np.asarray(count, float) + 0.5), 1).astype(np.int64)
 
 
 def camera_keys(camera_id: np.ndarray) -> np.ndarray:
@@ -353,16 +372,24 @@ def lens_reach_m(h_pixels: np.ndarray, fov_deg: np.ndarray) -> np.ndarray:
 
 
 def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
-    """One world: every camera's lens, sector, reach (capped at each level at its
+    """One world: every camera's lens, sector, reach (capped at each level at its site's
     omnidirectional reach), working state and aim, drawn from its class prior with the
-    camera's own keyed stream."""
-    n = len(setup.keys)
-    u = keyed_uniforms(world_key, setup.keys, N_DRAWS)
+    camera's own keyed stream (its site's key and its number there)."""
+    site = np.repeat(np.arange(len(setup.keys)), setup.cameras)
+    number = np.arange(len(site)) - np.repeat(
+        np.cumsum(setup.cameras) - setup.cameras, setup.cameras
+    )
+    with np.errstate(over="ignore"):
+        keys = _splitmix(setup.keys[site] + number.astype(np.uint64) * _GOLDEN)
+    n = len(site)
+    cls = setup.cls[site]
+    cap = setup.cap_m[site]
+    u = keyed_uniforms(world_key, keys, N_DRAWS)
     lens = np.full(n, -1, np.int64)
     h_px, fov = np.full(n, np.nan), np.full(n, np.nan)
     working = np.zeros(n, bool)
     for name_cls, prior in WORLD_PRIORS.items():
-        mask = setup.cls == name_cls
+        mask = cls == name_cls
         if not mask.any():
             continue
         shares = np.array([lens.share for lens in prior.lenses], float)
@@ -376,24 +403,24 @@ def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
         working[mask] = u[mask, U_WORKING] < prior.working_share
     drawn = lens >= 0
     reach = np.zeros((n, len(LEVELS)))
-    reach[drawn] = np.minimum(lens_reach_m(h_px[drawn], fov[drawn]), setup.cap_m[drawn])
+    reach[drawn] = np.minimum(lens_reach_m(h_px[drawn], fov[drawn]), cap[drawn])
     # a class without a prior (none today: a test holds every class to one) stays all around
-    reach[~drawn] = setup.cap_m[~drawn]
+    reach[~drawn] = cap[~drawn]
     sector = np.where(drawn, fov, 360.0)
     working[~drawn] = True
     aim = 360.0 * u[:, U_AIM]
     if setup.rule == "streets":
-        count = np.diff(setup.bearing_indptr)
+        count = np.diff(setup.bearing_indptr)[site]
         has = count > 0
-        pick = setup.bearing_indptr[:-1] + np.minimum(
+        pick = setup.bearing_indptr[site] + np.minimum(
             np.floor(u[:, U_AIM] * np.maximum(count, 1)).astype(np.int64), np.maximum(count - 1, 0)
         )
-        street = setup.bearing_deg[np.minimum(pick, max(len(setup.bearing_deg) - 1, 0))]
-        spread = setup.spread_deg * ndtri(u[:, U_SPREAD])
-        aim = np.where(has, street + spread, aim) if len(setup.bearing_deg) else aim
+        if len(setup.bearing_deg):
+            street = setup.bearing_deg[np.minimum(pick, len(setup.bearing_deg) - 1)]
+            aim = np.where(has, street + setup.spread_deg * ndtri(u[:, U_SPREAD]), aim)
     elif setup.rule != "uniform":
         raise ValueError(f"unknown aim rule {setup.rule!r} (allowed: {', '.join(AIM_RULES)})")
-    return World(name, aim % 360.0, sector, reach, working, lens, h_px, fov)
+    return World(name, site, aim % 360.0, sector, reach, working, lens, h_px, fov)
 
 
 def world_key(entropy: int | list[int], spawn_key: tuple[int, ...]) -> int:

@@ -18,7 +18,6 @@ from sim.cli.app import main
 from sim.crowd.draws import world_key_of
 from sim.crowd.engines import with_engine
 from sim.crowd.runner import AMNESTY, run_replication
-from sim.exposure.pieces import SEEN
 from sim.exposure.sectors import world_coverage
 from sim.exposure.worlds import World, draw_world
 from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
@@ -85,50 +84,50 @@ def test_engines_agree_under_a_drawn_world(setup):
 
 
 def test_a_drawn_world_is_cut_exactly_on_the_real_streets(setup):
-    """Points every 0.5 m along each camera's omnidirectional pieces (real edges, with their
-    vertices, and the first and last metres), classified directly by distance and bearing
-    from the camera: in view in the world iff inside the world's pieces of that camera."""
+    """Points every 0.5 m along each camera site's omnidirectional pieces of a level (real
+    edges, with their vertices, and the first and last metres), classified directly by
+    distance and bearing from the site: in view in the world iff one of the site's cameras
+    has it within its reach and sector, iff it lies in the world's pieces of that site."""
     seed = np.random.SeedSequence(setup.scenario.seed, spawn_key=(0,))
     world = draw_world(setup.worlds.draws, world_key_of(seed))
     cov = world_coverage(setup.worlds.geometry, world)
-    base = setup.coverage.pieces.subset(setup.coverage.pieces.level == SEEN)
+    pieces = setup.coverage.pieces
     rng = np.random.default_rng(1)
-    cams = rng.choice(np.unique(base.camera), 150, replace=False)
+    sites = rng.choice(np.unique(pieces.camera), 150, replace=False)
+    assert np.bincount(world.site)[sites].max() > 1  # sites of several cameras among them
     geom = np.r_[setup.inputs.network.edge_geom, setup.access.geom]
     xs, ys = setup.coverage.cameras.x, setup.coverage.cameras.y
     checked = agree = 0
     for level in range(3):
+        base = pieces.subset(pieces.level == level)
         got = cov.pieces.subset(cov.pieces.level == level)
-        for c in cams:
+        for c in sites:
             mine = base.subset(base.camera == c)
-            along = np.concatenate(
-                [np.arange(s + 0.25, e, 0.5) for s, e in zip(mine.start_m, mine.end_m)]
-            )
-            edge = np.concatenate(
-                [
-                    np.full(len(np.arange(s + 0.25, e, 0.5)), k)
-                    for s, e, k in zip(mine.start_m, mine.end_m, mine.edge)
-                ]
-            ).astype(np.int64)
-            if len(along) == 0:
+            steps = [np.arange(s + 0.25, e, 0.5) for s, e in zip(mine.start_m, mine.end_m)]
+            if not sum(len(a) for a in steps):
                 continue
+            along = np.concatenate(steps)
+            edge = np.repeat(mine.edge, [len(a) for a in steps]).astype(np.int64)
             pts = shapely.get_coordinates(shapely.line_interpolate_point(geom[edge], along))
             dx, dy = pts[:, 0] - xs[c], pts[:, 1] - ys[c]
             dist = np.hypot(dx, dy)
             bearing = np.degrees(np.arctan2(dx, dy)) % 360
-            off = np.abs((bearing - world.aim_deg[c] + 180) % 360 - 180)
-            expect = (dist <= world.reach_m[c, level]) & (off <= world.sector_deg[c] / 2)
-            expect &= world.working[c]
+            expect = np.zeros(len(along), bool)
+            near = np.zeros(len(along), bool)  # within 1 mm of a reach or sector boundary
+            for m in np.flatnonzero(world.site == c):
+                off = np.abs((bearing - world.aim_deg[m] + 180) % 360 - 180)
+                reach, half = world.reach_m[m, level], world.sector_deg[m] / 2
+                expect |= world.working[m] & (dist <= reach) & (off <= half)
+                near |= (np.abs(dist - reach) < 1e-3) | (
+                    np.abs(off - half) * np.pi / 180 * dist < 1e-3
+                )
             theirs = got.subset(got.camera == c)
             inside = np.zeros(len(along), bool)
             for s, e, k in zip(theirs.start_m, theirs.end_m, theirs.edge):
                 inside |= (edge == k) & (along >= s) & (along <= e)
-            # points within 1 mm of a boundary (distance or bearing) may go either way
-            near = (np.abs(dist - world.reach_m[c, level]) < 1e-3) | (
-                np.abs(off - world.sector_deg[c] / 2) * np.pi / 180 * dist < 1e-3
-            )
             checked += int((~near).sum())
             agree += int((inside == expect)[~near].sum())
+            assert expect.any() or not inside.any()
     assert checked > 10_000
     assert agree == checked
 

@@ -1,6 +1,7 @@
 """Camera worlds on hand-made streets: sectors, reach from lenses, working state and keyed
 draws, each against geometry that can be checked by hand."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -64,6 +65,7 @@ def _world(aim, sector, reach, working=True, n=1) -> World:
     reach = np.broadcast_to(np.asarray(reach, float).reshape(-1, 3), (n, 3)).copy()
     return World(
         "test",
+        np.arange(n),
         np.broadcast_to(np.asarray(aim, float), (n,)).copy(),
         np.broadcast_to(np.asarray(sector, float), (n,)).copy(),
         reach,
@@ -205,7 +207,7 @@ def test_reach_from_a_lens_is_pixels_over_two_tan_half_fov_times_density(h_pixel
     )
 
 
-def _setup(ids, cls, cap=120.0, rule="uniform", bearings=None):
+def _setup(ids, cls, cap=120.0, rule="uniform", bearings=None, cameras=None):
     n = len(ids)
     indptr = np.zeros(n + 1, np.int64)
     deg = np.zeros(0)
@@ -215,6 +217,7 @@ def _setup(ids, cls, cap=120.0, rule="uniform", bearings=None):
     return WorldSetup(
         camera_keys(np.array(ids, dtype=object)),
         np.array(cls, dtype=object),
+        np.ones(n, np.int64) if cameras is None else np.asarray(cameras, np.int64),
         np.tile([cap, cap, cap / 2], (n, 1)),
         indptr,
         deg,
@@ -263,3 +266,46 @@ def test_street_aims_follow_the_streets_with_their_spread():
     assert np.std(np.r_[off, -off]) == pytest.approx(15.0, rel=0.1)
     near_north = np.abs((world.aim_deg + 180) % 360 - 180) < 45
     assert near_north.mean() == pytest.approx(0.5, abs=0.03)
+
+
+def test_a_site_of_several_cameras_sees_the_union_and_weighs_each_camera_by_its_share():
+    """A site counting 4 cameras drawn as two: one aimed south-west, one south-east (90 degrees
+    each) share the chord between them; camera-metres weigh each camera's stretch by 4 / 2."""
+    base = _coverage(STREET, CAMERA, [R])
+    base = world_geometry(
+        dataclasses.replace(base, cameras=base.cameras.with_counts(np.array([4.0]))),
+        STREET,
+        point_pairs(base, np.array([[-5.0, 0.0], [5.0, 0.0], [0.0, 30.0]])),
+    )
+    two = World(
+        "test",
+        np.array([0, 0]),
+        np.array([225.0, 135.0]),
+        np.array([90.0, 90.0]),
+        np.array([[R, R, R / 2]] * 2),
+        np.array([True, True]),
+        np.zeros(2, np.int64),
+        np.full(2, 1920.0),
+        np.array([90.0, 90.0]),
+    )
+    cov = world_coverage(base, two)
+    # south-west sees x in [-CHORD/2, 0] (bearings 180-270), south-east [0, CHORD/2]
+    assert cov.edges.seen_m[0] == pytest.approx(CHORD, abs=1e-9)
+    assert cov.edges.camera_m[0] == pytest.approx(CHORD * 4 / 2, abs=1e-9)
+    assert cov.edges.cameras_on(np.array([0])).tolist() == [0]  # one site seen
+    pts = world_points(base, two, cov)
+    # (-5, 0) and (5, 0): each seen by one camera (2 of the site's 4); (0, 30) by neither
+    assert pts.seen.tolist() == [True, True, False]
+    assert pts.camera.tolist() == pytest.approx([2.0, 2.0, 0.0])
+
+
+def test_a_sites_cameras_are_drawn_each_on_its_own_and_keep_their_draws():
+    ids = ["a", "b", "c"]
+    cls = ["public_street"] * 3
+    three = draw_world(_setup(ids, cls, cameras=[3, 1, 2]), 5)
+    assert three.site.tolist() == [0, 0, 0, 1, 2, 2]
+    assert len(set(three.aim_deg[:3].round(9).tolist())) == 3  # each camera its own aim
+    two = draw_world(_setup(ids, cls, cameras=[2, 1, 2]), 5)
+    # a site counting one camera fewer keeps its first cameras' draws; others are untouched
+    assert np.array_equal(two.aim_deg, np.delete(three.aim_deg, 2))
+    assert np.array_equal(two.reach_m, np.delete(three.reach_m, 2, axis=0))
