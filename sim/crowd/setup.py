@@ -57,7 +57,7 @@ def camera_worlds(
     """The worlds of ``scenario`` over ``coverage`` (the network's edges, then the virtual
     edges of ``access``); ``standing``: with the standing points' camera pairs."""
     cams = coverage.cameras
-    indptr, bearings = street_bearings(network, np.c_[cams.x, cams.y])
+    indptr, bearings, node_offset = street_bearings(network, np.c_[cams.x, cams.y])
     draws = WorldSetup(
         camera_keys(cams.camera_id),
         np.asarray(cams.cls),
@@ -65,6 +65,7 @@ def camera_worlds(
         coverage.level_range_m.copy(),
         indptr,
         bearings,
+        node_offset,
         scenario.cameras.aim,
         scenario.cameras.aim_spread_deg,
     )

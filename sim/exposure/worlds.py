@@ -29,8 +29,9 @@ from sim.exposure.camera_model import DORI_PX_PER_M, LEVELS, MAX_LENS_FOV_DEG
 # "amnesty" (Amnesty's route-tool geometry, the earlier behaviour: every camera omnidirectional,
 # working, at its class reach, counts as given).
 WORLD_MODES = ("drawn", "amnesty")
-# How a drawn camera is aimed: "streets" (along one of the streets meeting at the network node
-# nearest its site, with a normal spread) or "uniform" (any bearing alike).
+# How a drawn camera is aimed: "streets" (down one of the streets meeting at the network node
+# nearest its site: at that street's line half the camera's reach out from the node, with a
+# normal spread) or "uniform" (any bearing alike).
 AIM_RULES = ("streets", "uniform")
 # Standard deviation (degrees) of a street-aimed camera's bearing around its street's bearing.
 # Assumed: a camera on a corner pole or a facade looks down the street, seldom exactly along
@@ -266,6 +267,7 @@ class WorldSetup:
     cap_m: np.ndarray  # (n, 3)
     bearing_indptr: np.ndarray
     bearing_deg: np.ndarray
+    node_offset_m: np.ndarray  # (n, 2): the nearest node minus the site, metres east, north
     rule: str
     spread_deg: float
 
@@ -300,15 +302,19 @@ def camera_keys(camera_id: np.ndarray) -> np.ndarray:
     ).reshape(len(camera_id))
 
 
-def street_bearings(network: WalkNetwork, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def street_bearings(
+    network: WalkNetwork, xy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per point: the compass bearings (degrees) of the streets leaving its nearest network
-    node, along each street's first straight stretch, as CSR (indptr, bearings); bearings
-    within a degree of each other count once."""
+    node, along each street's first straight stretch, as CSR (indptr, bearings), bearings
+    within a degree of each other once; and the offset (metres east, north) of that node from
+    the point, (n, 2)."""
     n = len(xy)
     if n == 0 or network.n_edges == 0:
-        return np.zeros(n + 1, np.int64), np.zeros(0)
+        return np.zeros(n + 1, np.int64), np.zeros(0), np.zeros((n, 2))
     node, _ = network.nearest_nodes(xy[:, 0], xy[:, 1])
     node = np.asarray(node, np.int64)
+    offset = np.c_[network.node_x[node] - xy[:, 0], network.node_y[node] - xy[:, 1]]
     wanted = np.isin(network.edge_u, np.unique(node))
     edges = np.flatnonzero(wanted)
     a = shapely.get_coordinates(shapely.get_point(network.edge_geom[edges], 0))
@@ -327,7 +333,7 @@ def street_bearings(network: WalkNetwork, xy: np.ndarray) -> tuple[np.ndarray, n
             by_node[int(group_u[0])] = np.unique(group_b)
     parts = [by_node.get(int(k), np.zeros(0)) for k in node]
     indptr = np.concatenate(([0], np.cumsum([len(p) for p in parts]))).astype(np.int64)
-    return indptr, (np.concatenate(parts) if parts else np.zeros(0)).astype(float)
+    return indptr, (np.concatenate(parts) if parts else np.zeros(0)).astype(float), offset
 
 
 # splitmix64 (Steele, Lea and Flood 2014): a counter-based stream, vectorised over camera sites.
@@ -409,15 +415,20 @@ def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
     sector = np.where(drawn, fov, 360.0)
     working[~drawn] = True
     aim = 360.0 * u[:, U_AIM]
-    if setup.rule == "streets":
+    if setup.rule == "streets" and len(setup.bearing_deg):
         count = np.diff(setup.bearing_indptr)[site]
         has = count > 0
         pick = setup.bearing_indptr[site] + np.minimum(
             np.floor(u[:, U_AIM] * np.maximum(count, 1)).astype(np.int64), np.maximum(count - 1, 0)
         )
-        if len(setup.bearing_deg):
-            street = setup.bearing_deg[np.minimum(pick, len(setup.bearing_deg) - 1)]
-            aim = np.where(has, street + setup.spread_deg * ndtri(u[:, U_SPREAD]), aim)
+        street = np.radians(setup.bearing_deg[np.minimum(pick, len(setup.bearing_deg) - 1)])
+        # looking down the street: at its line, half the camera's reach out from the node
+        ahead = reach[:, 0] / 2.0
+        to_x = setup.node_offset_m[site, 0] + ahead * np.sin(street)
+        to_y = setup.node_offset_m[site, 1] + ahead * np.cos(street)
+        down = np.degrees(np.arctan2(to_x, to_y))
+        down = np.where(np.hypot(to_x, to_y) > 0, down, np.degrees(street))
+        aim = np.where(has, down + setup.spread_deg * ndtri(u[:, U_SPREAD]), aim)
     elif setup.rule != "uniform":
         raise ValueError(f"unknown aim rule {setup.rule!r} (allowed: {', '.join(AIM_RULES)})")
     return World(name, site, aim % 360.0, sector, reach, working, lens, h_px, fov)

@@ -221,6 +221,7 @@ def _setup(ids, cls, cap=120.0, rule="uniform", bearings=None, cameras=None):
         np.tile([cap, cap, cap / 2], (n, 1)),
         indptr,
         deg,
+        np.zeros((n, 2)),
         rule,
         15.0,
     )
@@ -309,3 +310,24 @@ def test_a_sites_cameras_are_drawn_each_on_its_own_and_keep_their_draws():
     # a site counting one camera fewer keeps its first cameras' draws; others are untouched
     assert np.array_equal(two.aim_deg, np.delete(three.aim_deg, 2))
     assert np.array_equal(two.reach_m, np.delete(three.reach_m, 2, axis=0))
+
+
+def test_a_street_aimed_camera_off_its_node_looks_at_the_street_half_its_reach_out():
+    """10 m east of a node whose one street runs north, a camera reaching 40 m (a lens capped
+    there) looks at the street's line 20 m north of the node: bearing atan2(-10, 20)."""
+    setup = WorldSetup(
+        camera_keys(np.array(["k"], dtype=object)),
+        np.array(["public_street"], dtype=object),
+        np.array([1]),
+        np.array([[40.0, 40.0, 40.0]]),  # every drawn lens reaches at least 40 m: capped
+        np.array([0, 1]),
+        np.array([0.0]),
+        np.array([[-10.0, 0.0]]),
+        "streets",
+        0.0,
+    )
+    world = draw_world(setup, 3)
+    if world.reach_m[0, 0] == 40.0:
+        assert world.aim_deg[0] == pytest.approx(math.degrees(math.atan2(-10, 20)) % 360)
+    half = world.reach_m[0, 0] / 2
+    assert world.aim_deg[0] == pytest.approx(math.degrees(math.atan2(-10, half)) % 360)
