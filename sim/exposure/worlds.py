@@ -429,7 +429,7 @@ def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
         down = np.degrees(np.arctan2(to_x, to_y))
         down = np.where(np.hypot(to_x, to_y) > 0, down, np.degrees(street))
         aim = np.where(has, down + setup.spread_deg * ndtri(u[:, U_SPREAD]), aim)
-    elif setup.rule != "uniform":
+    elif setup.rule not in AIM_RULES:
         raise ValueError(f"unknown aim rule {setup.rule!r} (allowed: {', '.join(AIM_RULES)})")
     return World(name, site, aim % 360.0, sector, reach, working, lens, h_px, fov)
 

@@ -331,3 +331,10 @@ def test_a_street_aimed_camera_off_its_node_looks_at_the_street_half_its_reach_o
         assert world.aim_deg[0] == pytest.approx(math.degrees(math.atan2(-10, 20)) % 360)
     half = world.reach_m[0, 0] / 2
     assert world.aim_deg[0] == pytest.approx(math.degrees(math.atan2(-10, half)) % 360)
+
+
+@pytest.mark.parametrize("rule", ["streets", "uniform"])
+def test_a_world_of_no_cameras(rule):
+    assert len(draw_world(_setup([], [], rule=rule), 1)) == 0
+    with pytest.raises(ValueError, match="unknown aim rule 'up'"):
+        draw_world(_setup(["a"], ["public_street"], rule="up"), 1)
