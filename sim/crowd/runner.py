@@ -48,18 +48,22 @@ class Replication:
 
 
 def replication_world(
-    setup: Setup, seed: np.random.SeedSequence, world: World | str | None = None
+    setup: Setup,
+    seed: np.random.SeedSequence,
+    world: World | str | None = None,
+    count: np.ndarray | None = None,
 ) -> World | None:
     """The camera world of a replication: ``world`` if given (a :class:`World`, or
     :data:`AMNESTY` for none), else as the scenario says: drawn from the replication's world
-    stream (``[cameras] world = "drawn"``) or none (Amnesty's geometry)."""
+    stream (``[cameras] world = "drawn"``; each site holding ``count`` cameras, default its
+    count) or none (Amnesty's geometry)."""
     if isinstance(world, World):
         if setup.worlds is None:
             raise ValueError("this set-up was prepared without camera worlds")
         return world
     if world == AMNESTY or setup.worlds is None:
         return None
-    return draw_world(setup.worlds.draws, world_key_of(seed))
+    return draw_world(setup.worlds.draws, world_key_of(seed), count)
 
 
 def replication_coverage(
@@ -68,12 +72,12 @@ def replication_coverage(
     """What a replication's cameras see: the coverage of its world (:func:`replication_world`)
     with its counts (Amnesty's undercount drawn, if the scenario asks), the world (None:
     Amnesty's geometry) and the undercount shares drawn."""
-    drawn = replication_world(setup, seed, world)
     count, shares = None, {}
     if setup.scenario.uncertainty.undercount:
         count, shares = undercount_counts(
             setup.coverage.cameras, substream(seed, STREAM_UNDERCOUNT)
         )
+    drawn = replication_world(setup, seed, world, count)
     coverage = setup.coverage
     if drawn is not None:
         coverage = world_coverage(setup.worlds.geometry, drawn, count)

@@ -30,7 +30,7 @@ from sim.exposure.camera_model import DORI_PX_PER_M, LEVELS, MAX_LENS_FOV_DEG
 # working, at its class reach, counts as given).
 WORLD_MODES = ("drawn", "amnesty")
 # How a drawn camera is aimed: "streets" (down one of the streets meeting at the network node
-# nearest its site: at that street's line half the camera's reach out from the node, with a
+# nearest its site: at that street's line half its lens's reach out from the node, with a
 # normal spread) or "uniform" (any bearing alike).
 AIM_RULES = ("streets", "uniform")
 # Standard deviation (degrees) of a street-aimed camera's bearing around its street's bearing.
@@ -377,14 +377,17 @@ def lens_reach_m(h_pixels: np.ndarray, fov_deg: np.ndarray) -> np.ndarray:
     return np.stack([h_pixels / (width_per_m * px) for px in LEVEL_PX_PER_M], axis=1)
 
 
-def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
+def draw_world(
+    setup: WorldSetup, world_key: int, count: np.ndarray | None = None, name: str = "drawn"
+) -> World:
     """One world: every camera's lens, sector, reach (capped at each level at its site's
     omnidirectional reach), working state and aim, drawn from its class prior with the
-    camera's own keyed stream (its site's key and its number there)."""
-    site = np.repeat(np.arange(len(setup.keys)), setup.cameras)
-    number = np.arange(len(site)) - np.repeat(
-        np.cumsum(setup.cameras) - setup.cameras, setup.cameras
-    )
+    camera's own keyed stream (its site's key and its number there). ``count``: the sites'
+    counts of cameras in this replication (Amnesty's undercount drawn), where not the
+    set-up's; a site holds its count of cameras, at least one."""
+    per_site = setup.cameras if count is None else cameras_per_site(count)
+    site = np.repeat(np.arange(len(setup.keys)), per_site)
+    number = np.arange(len(site)) - np.repeat(np.cumsum(per_site) - per_site, per_site)
     with np.errstate(over="ignore"):
         keys = _splitmix(setup.keys[site] + number.astype(np.uint64) * _GOLDEN)
     n = len(site)
@@ -409,7 +412,9 @@ def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
         working[mask] = u[mask, U_WORKING] < prior.working_share
     drawn = lens >= 0
     reach = np.zeros((n, len(LEVELS)))
-    reach[drawn] = np.minimum(lens_reach_m(h_px[drawn], fov[drawn]), cap[drawn])
+    lens_reach = np.full((n, len(LEVELS)), np.inf)
+    lens_reach[drawn] = lens_reach_m(h_px[drawn], fov[drawn])
+    reach[drawn] = np.minimum(lens_reach[drawn], cap[drawn])
     # a class without a prior (none today: a test holds every class to one) stays all around
     reach[~drawn] = cap[~drawn]
     sector = np.where(drawn, fov, 360.0)
@@ -422,8 +427,10 @@ def draw_world(setup: WorldSetup, world_key: int, name: str = "drawn") -> World:
             np.floor(u[:, U_AIM] * np.maximum(count, 1)).astype(np.int64), np.maximum(count - 1, 0)
         )
         street = np.radians(setup.bearing_deg[np.minimum(pick, len(setup.bearing_deg) - 1)])
-        # looking down the street: at its line, half the camera's reach out from the node
-        ahead = reach[:, 0] / 2.0
+        # looking down the street: at its line, half the lens's reach out from the node (its
+        # reach before the class cap, so that the aim does not move with the cap: worlds
+        # under a longer cap see at least what they saw under a shorter one)
+        ahead = np.where(np.isfinite(lens_reach[:, 0]), lens_reach[:, 0], cap[:, 0]) / 2.0
         to_x = setup.node_offset_m[site, 0] + ahead * np.sin(street)
         to_y = setup.node_offset_m[site, 1] + ahead * np.cos(street)
         down = np.degrees(np.arctan2(to_x, to_y))

@@ -412,6 +412,8 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
     s = result.setup.scenario
     where = f"{len(s.sites)} sites" if s.sites else result.setup.site.name
     upper = (result.amnesty or {}).get("figures")
+    # the 5th-95th percentiles across replications: across camera worlds, where drawn
+    spread_words = "worlds 5-95%" if result.setup.worlds is not None else "reps 5-95%"
     lines = [
         f"scenario {s.name}: {s.crowd.protesters} protesters x {s.replications} "
         f"replications to {where} from {len(result.setup.origins)} exits "
@@ -419,7 +421,7 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
         *(account.lines() if (account := result.setup.inputs.camera_account) else []),
         *world_lines(result, summary),
         f"{'figure (median over protesters unless it says)':52s} {'value':>9s} "
-        f"{'95% interval':>24s} {'worlds 5-95%':>16s}"
+        f"{'95% interval':>24s} {spread_words:>16s}"
         + (f" {'Amnesty geometry':>16s}" if upper else ""),
     ]
     for column in headline():

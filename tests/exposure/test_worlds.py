@@ -313,13 +313,13 @@ def test_a_sites_cameras_are_drawn_each_on_its_own_and_keep_their_draws():
 
 
 def test_a_street_aimed_camera_off_its_node_looks_at_the_street_half_its_reach_out():
-    """10 m east of a node whose one street runs north, a camera reaching 40 m (a lens capped
-    there) looks at the street's line 20 m north of the node: bearing atan2(-10, 20)."""
+    """10 m east of a node whose one street runs north, a camera looks at the street's line
+    half its lens's reach (before the class cap) north of the node: bearing atan2(-10, r/2)."""
     setup = WorldSetup(
         camera_keys(np.array(["k"], dtype=object)),
         np.array(["public_street"], dtype=object),
         np.array([1]),
-        np.array([[40.0, 40.0, 40.0]]),  # every drawn lens reaches at least 40 m: capped
+        np.array([[40.0, 40.0, 40.0]]),
         np.array([0, 1]),
         np.array([0.0]),
         np.array([[-10.0, 0.0]]),
@@ -327,10 +327,12 @@ def test_a_street_aimed_camera_off_its_node_looks_at_the_street_half_its_reach_o
         0.0,
     )
     world = draw_world(setup, 3)
-    if world.reach_m[0, 0] == 40.0:
-        assert world.aim_deg[0] == pytest.approx(math.degrees(math.atan2(-10, 20)) % 360)
-    half = world.reach_m[0, 0] / 2
+    half = lens_reach_m(world.h_pixels, world.fov_deg)[0, 0] / 2
     assert world.aim_deg[0] == pytest.approx(math.degrees(math.atan2(-10, half)) % 360)
+    # the cap leaves the aim where it was: a longer cap sees at least what a shorter one saw
+    longer = draw_world(dataclasses.replace(setup, cap_m=np.array([[120.0, 120.0, 60.0]])), 3)
+    assert longer.aim_deg[0] == world.aim_deg[0]
+    assert (longer.reach_m >= world.reach_m).all()
 
 
 @pytest.mark.parametrize("rule", ["streets", "uniform"])
