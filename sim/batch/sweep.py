@@ -203,6 +203,10 @@ def run_result(variant: Variant, setup: Any, store: TaskStore, wall_s: float | N
                 route_use=route_use_of(r.arrays),
                 world=r.meta.get("world"),
                 site_view=r.meta.get("site_view"),
+                street_exposure={
+                    k[len("world_") :]: v for k, v in r.arrays.items() if k.startswith("world_")
+                }
+                or None,
             )
         )
         if k == 0:

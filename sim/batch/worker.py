@@ -120,6 +120,8 @@ def replication_task(task: Task) -> TaskResult:
         result.arrays = {"edge_traffic": rep.edge_traffic, **route_use_arrays(rep.route_use)}
         if rep.street_seen_s is not None:
             result.arrays["street_seen_s"] = rep.street_seen_s
+        for name, values in (rep.street_exposure or {}).items():  # a camera world's, per edge
+            result.arrays[f"world_{name}"] = values
     return result
 
 

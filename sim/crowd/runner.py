@@ -45,6 +45,13 @@ class Replication:
     route_use: RouteUse | None = None  # protesters per distinct route
     world: dict | None = None  # the camera world's summary per class (None: Amnesty's geometry)
     site_view: dict | None = None  # the share of the site's standing ground in view, this world
+    # per edge (the network's, then the virtual ones), what this world's cameras see of it
+    # (metres: seen, seen_public, recognition, identification, camera-metres); None: Amnesty's
+    street_exposure: dict[str, np.ndarray] | None = None
+
+
+# The per-edge figures of a world kept with its replication (as :class:`EdgeExposure` names them).
+STREET_EXPOSURE = ("seen_m", "seen_public_m", "recognition_m", "identification_m", "camera_m")
 
 
 def replication_world(
@@ -143,6 +150,7 @@ def run_replication(
         route_use(plan),
         drawn.summary(setup.coverage.cameras.cls) if drawn is not None else None,
         site_view,
+        {k: getattr(coverage.edges, k) for k in STREET_EXPOSURE} if drawn is not None else None,
     )
 
 

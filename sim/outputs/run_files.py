@@ -27,7 +27,7 @@ from sim.outputs.folders import (
     write_json,
     write_table,
 )
-from sim.outputs.layers import write_run_layers
+from sim.outputs.layers import street_exposure, write_run_layers
 from sim.outputs.model_facts import model_facts
 from sim.outputs.report_inputs import REPORT_INPUTS, write_report_inputs
 
@@ -279,13 +279,15 @@ def _street_map(result: RunResult, basemap: Basemap, path: Path, values: str) ->
         zero = "streets no protester walked"
     else:
         share = np.divide(
-            setup.coverage.edges.seen_m[: net.n_edges],
+            street_exposure(result).seen_m[: net.n_edges],
             net.edge_length_m,
             out=np.zeros(net.n_edges),
             where=net.edge_length_m > 0,
         )
         shown = 100.0 * share * (traffic > 0)
-        title = f"{s.name}: share of each walked street in view of a camera"
+        title = f"{s.name}: share of each walked street in view of a camera" + (
+            " (mean over camera worlds)" if setup.worlds is not None else ""
+        )
         label = "% of the street's length in view of a camera"
         breaks = SHARE_BREAKS_PCT
         zero = "streets not walked, or walked and never in view"
