@@ -2,10 +2,11 @@
 of them for every camera site.
 
 No source gives where a camera points, its lens or whether it works. A *world* is one draw of
-all three for every camera site, from the priors of its class below (:data:`WORLD_PRIORS`);
-each replication of a run is one world (``sim.crowd.runner``), so every figure's spread across
-replications holds the camera unknowns as well as the crowd's randomness. What a world's
-cameras see is cut from the omnidirectional coverage in ``sim.exposure.sectors``.
+all three for every camera (a site holds its count of cameras, at least one, each drawn on its
+own), from the priors of its class below (:data:`WORLD_PRIORS`); each replication of a run is
+one world (``sim.crowd.runner``), so every figure's spread across replications holds the
+camera unknowns as well as the crowd's randomness. What a world's cameras see is cut from the
+omnidirectional coverage in ``sim.exposure.sectors``.
 
 Amnesty's geometry (every camera omnidirectional, working, at its class reach) is the preset
 world :meth:`World.omnidirectional`; since a drawn camera never reaches beyond its
