@@ -87,6 +87,84 @@ def coverage_cold_warm(quick: bool) -> list[dict]:
     ]
 
 
+def camera_worlds(quick: bool) -> list[dict]:
+    """A camera world's coverage of the default scenario's cameras (sightline, isovists in
+    the cache) beside the omnidirectional build it is cut from: that build read from a warm
+    cache (as every run reads it) and computed cold (isovists and all), the one-time
+    preparation of a scenario's worlds, and one world (draw every camera's aim, lens and
+    working state; cut the pieces of every street, the first and last metres included; the
+    standing points)."""
+    from sim.crowd.draws import world_key_of
+    from sim.crowd.setup import camera_worlds as prepare_worlds
+    from sim.crowd.setup import coverage_options
+    from sim.exposure.sectors import world_coverage, world_points
+    from sim.exposure.worlds import draw_world
+
+    scenario = scenario_variant()
+    data = source()
+    setup = prepared(scenario, data)  # fills the caches (network, open space, coverage)
+    city = setup.inputs
+    args = coverage_options(scenario, city, data.store)
+
+    def omni(store):
+        return build_coverage(city.network, city.cameras, scenario.cameras.classes, **{
+            **args, "store": store})  # fmt: skip
+
+    warm = repeat(lambda: omni(data.store), _reps(quick, 5, 3), warmup=lambda: omni(data.store))
+    cold = repeat(lambda: omni(None), 1)
+    net, cov, access = city.network, setup.coverage, setup.access
+    prep = repeat(
+        lambda: prepare_worlds(scenario, net, cov, access),
+        _reps(quick, 5, 3),
+        warmup=lambda: prepare_worlds(scenario, net, cov, access),
+    )
+    worlds = prep.last
+    seeds = [np.random.SeedSequence(scenario.seed, spawn_key=(k,)) for k in range(10)]
+    counter = iter(range(10**6))
+
+    def one_world():
+        seed = seeds[next(counter) % len(seeds)]
+        world = draw_world(worlds.draws, world_key_of(seed))
+        coverage = world_coverage(worlds.geometry, world)
+        world_points(worlds.geometry, world, coverage)
+        return coverage
+
+    per_world = repeat(one_world, _reps(quick, 10, 5), warmup=one_world)
+    extra = {
+        "cameras": len(cov.cameras),
+        "edges": net.n_edges + len(access.geom),
+        "pieces": len(cov.pieces.edge),
+    }
+    return [
+        cold.row(
+            "exposure",
+            "omnidirectional coverage, default cameras, sightline: cold",
+            role="omni_cold",
+            **extra,
+        ),  # fmt: skip
+        warm.row(
+            "exposure",
+            "omnidirectional coverage, default cameras, sightline: warm cache",
+            role="omni_warm",
+            **extra,
+        ),  # fmt: skip
+        prep.row(
+            "exposure",
+            "camera worlds: preparation (once per scenario)",
+            role="worlds_prepare",
+            sub_pieces=len(worlds.geometry.sub.edge),
+            **extra,
+        ),  # fmt: skip
+        per_world.row(
+            "exposure",
+            "camera world: draw and cut (per replication)",
+            role="world_coverage",
+            world_pieces=len(per_world.last.pieces.edge),
+            **extra,
+        ),  # fmt: skip
+    ]
+
+
 def city_cached(quick: bool) -> list[dict]:
     """Load the default scenario's inputs (network from a warm cache, exits, sites, cameras)."""
     scenario = scenario_variant()
@@ -480,7 +558,7 @@ def rank_cameras(quick: bool) -> list[dict]:
     seed = np.random.SeedSequence(setup.scenario.seed).spawn(1)[0]
 
     def rank():
-        rep = runner.run_replication(setup, 0, seed, keep_plan=True)
+        rep = runner.run_replication(setup, 0, seed, keep_plan=True, world=runner.AMNESTY)
         exposure = agent_camera_seconds(
             setup.coverage,
             city.network.n_edges,
@@ -509,6 +587,7 @@ def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]
     cases: list[tuple[Callable[..., list[dict]], dict[str, Any]]] = [
         (network_cold, {}),
         (coverage_cold_warm, {}),
+        (camera_worlds, {}),
         (city_cached, {}),
     ]
     for crowding in (True, False):

@@ -54,6 +54,7 @@ EXPOSURE_TARGETS = {
     "route_score": (1.0, "any route, warm (per route)"),
     "rank_cameras": (30.0, "rank-cameras within 2 km, warm"),
     "route_path_1m": (30.0, "route --path of 1,000,000 points, read to written"),
+    "world_coverage": (2.0, "a camera world of the default cameras, sightline, warm"),
 }
 
 

@@ -188,7 +188,7 @@ def run_result(variant: Variant, setup: Any, store: TaskStore, wall_s: float | N
     from sim.batch.worker import route_use_of
     from sim.crowd.runner import Replication, RunResult
 
-    reps = []
+    reps, amnesty = [], None
     for k in range(variant.replications):
         r = store.read(Task(variant.name, k))
         reps.append(
@@ -201,8 +201,16 @@ def run_result(variant: Variant, setup: Any, store: TaskStore, wall_s: float | N
                 dict(r.meta["undercount_share"]),
                 street_seen_s=r.arrays.get("street_seen_s"),
                 route_use=route_use_of(r.arrays),
+                world=r.meta.get("world"),
+                site_view=r.meta.get("site_view"),
+                street_exposure={
+                    k[len("world_") :]: v for k, v in r.arrays.items() if k.startswith("world_")
+                }
+                or None,
             )
         )
+        if k == 0:
+            amnesty = r.meta.get("amnesty")
     wall = wall_s if wall_s is not None else sum(float(r.wall_s) for r in reps)
     return RunResult(
         setup,
@@ -211,4 +219,5 @@ def run_result(variant: Variant, setup: Any, store: TaskStore, wall_s: float | N
         reps,
         list(range(variant.replications)),
         wall,
+        amnesty,
     )

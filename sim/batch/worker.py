@@ -94,27 +94,34 @@ def setup_for(work: ReplicationWork) -> Setup:
 
 def replication_task(task: Task) -> TaskResult:
     """Run replication ``task.replication`` of the task's scenario variant."""
-    from sim.crowd.runner import run_replication
+    from sim.crowd.runner import amnesty_upper_bound, run_replication
 
     work: ReplicationWork = task.payload
     t0 = time.perf_counter()
     setup = setup_for(work)
     t1 = time.perf_counter()
-    rep = run_replication(setup, task.replication, task_seed(work.scenario.seed, task.replication))
+    seed = task_seed(work.scenario.seed, task.replication)
+    rep = run_replication(setup, task.replication, seed)
     result = TaskResult(
         figures=crowd_figures(rep.agents),
         meta={
             "events": rep.events,
             "undercount_share": rep.undercount_share,
+            "world": rep.world,
+            "site_view": rep.site_view,
             "setup_s": round(t1 - t0, 4),
             "wall_s": round(rep.wall_s, 4),
         },
     )
+    if task.replication == 0 and work.keep_tables:  # a run's upper bound: Amnesty's geometry
+        result.meta["amnesty"] = amnesty_upper_bound(setup, seed)
     if work.keep_tables:
         result.tables = {"agents": rep.agents, "timeseries": rep.timeseries}
         result.arrays = {"edge_traffic": rep.edge_traffic, **route_use_arrays(rep.route_use)}
         if rep.street_seen_s is not None:
             result.arrays["street_seen_s"] = rep.street_seen_s
+        for name, values in (rep.street_exposure or {}).items():  # a camera world's, per edge
+            result.arrays[f"world_{name}"] = values
     return result
 
 

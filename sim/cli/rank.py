@@ -19,7 +19,7 @@ from sim.scenario.variants import override
 def rank_command(args: argparse.Namespace, options: RunOptions) -> int:
     """Rank camera sites by marginal contribution, from recorded routes (crowding off)."""
     from sim.crowd import ranking
-    from sim.crowd.runner import run_replication
+    from sim.crowd.runner import AMNESTY, run_replication
     from sim.crowd.setup import prepare
     from sim.outputs.run_files import write_ranking
 
@@ -31,7 +31,9 @@ def rank_command(args: argparse.Namespace, options: RunOptions) -> int:
     free = override(scenario, {"walking.crowding": False}, note="rank-cameras: crowding off")
     setup = prepare(free, scenario_inputs(free, source), source.store)
     seed = np.random.SeedSequence(scenario.seed).spawn(1)[0]
-    rep = run_replication(setup, 0, seed, keep_plan=True)
+    # ranked in Amnesty's geometry (every camera all around, working): what each site could
+    # contribute, the coverage the ranking reads
+    rep = run_replication(setup, 0, seed, keep_plan=True, world=AMNESTY)
     ranked = ranking.rank_cameras(
         setup.coverage,
         setup.inputs.network.n_edges,

@@ -10,13 +10,14 @@ from sim.crowd.model import Plan
 from sim.crowd.setup import Setup
 from sim.crowd.site_area import STAND_POINTS
 from sim.exposure.coverage import Coverage, PointExposure, point_exposure
+from sim.exposure.worlds import world_key
 from sim.scenario.sections import Arrival, Walking
 
 # Subway riders reach the street within about a minute of their train (platform to exit);
 # with train waves, each protester's exit time is spread uniformly over this after the train.
 TRAIN_EGRESS_S = 60.0
 # Independent random streams of a replication (protester draws use the replication's own).
-STREAM_ROUTES, STREAM_UNDERCOUNT = 1, 2
+STREAM_ROUTES, STREAM_UNDERCOUNT, STREAM_WORLD = 1, 2, 3
 
 
 def departure_times(arrival: Arrival, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,11 +61,15 @@ def take_points(points: PointExposure, k: np.ndarray) -> PointExposure:
 
 
 def draw_plan(
-    setup: Setup, seed: np.random.SeedSequence, coverage: Coverage | None = None
+    setup: Setup,
+    seed: np.random.SeedSequence,
+    coverage: Coverage | None = None,
+    points: PointExposure | None = None,
 ) -> tuple[Plan, PointExposure]:
     """Draw a replication's protesters: origins, departures, speeds, standing points, routes.
 
-    ``coverage`` (default: the setup's) gives each standing point's exposure.
+    ``points`` gives the exposure of each point of the standing pool (default: as
+    ``coverage``, default the setup's, sees them).
     """
     s = setup.scenario
     rng = np.random.default_rng(seed)
@@ -75,7 +80,8 @@ def draw_plan(
     speed = walking_speeds(s.walking, n, rng)
     access = setup.access
     k = rng.integers(0, len(access.stand_xy), n)  # each protester's standing point
-    stand = take_points(point_exposure(coverage, access.stand_xy), k)
+    pool = point_exposure(coverage, access.stand_xy) if points is None else points
+    stand = take_points(pool, k)
     if setup.out_routes is None:
         route_rng = substream(seed, STREAM_ROUTES)
         per_origin = routing.stochastic_routes(
@@ -151,7 +157,18 @@ def drawn_per_replication(scenario) -> list[str]:
         )
     if scenario.uncertainty.undercount:
         drawn.append("the undercount share of each camera class")
+    if scenario.cameras.world == "drawn":
+        drawn.append(
+            "the camera world: each camera site's aim, lens (field of view, hence reach) and "
+            "whether it works"
+        )
     return drawn
+
+
+def world_key_of(seed: np.random.SeedSequence) -> int:
+    """The 64-bit key of a replication's camera world: its seed's world stream, so that the
+    world is the same on any worker and drawing it changes no other draw."""
+    return world_key(seed.entropy, (*seed.spawn_key, STREAM_WORLD))
 
 
 def substream(seed: np.random.SeedSequence, stream: int) -> np.random.Generator:

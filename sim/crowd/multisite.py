@@ -20,10 +20,12 @@ from sim.city.exits import Exits
 from sim.crowd.access import Access
 from sim.crowd.draws import draw_plan
 from sim.crowd.model import Plan
-from sim.crowd.setup import Setup, coverage_options, prepare, streets_of
+from sim.crowd.setup import Setup, camera_worlds, coverage_options, prepare, streets_of
 from sim.errors import ScenarioError
 from sim.exposure.coverage import Coverage, PointExposure, Store, build_coverage
 from sim.exposure.pieces import CoveragePieces, EdgeExposure
+from sim.exposure.sectors import world_points
+from sim.exposure.worlds import World
 from sim.scenario.scenario import Scenario
 from sim.scenario.variants import override
 
@@ -114,6 +116,9 @@ def merge_setups(scenario: Scenario, parts: list[Setup]) -> Setup:
             for routes in p.out_routes
         ]
     origin_site = np.concatenate([np.full(len(p.origins), p.site.site_id) for p in parts])
+    worlds = None
+    if scenario.cameras.world == "drawn":  # standing points: each site's own (draw_sites)
+        worlds = camera_worlds(scenario, inputs.network, coverage, access, standing=False)
     return dataclasses.replace(
         first,
         scenario=scenario,
@@ -128,6 +133,7 @@ def merge_setups(scenario: Scenario, parts: list[Setup]) -> Setup:
         back_exit=back_exit,
         parts=tuple(parts),
         origin_site=origin_site,
+        worlds=worlds,
     )
 
 
@@ -218,14 +224,24 @@ def site_seed(seed: np.random.SeedSequence, site_id: str) -> np.random.SeedSeque
     return np.random.SeedSequence(seed.entropy, spawn_key=key)
 
 
-def draw_sites(setup: Setup, seed: np.random.SeedSequence) -> tuple[Plan, PointExposure]:
+def draw_sites(
+    setup: Setup,
+    seed: np.random.SeedSequence,
+    world: World | None = None,
+    coverage: Coverage | None = None,
+) -> tuple[Plan, PointExposure]:
     """A replication's protesters of every site, in one plan: each site's drawn from its own
-    stream, their routes renumbered into one pool and the merged virtual edges."""
+    stream, their routes renumbered into one pool and the merged virtual edges. ``world``:
+    the replication's camera world (its cameras' counts from ``coverage``), else each site's
+    coverage."""
     n_net = setup.access.n_network
     edge_off = _edge_offsets(list(setup.parts))
     plans, stands = [], []
     for part in setup.parts:
-        plan, stand = draw_plan(part, site_seed(seed, part.site.site_id))
+        points = None
+        if world is not None:
+            points = world_points(part.worlds.geometry, world, coverage)
+        plan, stand = draw_plan(part, site_seed(seed, part.site.site_id), points=points)
         plans.append(plan)
         stands.append(stand)
     pool: list[np.ndarray] = []

@@ -20,9 +20,11 @@ from sim.crowd.origins import station_exit_weights
 from sim.crowd.site_area import STAND_POINTS, SiteArea, sample_points, site_area
 from sim.errors import ScenarioError
 from sim.exposure.cameras import CameraSites
-from sim.exposure.coverage import Coverage, Store, build_coverage
+from sim.exposure.coverage import Coverage, Store, build_coverage, point_pairs
 from sim.exposure.edits import apply_edits
+from sim.exposure.sectors import WorldGeometry, world_geometry
 from sim.exposure.visibility_models import VISIBILITY_MODELS
+from sim.exposure.worlds import WorldSetup, camera_keys, cameras_per_site, street_bearings
 from sim.scenario.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,44 @@ log = logging.getLogger(__name__)
 STREAM_STAND_POOL = 1_000_001
 
 if TYPE_CHECKING:  # the inputs are loaded at the edge; the set-up only reads them
+    from sim.city.network import WalkNetwork
     from sim.scenario.inputs import Inputs
+
+
+@dataclass(frozen=True)
+class Worlds:
+    """A scenario's camera worlds, fixed for its run: what each replication's world is drawn
+    from (``draws``) and what it is cut from (``geometry``: the omnidirectional coverage)."""
+
+    draws: WorldSetup
+    geometry: WorldGeometry
+
+
+def camera_worlds(
+    scenario: Scenario,
+    network: WalkNetwork,
+    coverage: Coverage,
+    access: Access | None,
+    standing: bool = True,
+) -> Worlds:
+    """The worlds of ``scenario`` over ``coverage`` (the network's edges, then the virtual
+    edges of ``access``); ``standing``: with the standing points' camera pairs."""
+    cams = coverage.cameras
+    indptr, bearings, node_offset = street_bearings(network, np.c_[cams.x, cams.y])
+    draws = WorldSetup(
+        camera_keys(cams.camera_id),
+        np.asarray(cams.cls),
+        cameras_per_site(cams.count),
+        coverage.level_range_m.copy(),
+        indptr,
+        bearings,
+        node_offset,
+        scenario.cameras.aim,
+        scenario.cameras.aim_spread_deg,
+    )
+    geom = network.edge_geom if access is None else np.r_[network.edge_geom, access.geom]
+    points = point_pairs(coverage, access.stand_xy) if standing and access is not None else None
+    return Worlds(draws, world_geometry(coverage, geom, points))
 
 
 @dataclass(frozen=True)
@@ -57,6 +96,7 @@ class Setup:
     back_exit: np.ndarray | None = None  # per origin: the access exit row its dispersal ends at
     parts: tuple[Setup, ...] = ()  # several sites at once: one set-up per site (sim/multisite)
     origin_site: np.ndarray | None = None  # several sites: the site id of each origin row
+    worlds: Worlds | None = None  # camera worlds ([cameras] world = "drawn"); None: Amnesty's
 
 
 def prepare(
@@ -157,6 +197,9 @@ def prepare(
     access = build_access(net, exit_xy, exit_lines, exit_node, site.node, stand_xy)
     coverage = extend_coverage(coverage, access)
     streets = streets_of(inputs, coverage, access)
+    worlds = None
+    if s.cameras.world == "drawn":
+        worlds = camera_worlds(scenario, net, coverage, access)
     return Setup(
         scenario=scenario,
         inputs=inputs,
@@ -174,6 +217,7 @@ def prepare(
         site_area=area,
         access=access,
         back_exit=back_exit,
+        worlds=worlds,
     )
 
 

@@ -91,25 +91,48 @@ def figure_rng(seed: int, purpose: int, figure: str) -> np.random.Generator:
     return np.random.default_rng([seed, purpose, zlib.crc32(figure.encode())])
 
 
+# The range across replications the summary gives beside each interval: with camera worlds
+# each replication is a world, so this is the spread of a figure over the camera unknowns
+# (and the crowd's own randomness).
+WORLD_PERCENTILES = (5.0, 95.0)
+
+
+def world_range(values: np.ndarray) -> tuple[float, float] | None:
+    """The 5th and 95th percentiles (linear interpolation) of a figure across replications;
+    None with no finite value."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return None
+    lo, hi = np.percentile(values, WORLD_PERCENTILES)
+    return float(lo), float(hi)
+
+
 def summarise(agents: pd.DataFrame, seed: int) -> dict[str, dict[str, object]]:
-    """Every figure with a bootstrap 95% interval across replications.
+    """Every figure with a bootstrap 95% interval across replications and its range across
+    them.
 
     ``value`` is the mean over replications of the figure computed within each replication,
     and ``ci95`` the percentile bootstrap interval of that mean (replications are the
     independent units), so the value always lies in its interval; ``pooled`` is the figure
-    over all protesters of all replications together. The bootstrap generator is seeded from
-    the scenario seed and the figure's name, so that an interval does not depend on which
-    other figures are summarised or in what order.
+    over all protesters of all replications together; ``world_p05`` and ``world_p95`` are the
+    5th and 95th percentiles of the figure across replications (with camera worlds, across
+    worlds: the range the camera unknowns give, which the interval of the mean does not). The
+    bootstrap generator is seeded from the scenario seed and the figure's name, so that an
+    interval does not depend on which other figures are summarised or in what order.
     """
     pooled = crowd_figures(agents)
     per_rep = replication_figures(agents)
     out = {}
     for name, value in pooled.items():
         interval = bootstrap_interval(per_rep[name].to_numpy(), figure_rng(seed, 0xB007, name))
+        spread = world_range(per_rep[name].to_numpy())
         out[name] = {
             "value": float(per_rep[name].mean()),
             "pooled": value,
             "ci95": list(interval) if interval else None,
+            "world_p05": spread[0] if spread else None,
+            "world_p95": spread[1] if spread else None,
             "replications": len(per_rep),
         }
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.crowd.setup import Setup
+from sim.exposure.cameras import CameraSites
 from sim.exposure.coverage import Coverage
 from sim.exposure.pieces import edge_exposure
 
@@ -22,23 +23,32 @@ UNDERCOUNT_SHARE = {
 }
 
 
-def undercount_coverage(setup: Setup, rng: np.random.Generator) -> tuple[Coverage, dict]:
-    """Coverage with each class's counts divided by a share drawn from Amnesty's interval."""
-    cams = setup.coverage.cameras
+def undercount_counts(cameras: CameraSites, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+    """Each site's count divided by its class's share drawn from Amnesty's interval, and the
+    shares drawn."""
     shares = {cls: float(rng.uniform(*UNDERCOUNT_SHARE[cls])) for cls in sorted(UNDERCOUNT_SHARE)}
     # only volunteers' counts are corrected: a listed site's 1 and a DOT camera are not counts
     factor = np.array(
         [
             1.0 / shares.get(c, 1.0) if src == "amnesty" else 1.0
-            for c, src in zip(cams.cls, cams.count_source)
+            for c, src in zip(cameras.cls, cameras.count_source)
         ]
     )
-    count = cams.count * factor
+    return cameras.count * factor, shares
+
+
+def undercount_coverage(setup: Setup, rng: np.random.Generator) -> tuple[Coverage, dict]:
+    """Coverage with each class's counts divided by a share drawn from Amnesty's interval."""
+    return with_counts(setup, *undercount_counts(setup.coverage.cameras, rng))
+
+
+def with_counts(setup: Setup, count: np.ndarray, shares: dict) -> tuple[Coverage, dict]:
+    """The set-up's coverage with other camera counts (and the shares that gave them)."""
     cov = setup.coverage
     n_edges = len(setup.streets.length_m)  # the network's edges and the virtual ones
     edges = edge_exposure(cov.pieces, n_edges, count, cov.public)
     return Coverage(
-        cams.with_counts(count),
+        cov.cameras.with_counts(count),
         cov.level_range_m,
         cov.public,
         cov.pieces,

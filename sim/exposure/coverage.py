@@ -173,20 +173,34 @@ class PointExposure:
     cameras: list[np.ndarray]
 
 
-def point_exposure(coverage: Coverage, xy: np.ndarray) -> PointExposure:
-    """Which cameras see each point (at each level), as for a protester standing there."""
+@dataclass(frozen=True)
+class PointPairs:
+    """The camera sites that see each point all around: one row per (point, camera site),
+    with the point's offset from the camera and whether the camera sees it at each level."""
+
+    n_points: int
+    point: np.ndarray
+    camera: np.ndarray
+    dx: np.ndarray  # point minus camera, metres east
+    dy: np.ndarray  # metres north
+    dist: np.ndarray
+    sees: np.ndarray  # (n_pairs, 3) bool: seen, recognition, identification
+
+
+def point_pairs(coverage: Coverage, xy: np.ndarray) -> PointPairs:
+    """Which cameras see each point at each level (within reach; under sightlines, inside the
+    camera's visible area of that level)."""
     cams = coverage.cameras
     n = len(xy)
-    seen, pub, rec, ident = (np.zeros(n, bool) for _ in range(4))
-    count = np.zeros(n)
-    found: list[np.ndarray] = [np.zeros(0, np.int64)] * n
     if len(cams) == 0 or n == 0:
-        return PointExposure(seen, pub, count, rec, ident, found)
+        i, f = np.zeros(0, np.int64), np.zeros(0)
+        return PointPairs(n, i, i, f, f, f, np.zeros((0, len(LEVELS)), bool))
     reach = coverage.level_range_m.max()
     tree = cKDTree(np.c_[cams.x, cams.y])
     near = tree.query_ball_point(xy, r=reach)
     pt_idx = np.repeat(np.arange(n), [len(c) for c in near])
     cam_idx = np.fromiter((c for cs in near for c in cs), np.int64, count=len(pt_idx))
+    dx, dy = xy[pt_idx, 0] - cams.x[cam_idx], xy[pt_idx, 1] - cams.y[cam_idx]
     dist = np.hypot(cams.x[cam_idx] - xy[pt_idx, 0], cams.y[cam_idx] - xy[pt_idx, 1])
     active = coverage.level_range_m[:, 0] > 0
     sees = []
@@ -196,15 +210,39 @@ def point_exposure(coverage: Coverage, xy: np.ndarray) -> PointExposure:
             areas = coverage.areas[cam_idx, level]
             ok &= shapely.intersects_xy(areas, xy[pt_idx, 0], xy[pt_idx, 1])
         sees.append(ok)
-    s = sees[SEEN]
+    return PointPairs(n, pt_idx, cam_idx, dx, dy, dist, np.stack(sees, axis=1))
+
+
+def points_from_pairs(
+    pairs: PointPairs,
+    sees: np.ndarray,
+    count: np.ndarray,
+    public: np.ndarray,
+    pair_count: np.ndarray | None = None,
+) -> PointExposure:
+    """Per point, what standing there exposes one to, given which pairs see it (``sees``:
+    (n_pairs, 3)), the camera sites' counts and public flags; ``pair_count``: the cameras of
+    each pair's site that see the point, where not the site's count (a camera world)."""
+    n, pt_idx, cam_idx = pairs.n_points, pairs.point, pairs.camera
+    seen, pub, rec, ident = (np.zeros(n, bool) for _ in range(4))
+    if len(pt_idx) == 0:
+        return PointExposure(seen, pub, np.zeros(n), rec, ident, [np.zeros(0, np.int64)] * n)
+    s = sees[:, SEEN]
     seen[pt_idx[s]] = True
-    pub[pt_idx[s & coverage.public[cam_idx]]] = True
-    rec[pt_idx[sees[1] & s]] = True
-    ident[pt_idx[sees[2] & s]] = True
-    count = np.bincount(pt_idx[s], weights=cams.count[cam_idx[s]], minlength=n)
+    pub[pt_idx[s & public[cam_idx]]] = True
+    rec[pt_idx[sees[:, 1] & s]] = True
+    ident[pt_idx[sees[:, 2] & s]] = True
+    weight = count[cam_idx[s]] if pair_count is None else pair_count[s]
+    total = np.bincount(pt_idx[s], weights=weight, minlength=n)
     order = np.argsort(pt_idx[s], kind="stable")
     split = np.split(cam_idx[s][order], np.cumsum(np.bincount(pt_idx[s], minlength=n))[:-1])
-    return PointExposure(seen, pub, count, rec, ident, split)
+    return PointExposure(seen, pub, total, rec, ident, split)
+
+
+def point_exposure(coverage: Coverage, xy: np.ndarray) -> PointExposure:
+    """Which cameras see each point (at each level), as for a protester standing there."""
+    pairs = point_pairs(coverage, xy)
+    return points_from_pairs(pairs, pairs.sees, coverage.cameras.count, coverage.public)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ class CoveragePieces:
         return CoveragePieces(*(getattr(self, k)[mask] for k in self.__dataclass_fields__))
 
 
-def _edge_segments(edge_geom: np.ndarray, edges: np.ndarray):
+def edge_segments(edge_geom: np.ndarray, edges: np.ndarray):
     """Straight segments of the given edges: edge id, start point, direction, length, offset."""
     coords, owner = shapely.get_coordinates(edge_geom[edges], return_index=True)
     same = owner[1:] == owner[:-1]
@@ -75,7 +75,7 @@ def radius_pieces(
         return _empty_pieces()
     # Expand (camera, edge) pairs to (camera, segment) pairs.
     edges = np.unique(edge_idx)
-    seg_edge, p0, p1, seg_len, offset = _edge_segments(edge_geom, edges)
+    seg_edge, p0, p1, seg_len, offset = edge_segments(edge_geom, edges)
     seg_first = np.searchsorted(seg_edge, edges)  # segments of one edge are contiguous
     seg_count = np.diff(np.append(seg_first, len(seg_edge)))
     pos = np.searchsorted(edges, edge_idx)
@@ -107,7 +107,7 @@ def radius_pieces(
                 offset[seg[hit]] + hi[hit],
             )
         )
-    return _sorted_pieces(*(np.concatenate(parts) for parts in zip(*out)))
+    return sorted_pieces(*(np.concatenate(parts) for parts in zip(*out)))
 
 
 def polygon_pieces(
@@ -137,7 +137,7 @@ def polygon_pieces(
     b = shapely.line_locate_point(edge_geom[edge], shapely.get_point(parts, -1))
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     good = hi > lo
-    return _sorted_pieces(
+    return sorted_pieces(
         edge[good],
         camera_of_area[area_idx[owner]][good],
         level_of_area[area_idx[owner]][good].astype(np.int8),
@@ -146,7 +146,8 @@ def polygon_pieces(
     )
 
 
-def _sorted_pieces(edge, camera, level, start, end) -> CoveragePieces:
+def sorted_pieces(edge, camera, level, start, end) -> CoveragePieces:
+    """Pieces in their one order: by edge, level, camera, then start."""
     order = np.lexsort((start, camera, level, edge))
     return CoveragePieces(
         edge[order].astype(np.int32),
@@ -218,13 +219,18 @@ def edge_exposure(
     camera_count: np.ndarray,
     camera_public: np.ndarray,
     active: np.ndarray | None = None,
+    piece_weight: np.ndarray | None = None,
 ) -> EdgeExposure:
     """Aggregate pieces to per-edge exposure, counting only ``active`` cameras (all if None).
 
-    ``camera_m`` weights each camera's covered length by its camera count (camera-metres).
+    ``camera_m`` weights each camera site's covered length by its camera count
+    (camera-metres), or each piece's length by ``piece_weight`` where given (a camera world:
+    the cameras of a site each see their own pieces, each its share of the site's count).
     """
     if active is not None:
-        pieces = pieces.subset(active[pieces.camera])
+        keep = active[pieces.camera]
+        pieces = pieces.subset(keep)
+        piece_weight = piece_weight[keep] if piece_weight is not None else None
     lvl = pieces.level
     seen = lvl == SEEN
 
@@ -233,10 +239,9 @@ def edge_exposure(
             pieces.edge[mask], pieces.start_m[mask], pieces.end_m[mask], n_edges
         )
 
+    weight = camera_count[pieces.camera[seen]] if piece_weight is None else piece_weight[seen]
     camera_m = np.bincount(
-        pieces.edge[seen],
-        weights=pieces.length_m[seen] * camera_count[pieces.camera[seen]],
-        minlength=n_edges,
+        pieces.edge[seen], weights=pieces.length_m[seen] * weight, minlength=n_edges
     )
     pairs = np.unique(
         pieces.edge[seen].astype(np.int64) * (len(camera_count) + 1) + pieces.camera[seen]

@@ -40,6 +40,20 @@ def _share(part_m: np.ndarray, length_m: np.ndarray) -> np.ndarray:
     return np.clip(share, 0.0, 1.0)  # coverage pieces may overrun an edge's end by float slack
 
 
+def street_exposure(result):
+    """What cameras see of each edge, as a run's layers and maps show it: with camera worlds,
+    the mean over its worlds (replications) of each world's metres in view; else the
+    set-up's coverage (Amnesty's geometry)."""
+    from sim.crowd.runner import STREET_EXPOSURE
+
+    worlds = [r.street_exposure for r in result.replications if r.street_exposure]
+    if not worlds:
+        return result.setup.coverage.edges
+    return SimpleNamespace(
+        **{k: np.mean([np.asarray(w[k], float) for w in worlds], axis=0) for k in STREET_EXPOSURE}
+    )
+
+
 def streets_frame(
     network: WalkNetwork,
     edges_exposure: EdgeExposure,
@@ -86,12 +100,18 @@ def streets_frame(
 
 
 def access_rows(
-    streets: gpd.GeoDataFrame, setup, traversals: np.ndarray, seconds_in_view: np.ndarray
+    streets: gpd.GeoDataFrame,
+    setup,
+    traversals: np.ndarray,
+    seconds_in_view: np.ndarray,
+    edges=None,
 ) -> gpd.GeoDataFrame:
     """``streets`` followed by the walks between exits or standing points and the network
     (``highway`` "first/last metres"), each direction its own row, so that the layer's
-    traffic and time in view add up to the protesters' whole walks."""
-    access, ex = setup.access, setup.coverage.edges
+    traffic and time in view add up to the protesters' whole walks. ``edges``: what cameras
+    see of each edge (default the set-up's coverage)."""
+    edges = setup.coverage.edges if edges is None else edges
+    access, ex = setup.access, edges
     idx = np.arange(access.n_network, access.n_network + len(access.geom))
     used = traversals > 0
     length = access.length_m
@@ -257,9 +277,10 @@ def write_run_layers(result: RunResult, folder: Path) -> gpd.GeoDataFrame:
     traversals = np.mean([r.edge_traffic for r in reps], axis=0)
     seen_s = np.mean([r.street_seen_s for r in reps], axis=0)
     n = net.n_edges
-    streets = streets_frame(net, setup.coverage.edges, traversals[:n], seen_s[:n])
+    edges = street_exposure(result)
+    streets = streets_frame(net, edges, traversals[:n], seen_s[:n])
     if setup.access is not None:  # the first and last metres walked, one row per walk
-        streets = access_rows(streets, setup, traversals[n:], seen_s[n:])
+        streets = access_rows(streets, setup, traversals[n:], seen_s[n:], edges)
     write_table(folder / "streets.parquet", streets)
     # routes hold the first and last metres too: edges after the network's are virtual
     walked = net
@@ -273,7 +294,7 @@ def write_run_layers(result: RunResult, folder: Path) -> gpd.GeoDataFrame:
         walked,
         setup.origins.exit_id,
         setup.origins.station,
-        setup.coverage.edges.seen_m,
+        edges.seen_m,
         setup.access.n_network if setup.access is not None else None,
     )
     write_table(folder / "routes.parquet", routes)

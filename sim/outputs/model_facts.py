@@ -42,14 +42,17 @@ def model_facts(setup) -> dict[str, Any]:
 
 
 def sightline_facts(visibility: str, cameras) -> dict[str, Any]:
-    """How the run's cameras see: the visibility model, whether a camera has an aim, the open
-    space a sightline crosses and every kind of thing that blocks one (as
-    :meth:`sim.scenario.inputs.DataSource.open_space` builds it)."""
+    """How the run's cameras see: the visibility model, whether a camera has an aim (drawn per
+    replication with camera worlds, and by which rule), the open space a sightline crosses and
+    every kind of thing that blocks one (as :meth:`sim.scenario.inputs.DataSource.open_space`
+    builds it)."""
     model = VISIBILITY_MODELS[visibility]
+    drawn = cameras.world == "drawn"
     facts: dict[str, Any] = {
         "model": model.name,
         "rule": model.summary,
-        "cameras_have_aim": model.directional,
+        "cameras_have_aim": model.directional or drawn,
+        "aim_rule": cameras.aim if drawn else None,
         "open_space": None,
         "occluders": [],
     }

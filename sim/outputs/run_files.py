@@ -14,7 +14,7 @@ from sim.columns import CROWD_FIGURES, headline
 from sim.crowd.origins import station_shares
 from sim.crowd.runner import RunResult
 from sim.crowd.site_area import area_in_view
-from sim.crowd.stats import summarise
+from sim.crowd.stats import summarise, wilson_interval, world_range
 from sim.exposure.coverage import point_exposure
 from sim.outputs import plot
 from sim.outputs.basemap import Basemap
@@ -27,7 +27,7 @@ from sim.outputs.folders import (
     write_json,
     write_table,
 )
-from sim.outputs.layers import write_run_layers
+from sim.outputs.layers import street_exposure, write_run_layers
 from sim.outputs.model_facts import model_facts
 from sim.outputs.report_inputs import REPORT_INPUTS, write_report_inputs
 
@@ -83,6 +83,7 @@ def manifest(result: RunResult, run_id: str) -> dict[str, Any]:
             ),
             "station_places": station_places(setup.origins, setup.origin_weight),
         },
+        "camera_worlds": worlds_record(result),
         "undercount_shares": [r.undercount_share for r in result.replications],
         "events": [r.events for r in result.replications],
         "wall_time_s": round(result.wall_s, 3),
@@ -116,6 +117,30 @@ def station_places(origins, weight: np.ndarray) -> list[dict[str, Any]]:
             }
         )
     return sorted(places, key=lambda p: (-p["share"], p["station"]))
+
+
+def worlds_record(result: RunResult) -> dict[str, Any]:
+    """How the run's cameras saw: Amnesty's geometry, or a drawn world per replication (the
+    rule, the priors with their sources, and each world's summary per class)."""
+    setup = result.setup
+    cams = setup.scenario.cameras
+    if setup.worlds is None:
+        return {
+            "world": cams.world,
+            "what": "Amnesty's route-tool geometry: every camera omnidirectional, working, at "
+            "its class reach ([cameras.classes]), counts as given",
+        }
+    return {
+        "world": cams.world,
+        "what": "each replication is one camera world: every camera site's aim, lens (field of "
+        "view, hence reach at each level) and working state drawn from its class prior, from "
+        "the replication's own stream (spawn key (replication, 3) of the seed)",
+        **setup.worlds.draws.record(),
+        "replications": [r.world for r in result.replications],
+        "amnesty_geometry": (
+            {k: v for k, v in result.amnesty.items() if k != "figures"} if result.amnesty else None
+        ),
+    }
 
 
 def _access_account(setup) -> dict[str, Any]:
@@ -201,10 +226,12 @@ def write_run(result: RunResult, outputs_root: Path | None = None) -> Path:
             "status": result.agents["status"].value_counts().to_dict(),
             "figures": summarise(result.agents, s.seed),
         }
+        if result.amnesty is not None:  # the upper bound: the same crowd, Amnesty's geometry
+            summary["amnesty_geometry"] = result.amnesty
         if s.sites:  # several sites at once: the same per site (the figures above: all sites)
             summary["sites"] = per_site_summaries(result)
         else:
-            summary["site_area_in_view"] = site_in_view(result.setup)
+            summary["site_area_in_view"] = site_area_summary(result)
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", {**manifest(result, run_id), REPORT_INPUTS: kept})
         (tmp / "scenario.toml").write_text(s.text)
@@ -252,13 +279,15 @@ def _street_map(result: RunResult, basemap: Basemap, path: Path, values: str) ->
         zero = "streets no protester walked"
     else:
         share = np.divide(
-            setup.coverage.edges.seen_m[: net.n_edges],
+            street_exposure(result).seen_m[: net.n_edges],
             net.edge_length_m,
             out=np.zeros(net.n_edges),
             where=net.edge_length_m > 0,
         )
         shown = 100.0 * share * (traffic > 0)
-        title = f"{s.name}: share of each walked street in view of a camera"
+        title = f"{s.name}: share of each walked street in view of a camera" + (
+            " (mean over camera worlds)" if setup.worlds is not None else ""
+        )
         label = "% of the street's length in view of a camera"
         breaks = SHARE_BREAKS_PCT
         zero = "streets not walked, or walked and never in view"
@@ -303,9 +332,50 @@ def write_figures(result: RunResult, basemap: Basemap, folder: Path) -> None:
 
 
 def site_in_view(setup) -> dict[str, Any]:
-    """How much of the site's standing ground cameras see, at each quality level."""
+    """How much of the site's standing ground cameras see all around (Amnesty's geometry),
+    at each quality level."""
     pts = point_exposure(setup.coverage, setup.access.stand_xy)
     return area_in_view(pts.seen, pts.recognition, pts.identification)
+
+
+SITE_LEVELS = (
+    ("any_camera", "any camera"),
+    ("recognition", "recognition"),
+    ("identification", "identification"),
+)
+
+
+def site_area_summary(result: RunResult) -> dict[str, Any]:
+    """The share of the site's standing ground in view at each level: as the run's cameras
+    see it. With camera worlds, the mean over worlds, the 5th-95th percentile across them,
+    and Amnesty's geometry beside them."""
+    preset = site_in_view(result.setup)
+    views = [r.site_view for r in result.replications if r.site_view is not None]
+    if not views:
+        return preset
+    n = preset["standing_points"]
+    out: dict[str, Any] = {
+        "standing_points": n,
+        "method": (
+            f"per camera world (replication), the share of the site's {n} standing points "
+            "(uniform over its standing ground) in view of at least one camera; share: the "
+            "mean over worlds; world_p05, world_p95: the 5th and 95th percentiles across "
+            "worlds; ci95: the 95% Wilson interval of the points of all worlds pooled (the "
+            "sampling of the ground only)"
+        ),
+    }
+    for key, _ in SITE_LEVELS:
+        shares = np.array([v[key]["share"] for v in views], float)
+        spread = world_range(shares)
+        k = int(round(float(shares.sum()) * n))
+        out[key] = {
+            "share": float(shares.mean()),
+            "ci95": list(wilson_interval(k, n * len(shares))),
+            "world_p05": spread[0] if spread else None,
+            "world_p95": spread[1] if spread else None,
+        }
+    out["amnesty_geometry"] = preset
+    return out
 
 
 def per_site_summaries(result: RunResult) -> dict[str, dict[str, Any]]:
@@ -333,46 +403,70 @@ def site_lines(result: RunResult) -> list[str]:
     return lines
 
 
+AMNESTY_WORDS = "Amnesty's route-tool geometry"
+
+
 def summary_lines(result: RunResult, folder: Path) -> list[str]:
-    """A short readable table of headline figures and where the results are."""
+    """A short readable table of headline figures and where the results are: the walk's
+    median and its range across camera worlds first, then every headline figure with its
+    interval, its range across worlds and Amnesty's geometry (the upper bound) beside it."""
     summary = summarise(result.agents, result.setup.scenario.seed)
     s = result.setup.scenario
     where = f"{len(s.sites)} sites" if s.sites else result.setup.site.name
+    upper = (result.amnesty or {}).get("figures")
+    # the 5th-95th percentiles across replications: across camera worlds, where drawn
+    spread_words = "worlds 5-95%" if result.setup.worlds is not None else "reps 5-95%"
     lines = [
         f"scenario {s.name}: {s.crowd.protesters} protesters x {s.replications} "
         f"replications to {where} from {len(result.setup.origins)} exits "
         f"({result.wall_s:.1f} s)",
         *(account.lines() if (account := result.setup.inputs.camera_account) else []),
+        *world_lines(result, summary),
         f"{'figure (median over protesters unless it says)':52s} {'value':>9s} "
-        f"{'95% interval':>24s}",
+        f"{'95% interval':>24s} {spread_words:>16s}"
+        + (f" {'Amnesty geometry':>16s}" if upper else ""),
     ]
     for column in headline():
         metric, label, unit = column.name, column.label, column.scale
-        fig = summary[f"{metric}.{column.headline_stat}"]
-        lines.append(f"{label:52s} {fig['value'] / unit:9.1f} {_interval(fig, unit):>24s}")
+        name = f"{metric}.{column.headline_stat}"
+        fig = summary[name]
+        line = (
+            f"{label:52s} {fig['value'] / unit:9.1f} {_interval(fig, unit):>24s} "
+            f"{_range(fig, unit):>16s}"
+        )
+        lines.append(line + (f" {upper[name] / unit:16.1f}" if upper else ""))
     for figure in CROWD_FIGURES:
         if figure.name == "share_whole_walk_surveilled":
             continue  # in summary.json; the walk's share in view is printed above
         fig = summary[figure.name]
-        lines.append(
-            f"{figure.label:52s} {fig['value'] * 100:8.1f}% {_interval(fig, 0.01, '%'):>24s}"
+        line = (
+            f"{figure.label:52s} {fig['value'] * 100:8.1f}% {_interval(fig, 0.01, '%'):>24s} "
+            f"{_range(fig, 0.01, '%'):>16s}"
         )
+        lines.append(line + (f" {upper[figure.name] * 100:15.1f}%" if upper else ""))
     if s.sites:
         lines.extend(site_lines(result))
     else:
-        view = site_in_view(result.setup)
-        shares = ", ".join(
-            f"{words} {view[key]['share'] * 100:.1f}%"
-            for key, words in (
-                ("any_camera", "any camera"),
-                ("recognition", "recognition"),
-                ("identification", "identification"),
-            )
-        )
+        view = site_area_summary(result)
+
+        def share(v: dict[str, Any]) -> str:
+            text = f"{v['share'] * 100:.1f}%"
+            if v.get("world_p05") is not None:
+                text += f" ({v['world_p05'] * 100:.1f}-{v['world_p95'] * 100:.1f}%)"
+            return text
+
+        shares = ", ".join(f"{words} {share(view[key])}" for key, words in SITE_LEVELS)
         lines.append(
             f"at the site: share of its standing ground in view: {shares} "
-            f"({view['standing_points']:,} standing points)"
+            f"({view['standing_points']:,} standing points"
+            + ("; mean over worlds, 5-95% across them)" if "amnesty_geometry" in view else ")")
         )
+        if "amnesty_geometry" in view:
+            preset = view["amnesty_geometry"]
+            lines.append(
+                f"at the site, {AMNESTY_WORDS}: "
+                + ", ".join(f"{w} {preset[k]['share'] * 100:.1f}%" for k, w in SITE_LEVELS)
+            )
     for source, report in result.setup.inputs.camera_reports.items():
         for reason, count in report.skipped.items():
             lines.append(
@@ -381,6 +475,45 @@ def summary_lines(result: RunResult, folder: Path) -> list[str]:
             )
     lines.append(f"results: {folder}")
     return lines
+
+
+def world_lines(result: RunResult, summary: dict[str, Any]) -> list[str]:
+    """The lines that lead a run's figures: the walk's median minutes in view and its range
+    across camera worlds, and Amnesty's geometry on the same crowd (the upper bound)."""
+    s = result.setup.scenario
+    fig = summary["seen_walk_s.median"]
+    if result.setup.worlds is None:
+        return [
+            f"cameras: {AMNESTY_WORDS} (every camera omnidirectional, working, at its class "
+            f'reach; [cameras] world = "{s.cameras.world}")',
+            f"walking: minutes in view of a camera, median {fig['value'] / 60:.1f} "
+            f"(across {s.replications} replications, 5-95%: {_range(fig, 60.0)})",
+        ]
+    aim = "along the streets at its site" if s.cameras.aim == "streets" else "uniform"
+    lines = [
+        f"cameras: each replication one camera world (aim {aim}; lens and working state "
+        "drawn per camera from its class prior)"
+    ]
+    walk = (
+        f"walking: minutes in view of a camera, median {fig['value'] / 60:.1f} "
+        f"(across {s.replications} camera worlds, 5-95%: {_range(fig, 60.0)})"
+    )
+    lines.append(walk)
+    if result.amnesty:
+        upper = result.amnesty["figures"]["seen_walk_s.median"] / 60
+        lines.append(
+            f"walking: minutes in view, {AMNESTY_WORDS} (upper bound: every camera "
+            f"omnidirectional, working, at its class reach; replication 0's crowd): {upper:.1f}"
+        )
+    return lines
+
+
+def _range(fig: dict[str, Any], unit: float, suffix: str = "") -> str:
+    """A figure's 5th-95th percentile across replications (camera worlds), as printed."""
+    lo, hi = fig.get("world_p05"), fig.get("world_p95")
+    if lo is None or hi is None:
+        return "-"
+    return f"{lo / unit:.1f}{suffix}-{hi / unit:.1f}{suffix}"
 
 
 def _interval(fig: dict[str, Any], unit: float, suffix: str = "") -> str:

@@ -25,6 +25,11 @@ UNRECORDED = {
     "how high it is": ("height", "elevation", "mount"),
     "whether it works": ("status", "working", "operat", "active"),
 }
+# How a camera world aims its cameras (scenario key cameras.aim), in a reader's words.
+AIM_RULE_WORDS = {
+    "streets": "along one of the streets that meet at its site",
+    "uniform": "any bearing alike",
+}
 COUNT_SOURCE_WORDS = {
     "amnesty": "carry the volunteers' counts",
     "site": "are listed without a count and count as one camera each",
@@ -179,7 +184,17 @@ def aim(run: RunEvidence) -> str:
         return words + " " + not_recorded("Whether cameras have an aim", "sightlines")
     model = escape(str(fact(run, "sightlines/model")))
     if has_aim:
-        return words + f" The visibility model <code>{model}</code> gives each camera an aim."
+        rule = fact(run, "sightlines/aim_rule")
+        how = AIM_RULE_WORDS.get(str(rule), "")
+        return words + (
+            " Each replication is a camera world: it gives each camera an aim"
+            + (f" ({how})" if how else "")
+            + ", a lens (its field of view, hence its reach) and whether it works, drawn from "
+            "its class's prior (<code>camera_worlds</code> in <code>manifest.json</code>), so "
+            "the figures' ranges across replications hold these unknowns. Amnesty's route-tool "
+            "geometry, every camera seeing in every direction, working, at its class reach, is "
+            "their upper bound."
+        )
     return words + (
         f" The visibility model <code>{model}</code> gives no camera an aim: each sees in every "
         "direction within its reach. Where a camera faces away, the figures overstate; where "

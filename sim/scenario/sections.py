@@ -20,6 +20,7 @@ from sim.data.ridership import (
 )
 from sim.exposure.camera_model import CAMERA_CLASSES, CameraParams
 from sim.exposure.visibility_models import VISIBILITY_MODELS
+from sim.exposure.worlds import AIM_RULES, DEFAULT_AIM_SPREAD_DEG, WORLD_MODES
 from sim.scenario.checks import (
     BOOL,
     bbox,
@@ -155,9 +156,13 @@ DEFAULT_LAYERS = [{"source": "banthescan_public", "class": "public_street"}]
 
 @dataclass(frozen=True)
 class Cameras:
-    """``[cameras]``: layers, class reach overrides, edits and the visibility model."""
+    """``[cameras]``: layers, class reach overrides, edits, the visibility model, and the
+    camera worlds (aim, lens, working state: drawn per replication, or Amnesty's geometry)."""
 
     visibility: str = key("sightline", choice(*VISIBILITY_MODELS))
+    world: str = key("drawn", choice(*WORLD_MODES))
+    aim: str = key("streets", choice(*AIM_RULES))
+    aim_spread_deg: float = key(DEFAULT_AIM_SPREAD_DEG, num(0, 180))
     buildings: bool = key(True, BOOL)
     footprints: str = key("doitt_2017", choice("doitt_2017", "osm_partial"))
     layers: tuple[CameraLayer, ...] = key(None)  # built by _layers

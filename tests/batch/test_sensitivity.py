@@ -96,6 +96,7 @@ replications = 1
 protesters = 100
 [cameras]
 visibility = "radius"
+world = "amnesty"   # reach as Amnesty's geometry has it (under camera worlds it is a cap)
 [sensitivity]
 method = "morris"
 samples = 2
@@ -189,6 +190,8 @@ def test_a_bad_sensitivity_section_stops_with_one_line_and_writes_nothing(
 
 @pytest.mark.realdata
 def test_the_count_multiplier_scales_camera_seconds_and_leaves_time_in_view_alone(source):
+    """In Amnesty's geometry a site sees all around whatever its count; in camera worlds a
+    site holds its count of cameras, so more cameras see more (never less)."""
     base = override(
         load_scenario(DEFAULT_SCENARIO),
         {
@@ -196,6 +199,7 @@ def test_the_count_multiplier_scales_camera_seconds_and_leaves_time_in_view_alon
             "replications": 1,
             "walking.crowding": False,
             "cameras.visibility": "radius",
+            "cameras.world": "amnesty",
         },
     )
     seed = np.random.SeedSequence(base.seed).spawn(1)[0]
@@ -205,3 +209,12 @@ def test_the_count_multiplier_scales_camera_seconds_and_leaves_time_in_view_alon
     np.testing.assert_allclose(scaled["camera_s"], 2.5 * one["camera_s"], rtol=1e-12)
     np.testing.assert_array_equal(scaled["seen_total_s"], one["seen_total_s"])
     assert one["camera_s"].sum() > 0
+    drawn = override(base, {"cameras.world": "drawn"})
+    few = run_replication(prepared(drawn, source), 0, seed)
+    many = run_replication(
+        prepared(override(drawn, {"uncertainty.count_multiplier": 2.5}), source), 0, seed
+    )
+    assert (many.agents["seen_walk_s"] >= few.agents["seen_walk_s"] - 1e-9).all()
+    assert many.agents["seen_walk_s"].sum() > few.agents["seen_walk_s"].sum()
+    cameras = {k: v["cameras"] for k, v in few.world.items() if k != "world"}
+    assert {k: v["cameras"] for k, v in many.world.items() if k != "world"} != cameras

@@ -134,7 +134,9 @@ def test_a_sweep_on_one_worker_and_on_a_two_worker_dask_cluster_gives_byte_ident
     key = "cameras.classes.public_street.range_m"
     assert tasks[key].tolist() == [30.0, 30.0, 120.0, 120.0, 200.0, 200.0]
     by_range = tasks.groupby(key)["seen_walk_s.median"].mean()
-    assert by_range[30.0] < by_range[120.0] < by_range[200.0]
+    # camera worlds: reach is each lens's, capped at the class reach; a longer cap never sees
+    # less (the same draws), and beyond most lenses' reach adds little
+    assert by_range[30.0] < by_range[120.0] <= by_range[200.0]
     agents = pd.read_parquet(one / "agents.parquet")
     assert set(agents[key]) == {30.0, 120.0, 200.0} and len(agents) == 3 * 2 * 150
 
@@ -207,6 +209,9 @@ def test_compare_rows_carry_the_keys_in_which_the_scenarios_differ(source, tmp_p
             "replications": 1,
             "outputs.figures": False,
             "cameras.visibility": "radius",
+            # routes avoid the cameras as Amnesty's map shows them (nobody knows their aims):
+            # in that geometry they are less exposed
+            "cameras.world": "amnesty",
         },
     )
     other = override(base, {"name": "tiny_least", "routing.choice": "least_exposed"})

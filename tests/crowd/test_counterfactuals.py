@@ -10,7 +10,7 @@ from helpers import SCENARIOS, prepared
 
 from sim.city import routing
 from sim.crowd import ranking
-from sim.crowd.runner import run_replication, run_replications
+from sim.crowd.runner import AMNESTY, run_replication, run_replications
 from sim.crowd.stats import paired_difference
 from sim.errors import ScenarioError
 from sim.exposure.coverage import score_route
@@ -106,7 +106,8 @@ def test_compare_of_a_scenario_with_itself_gives_exact_zeros(city, source):
 def ranked(city, source):
     s = scenario_from(DEFAULT_SCENARIO, protesters=400, replications=1)
     setup = prepared(s, source)
-    rep = run_replication(setup, 0, np.random.SeedSequence(5), keep_plan=True)
+    # ranked as rank-cameras ranks: in Amnesty's geometry, the coverage the ranking reads
+    rep = run_replication(setup, 0, np.random.SeedSequence(5), keep_plan=True, world=AMNESTY)
     exposure = ranking.agent_camera_seconds(
         setup.coverage,
         city.network.n_edges,
@@ -144,7 +145,9 @@ def test_marginal_contribution_matches_a_rerun_without_that_camera(city, source,
         replications=1,
         cameras={"edits": [{"action": "remove", "ids": [cam_id]}]},
     )
-    without = run_replication(prepared(s, source), 0, np.random.SeedSequence(5)).agents
+    without = run_replication(
+        prepared(s, source), 0, np.random.SeedSequence(5), world=AMNESTY
+    ).agents
     lost = rep.agents["camera_s"].sum() - without["camera_s"].sum()
     assert lost == pytest.approx(contrib.camera_s[top], rel=1e-9)
 

