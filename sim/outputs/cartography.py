@@ -150,9 +150,31 @@ def polygons_of(geom: shapely.Geometry) -> list[shapely.Polygon]:
     return [p for p in parts if p.geom_type == "Polygon" and not p.is_empty]
 
 
-def draw_city(ax, frame: MapFrame, basemap: Basemap) -> None:
+# Where a map's locator inset may sit (axes fractions: left, bottom, width, height).
+LOCATOR_PLACES = {"lower left": (0.0, 0.0, 0.2, 0.24), "upper left": (0.0, 0.76, 0.2, 0.24)}
+
+
+def quietest_corner(frame: MapFrame, geom: shapely.Geometry) -> str:
+    """The place of :data:`LOCATOR_PLACES` whose inset would cover least of ``geom`` (UTM)."""
+    x0, y0 = frame.cx - frame.half, frame.cy - frame.half
+    side = 2 * frame.half
+
+    def covered(place: str) -> float:
+        left, bottom, width, height = LOCATOR_PLACES[place]
+        box = shapely.box(
+            x0 + left * side,
+            y0 + bottom * side,
+            x0 + (left + width) * side,
+            y0 + (bottom + height) * side,
+        )
+        return shapely.area(shapely.intersection(box, geom))
+
+    return min(LOCATOR_PLACES, key=covered)
+
+
+def draw_city(ax, frame: MapFrame, basemap: Basemap, locator: str = "lower left") -> None:
     """Water (light blue) and borough boundaries (dashed) under everything else, and a locator
-    inset at the lower left: the five boroughs with the map's extent in red."""
+    inset (at the lower left, unless told): the five boroughs with the map's extent in red."""
     box = frame.box
     wet = shapely.intersection(basemap.water.to_crs(PROJECTED_CRS).geometry.union_all(), box)
     shown = False
@@ -171,12 +193,12 @@ def draw_city(ax, frame: MapFrame, basemap: Basemap) -> None:
             LineCollection(lines, colors=LAND_EDGE, linewidths=0.8, linestyles="--", zorder=1)
         )
         ax.plot([], [], color=LAND_EDGE, ls="--", lw=0.8, label="borough boundary")
-    _locator(ax, frame, basemap.city)
+    _locator(ax, frame, basemap.city, locator)
 
 
-def _locator(ax, frame: MapFrame, city: gpd.GeoDataFrame) -> None:
-    """An inset at the lower left: the five boroughs and the map's extent in red."""
-    inset = ax.inset_axes([0.0, 0.0, 0.2, 0.24])
+def _locator(ax, frame: MapFrame, city: gpd.GeoDataFrame, place: str = "lower left") -> None:
+    """An inset (at ``place``): the five boroughs and the map's extent in red."""
+    inset = ax.inset_axes(list(LOCATOR_PLACES[place]))
     for geom in city.to_crs(PROJECTED_CRS).geometry:
         for poly in getattr(geom, "geoms", [geom]):
             if poly.geom_type == "Polygon":
@@ -422,9 +444,12 @@ def draw_site(
     xy: tuple[float, float],
     area: shapely.Geometry | None,
     label_at: tuple[float, float] = (0, -16),
+    key: str | None = None,
 ) -> None:
     """The assembly site: its area (UTM metres) as a translucent green patch over the streets,
-    and a star at its point, named ``label_at`` points from it (below, unless told)."""
+    and a star at its point, named ``label_at`` points from it (below, unless told). The
+    legend gives the star as ``key`` (default: the site's name; "" leaves it out of the
+    legend, for a second site of one kind)."""
     if area is not None and not area.is_empty:
         for poly in getattr(area, "geoms", [area]):
             ring = frame.local(np.asarray(poly.exterior.coords))
@@ -432,7 +457,8 @@ def draw_site(
             ax.plot(ring[:, 0], ring[:, 1], color=SITE_GREEN, lw=1.8, zorder=6)
         ax.fill([], [], fc=SITE_GREEN, ec=SITE_GREEN, alpha=0.5, label=f"{name}: the site's area")
     (x, y) = frame.local(np.array(xy, float))
-    ax.plot([x], [y], marker="*", ms=16, c="#ffbf00", mec="k", ls="none", zorder=9, label=name)
+    key = name if key is None else (key or "_nolegend_")
+    ax.plot([x], [y], marker="*", ms=16, c="#ffbf00", mec="k", ls="none", zorder=9, label=key)
     moved = tuple(label_at) != (0, -16)  # a name set aside is joined to its star by a line
     ax.annotate(
         name,

@@ -18,7 +18,6 @@ import numpy as np  # noqa: E402
 
 from sim import __version__  # noqa: E402
 from sim.errors import DataError  # noqa: E402
-from sim.exposure.camera_model import CLASS_WORDS  # noqa: E402
 from sim.outputs.basemap import Basemap, bounds_around, within  # noqa: E402
 from sim.outputs.cartography import (  # noqa: E402
     MapFrame,
@@ -29,6 +28,7 @@ from sim.outputs.cartography import (  # noqa: E402
     draw_stations,
     finish,
     png,
+    quietest_corner,
 )
 from sim.outputs.folders import git_commit  # noqa: E402
 
@@ -37,13 +37,18 @@ from sim.outputs.folders import git_commit  # noqa: E402
 STATION_NAME_SPACING = 0.07
 # Widths (inches) the page tries for the map, widest first: the first that keeps the page on
 # one sheet is used (a district with several protest sites has a longer table).
-MAP_WIDTHS_IN = (6.6, 6.1, 5.6, 5.0)
+MAP_WIDTHS_IN = (7.0, 6.6, 6.2, 5.8, 5.4, 5.0)
+# Where the map sits on the slide (figure fractions: left, bottom, width, height).
+MAP_AXES = (0.075, 0.115, 0.47, 0.8)
+# Where a protest site's name may go, in points from its star, in order of preference: below,
+# above, then to either side above and below (joined to the star by a line).
+LABEL_PLACES = ((0, -16), (0, 14), (-28, 24), (28, 24), (-28, -30), (28, -30), (0, 40), (0, -44))
 # Margin (metres) of a district's map around the district.
 MAP_MARGIN_M = 250.0
 # A slide: 16:9, 1920 x 1080 pixels; drawn at 8.5 inches across so that its words stay
 # legible both projected and printed across the letter page (7 inches: 82% of their size).
-SLIDE_INCHES = (8.5, 4.78125)
 SLIDE_DPI = 226
+SLIDE_INCHES = (1920 / SLIDE_DPI, 1080 / SLIDE_DPI)
 # The short names a page gives the bundle's files (the manifest has each one's full path).
 FILE_WORDS = {
     "boundary": "council district boundaries",
@@ -61,6 +66,13 @@ FILE_WORDS = {
 }
 
 
+# Camera classes as the page's table names them (the map's key gives CLASS_WORDS in full).
+TABLE_CLASS_WORDS = {
+    "public_street": "public street furniture",
+    "private_building": "private, on buildings",
+    "dot_traffic": "DOT traffic cameras",
+    "linknyc": "LinkNYC kiosks",
+}
 # The order of the page's numbered list of sources.
 SOURCE_ORDER = tuple(FILE_WORDS)
 
@@ -76,8 +88,8 @@ def district_map(ev, k: int, city: Basemap) -> bytes:
     frame = MapFrame(cx, cy, half, cx, cy, "the district's centre")
     basemap = within(city, bounds_around(corners, MAP_MARGIN_M))
     fig = plt.figure(figsize=SLIDE_INCHES)
-    ax = fig.add_axes([0.075, 0.115, 0.47, 0.8])
-    draw_city(ax, frame, basemap)
+    ax = fig.add_axes(list(MAP_AXES))
+    draw_city(ax, frame, basemap, locator=quietest_corner(frame, geom))
     cams = ev.cameras
     draw_cameras(ax, frame, np.c_[cams.x, cams.y], cams.cls)
     draw_districts(ax, frame, d.geom, d.number, k, "council district")
@@ -91,14 +103,14 @@ def district_map(ev, k: int, city: Basemap) -> bytes:
     stations.sort(key=lambda s: -int((exits["station"] == s[0]).sum()))
     draw_stations(ax, frame, stations, spacing=STATION_NAME_SPACING)
     p = ev.site_points
-    placed: list[np.ndarray] = []
-    for i in np.flatnonzero(ev.site_district == k):
-        xy = np.array([p.x[i], p.y[i]])
-        # a site near one already named is named above its star, then to its side
-        near = sum(np.hypot(*(xy - q)) < 0.12 * 2 * half for q in placed)
-        offset = ((0, -16), (-30, 26), (30, 26), (0, 44))[min(near, 3)]
-        draw_site(ax, frame, str(p.name[i]), (float(p.x[i]), float(p.y[i])), None, offset)
-        placed.append(xy)
+    mine = np.flatnonzero(ev.site_district == k)
+    names = [str(p.name[i]) for i in mine]
+    xy = np.c_[p.x[mine], p.y[mine]]
+    metres_per_pt = 2 * half / (MAP_AXES[2] * SLIDE_INCHES[0] * 72)
+    offsets = site_label_offsets(frame, names, xy, metres_per_pt)
+    for j, (name, at) in enumerate(zip(names, offsets)):
+        key = "protest site of 2020 (named)" if j == 0 else ""
+        draw_site(ax, frame, name, (float(xy[j, 0]), float(xy[j, 1])), None, at, key)
     _slide_panel(fig, ev, k)
     title = f"NYC Council District {number}, {d.boroughs[k]} ({d.lines} lines)"
     finish(ax, frame, title, legend="right")
@@ -119,6 +131,40 @@ SLIDE_CREDIT = (
 )
 
 
+def site_label_offsets(
+    frame: MapFrame, names: list[str], xy: np.ndarray, metres_per_pt: float
+) -> list[tuple[float, float]]:
+    """Where each site's name goes (points from its star): the first of
+    :data:`LABEL_PLACES` where the name stays on the map and clear of the names placed before
+    it (its box estimated from its length at 8 pt bold), else below its star."""
+    boxes: list[tuple[float, float, float, float]] = []
+    out = []
+    lo_x, hi_x = frame.cx - frame.half, frame.cx + frame.half
+    lo_y, hi_y = frame.cy - frame.half, frame.cy + frame.half
+    for name, (x, y) in zip(names, np.asarray(xy, float).reshape(-1, 2)):
+        width = (len(name) * 8 * 0.62 + 6) * metres_per_pt
+        height = 14 * metres_per_pt
+        chosen = None
+        for dx, dy in LABEL_PLACES:
+            left = x + dx * metres_per_pt - (width / 2 if dx == 0 else (0 if dx > 0 else width))
+            bottom = y + dy * metres_per_pt - 3 * metres_per_pt
+            box = (left, bottom, left + width, bottom + height)
+            inside = box[0] > lo_x and box[2] < hi_x and box[1] > lo_y and box[3] < hi_y
+            clear = all(
+                box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in boxes
+            )
+            if inside and clear:
+                chosen = ((dx, dy), box)
+                break
+        if chosen is None:
+            dx, dy = LABEL_PLACES[0]
+            left = x - width / 2
+            chosen = ((dx, dy), (left, y + dy * metres_per_pt, left + width, y))
+        out.append(chosen[0])
+        boxes.append(chosen[1])
+    return out
+
+
 def _slide_panel(fig, ev, k: int) -> None:
     """The district's headline figures under the map's key, and the data's credit, so that the
     slide can be shown alone."""
@@ -137,7 +183,8 @@ def _slide_panel(fig, ev, k: int) -> None:
     for s in sites.itertuples():
         if s.walk_exits:
             lines.append(
-                f"Walks to {s.name}: median {_pct(s.walk_share_median)} in view of a public camera"
+                f"Walks to {s.name}: {_pct(s.walk_share_median)} in view of a public camera "
+                "(median)"
             )
         else:
             lines.append(f"Protest site: {s.name} (walks not scored here)")
@@ -198,7 +245,7 @@ def figure_rows(ev, k: int, files: dict[str, dict]) -> list[tuple[str, str, str,
             rank_b = f"{int(r['rank_public_sites_borough'])} {borough_of}"
         rows.append(
             (
-                f"&nbsp;&nbsp;{escape(CLASS_WORDS[cls])}",
+                f"&nbsp;&nbsp;{escape(TABLE_CLASS_WORDS[cls])}",
                 f"{_num(r[f'sites_{cls}'])} sites, {_num(r[f'cameras_{cls}'])} cameras",
                 rank,
                 rank_b,
@@ -234,16 +281,17 @@ def figure_rows(ev, k: int, files: dict[str, dict]) -> list[tuple[str, str, str,
     p = ev.site_points
     mine = np.flatnonzero(ev.site_district == k)
     if mine.size:
-        crowd = [_num(c) if np.isfinite(c) else "no size reported" for c in p.largest_crowd[mine]]
+        crowd = [_num(c) if np.isfinite(c) else "not reported" for c in p.largest_crowd[mine]]
         text = "; ".join(
-            f"{escape(str(p.name[i]))} ({_num(p.events[i])} events; {c})"
+            f"{escape(str(p.name[i]))} ({_num(p.events[i])} "
+            f"event{'' if p.events[i] == 1 else 's'}, largest {c})"
             for i, c in zip(mine, crowd)
         )
     else:
         text = "none of the bundle's 20 sites"
     rows.append(
         (
-            "2020 protest sites (CCC events, 28 May-30 June; largest crowd)",
+            "2020 protest sites (CCC events 28 May-30 June, largest crowd)",
             text,
             "",
             "",
@@ -261,8 +309,7 @@ def figure_rows(ev, k: int, files: dict[str, dict]) -> list[tuple[str, str, str,
     )
     rows.append(
         (
-            "Walks from each subway exit within 1.5 km to the site: share within 120 m of a "
-            "public camera",
+            "Walks from subway exits within 1.5 km: share within 120 m of a public camera",
             walk_text(ev, int(ev.districts.number[k])),
             "",
             "",
@@ -349,18 +396,18 @@ h1 { font-size: 15pt; margin: 0; color: #8b1a1a; }
 p.sub { margin: 0 0 2pt 0; color: #444; font-size: 8pt; }
 img.map { width: MAPWIDTH; display: block; margin: 0 auto; }
 p.caption { color: #5f6368; font-size: 6.5pt; margin: 1pt 0 2pt 0; }
-table { border-collapse: collapse; width: 100%; font-size: 7.3pt; table-layout: fixed; }
+table { border-collapse: collapse; width: 100%; font-size: 7.2pt; table-layout: fixed; }
 th, td { border-bottom: 0.5pt solid #d9d9de; padding: 1.3pt 3pt; text-align: left;
          vertical-align: top; }
 thead th { background: #f1f1f4; font-size: 6.8pt; }
 td.rank { text-align: center; white-space: nowrap; }
 td.src { color: #5f6368; font-size: 6.5pt; }
-col.what { width: 31%; } col.value { width: 47%; } col.rank { width: 6%; }
+col.what { width: 30%; } col.value { width: 48%; } col.rank { width: 6%; }
 col.rankb { width: 8.5%; } col.src { width: 7.5%; }
 h2 { font-size: 8.4pt; margin: 4pt 0 1pt 0; color: #8b1a1a; }
 ul, ol { margin: 0; padding-left: 11pt; }
 ul.limits li { margin-bottom: 0.6pt; }
-p.sources { font-size: 5.9pt; color: #333; line-height: 1.2; margin: 0; text-align: justify; }
+p.sources { font-size: 5.7pt; color: #333; line-height: 1.2; margin: 0; }
 code { font-family: "DejaVu Sans Mono", monospace; font-size: 0.92em; }
 p.repro { font-size: 6.8pt; margin: 3pt 0 0 0; }
 """
@@ -372,7 +419,10 @@ def page_html(ev, k: int, png_bytes: bytes, files: dict[str, dict], run_id: str,
     n = int(d.number[k])
     r = ev.table.iloc[k]
     borough = str(r["borough"])
-    also = f" (and {escape(str(d.boroughs[k]).split(', ', 1)[1])})" if ", " in d.boroughs[k] else ""
+    also = ""
+    if ", " in d.boroughs[k]:
+        rest = escape(str(d.boroughs[k]).split(", ", 1)[1])
+        also = f" ({d.borough_share[k] * 100:.0f}% of its area) and {rest}"
     img = "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
     rows = "".join(
         f"<tr><td>{a}</td><td>{b}</td><td class='rank'>{c}</td><td class='rank'>{e}</td>"
