@@ -342,7 +342,20 @@ def _walks(
         if walk_rows
         else pd.DataFrame(columns=[*columns, "camera_sites_in_reach"])
     )
-    return pd.DataFrame(site_rows), walks_all, network
+    site_columns = [
+        "district",
+        "site_id",
+        "name",
+        "borough",
+        "ccc2020_events",
+        "ccc2020_largest_crowd",
+        "walk_exits",
+        "walk_share_median",
+        "walk_share_min",
+        "walk_share_max",
+        "walk_note",
+    ]
+    return pd.DataFrame(site_rows, columns=site_columns), walks_all, network
 
 
 def _walk_columns(
