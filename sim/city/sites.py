@@ -23,6 +23,8 @@ class SiteRecord:
     lat: float
     lon: float
     ccc_max_size: float | None
+    # Crowd Counting Consortium events reported here from 2020-05-28 to 2020-06-30
+    ccc_events: int | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ COMMANDS: dict[str, Command] = {
         "python run_sim.py rank-cameras scenarios/washington_square.toml --top 10",
     ),
     "equity": Command("sim.cli.equity:equity_command", "python run_sim.py equity"),
+    "districts": Command(
+        "sim.cli.districts:districts_command", "python run_sim.py districts 3 --lines 2023"
+    ),
     "report": Command(
         "sim.cli.report:report_command",
         "python run_sim.py report outputs/washington_square/RUN-ID",
@@ -296,6 +299,34 @@ def build_parser() -> argparse.ArgumentParser:
         "Amnesty's tract analysis: surveillance against race per borough, protest sites",
         "Amnesty's tract analysis: camera surveillance against race per borough, and the "
         "protest sites.",
+    )
+    districts = _sub(
+        sub,
+        "districts",
+        "an evidence pack per City Council district: figures, a letter PDF and a slide PNG",
+        "For each of the 51 City Council districts (or district N): camera sites and cameras "
+        "by class and source, Amnesty's effective public cameras per 1,000 residents with its "
+        "rank, the non-white share, protest sites of 2020, subway stations and exits, and the "
+        "share of walks from exits to its protest sites in view of a public camera (Manhattan). "
+        "Writes outputs/districts/<id>/: districts.csv, sites.csv, walks.csv, districts.gpkg, "
+        "a one-page US letter PDF and a slide PNG per district, manifest.json.",
+    )
+    from sim.city.districts import DEFAULT_LINES, DISTRICT_COUNT, LINES
+
+    districts.add_argument(
+        "district",
+        nargs="?",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"one district, 1 to {DISTRICT_COUNT} (default: all {DISTRICT_COUNT})",
+    )
+    districts.add_argument(
+        "--lines",
+        type=int,
+        choices=list(LINES),
+        default=DEFAULT_LINES,
+        help="district lines: 2023 (current; the default) or 2013 (in force in 2020)",
     )
     for command in (run, route, compare, rank, sens):
         for action in command._actions:

@@ -133,17 +133,23 @@ def route_command(args: argparse.Namespace, options: RunOptions) -> int:
     return 0
 
 
+def amnesty_coverage(source: DataSource):
+    """Inputs and coverage of the route command's default: Amnesty's route tool (Ban the
+    Scan's public camera sites at 120 m, ``radius``) on the source's walk network."""
+    from sim.exposure.coverage import build_coverage
+
+    inputs = load_inputs(source, AMNESTY_LAYERS).limited_to_reach(AMNESTY_PRESET)
+    coverage = build_coverage(
+        inputs.network, inputs.cameras, AMNESTY_PRESET, "radius", store=source.store
+    )
+    return inputs, coverage
+
+
 def _route_coverage(scenario_path: Path | None, source: DataSource):
     """Inputs and coverage for route scoring: Amnesty's preset, or a scenario's cameras with
     its edits applied (as its runs see them)."""
-    from sim.exposure.coverage import build_coverage
-
     if scenario_path is None:
-        inputs = load_inputs(source, AMNESTY_LAYERS).limited_to_reach(AMNESTY_PRESET)
-        coverage = build_coverage(
-            inputs.network, inputs.cameras, AMNESTY_PRESET, "radius", store=source.store
-        )
-        return inputs, coverage
+        return amnesty_coverage(source)
     from sim.crowd.setup import prepare
 
     scenario = load_scenario(scenario_path)

@@ -11,7 +11,7 @@ import numpy as np
 from sim.batch.options import RunOptions
 from sim.city.area import path_problem
 from sim.data.basemap import read_city_outlines
-from sim.data.camera_account import assemble
+from sim.data.camera_account import CameraAccount, assemble
 from sim.data.census import load_city_area
 from sim.data.datasets import resolve_data_dir
 from sim.errors import InputError
@@ -72,6 +72,14 @@ def city_cameras(
     """A scenario's camera layers for the whole city (nothing cut to a network's area), counted
     and merged as a run's are (``sim/data/camera_account.py``), and the provenance of their files.
     ``source`` reads each file once per process."""
+    cameras, _, files = city_camera_account(source, layers)
+    return cameras, files
+
+
+def city_camera_account(
+    source: DataSource, layers: tuple[CameraLayer, ...]
+) -> tuple[CameraSites, CameraAccount, list[dict[str, object]]]:
+    """:func:`city_cameras`, with the account of what counting and merging did."""
     parts, keys, counted = [], [], []
     for layer in layers:
         sites, files, _ = source.layer(layer)
@@ -79,8 +87,8 @@ def city_cameras(
         keys += files
         counted.append(bool(layer.counts_from))
     inter = source.intersections()[0] if any(counted) else None
-    cameras, _ = assemble(parts, counted, inter)
-    return cameras, [source.file(k).provenance() for k in dict.fromkeys(keys)]
+    cameras, account = assemble(parts, counted, inter)
+    return cameras, account, [source.file(k).provenance() for k in dict.fromkeys(keys)]
 
 
 # Margin (metres) of a route's map around the route.

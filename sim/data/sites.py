@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sim.city.sites import SiteRecord
 from sim.data.records import read_csv_columns, strict_coordinates
@@ -34,6 +35,11 @@ def read_site_records(path: Path) -> dict[str, SiteRecord]:
         if "ccc2020_max_size" in frame
         else np.full(len(frame), np.nan)
     )
+    events = (
+        pd.to_numeric(frame["ccc2020_events"].replace("", np.nan), errors="coerce").to_numpy()
+        if "ccc2020_events" in frame
+        else np.full(len(frame), np.nan)
+    )
     return {
         row.site_id: SiteRecord(
             row.site_id,
@@ -42,6 +48,7 @@ def read_site_records(path: Path) -> dict[str, SiteRecord]:
             float(lat[i]),
             float(lon[i]),
             None if np.isnan(sizes[i]) else float(sizes[i]),
+            None if np.isnan(events[i]) else int(events[i]),
         )
         for i, row in enumerate(frame.itertuples(index=False))
     }

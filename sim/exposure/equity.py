@@ -185,6 +185,50 @@ def fitted_probability(intercept: float, slope: float, nonwhite: np.ndarray) -> 
     return 1.0 / (1.0 + np.exp(-(intercept + slope * np.asarray(nonwhite, float))))
 
 
+def area_measures(areas: np.ndarray, tracts: TractCounts, parts: np.ndarray) -> pd.DataFrame:
+    """Residents, effective cameras, surveillance level and non-white share of each of
+    ``areas`` (polygons in metres: a disk around a site, a council district), one row each.
+
+    Residents are spread evenly over each tract's land (areal interpolation): an area holds
+    the share of a tract's residents that it holds of the tract's land, so a tract cut by the
+    area's edge is weighted by the part inside it. Effective cameras are counted on the area's
+    land only (its parts inside the land-clipped tracts). ``land_area_m2`` is that land.
+    """
+    n = len(areas)
+    land_area = shapely.area(tracts.geom)
+    tree = shapely.STRtree(tracts.geom)
+    d, t = tree.query(areas, predicate="intersects")
+    inter = shapely.intersection(areas[d], tracts.geom[t])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(land_area[t] > 0, shapely.area(inter) / land_area[t], 0.0)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(d, weights=weight * values[t].astype(float), minlength=n)
+
+    pop = total(tracts.population)
+    black, hisp, white = total(tracts.black), total(tracts.hispanic), total(tracts.white)
+    land = np.array(
+        [
+            shapely.union_all(inter[d == i]) if (d == i).any() else shapely.Polygon()
+            for i in range(n)
+        ],
+        dtype=object,
+    )
+    eff = effective_cameras(land, parts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.where(pop > 0, eff / pop * 1000.0, np.nan)
+    return pd.DataFrame(
+        {
+            "land_area_m2": shapely.area(land),
+            "residents": pop,
+            "effective_cameras": eff,
+            "surveillance_per_1000": level,
+            "nonwhite_fraction": nonwhite_fraction(black, hisp, white),
+            "tracts": np.bincount(d, minlength=n),
+        }
+    )
+
+
 def site_neighbourhoods(
     site_ids: np.ndarray,
     site_xy: np.ndarray,
@@ -194,40 +238,19 @@ def site_neighbourhoods(
 ) -> pd.DataFrame:
     """Surveillance level and non-white share within each radius of each site, ranked.
 
-    Residents are spread evenly over each tract's land (areal interpolation): a disk holds
-    the share of a tract's residents that it holds of the tract's land. Effective cameras
-    are counted on the disk's land only. Rank 1 is the most surveilled neighbourhood.
+    Each disk is measured by :func:`area_measures` (residents spread evenly over each tract's
+    land; effective cameras counted on the disk's land only). Rank 1 is the most surveilled
+    neighbourhood.
     """
-    land_area = shapely.area(tracts.geom)
-    tree = shapely.STRtree(tracts.geom)
     out = pd.DataFrame({"site_id": site_ids})
     for radius in radii_m:
         disks = shapely.buffer(shapely.points(site_xy), radius, quad_segs=BUFFER_QUAD_SEGS)
-        d, t = tree.query(disks, predicate="intersects")
-        inter = shapely.intersection(disks[d], tracts.geom[t])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            weight = np.where(land_area[t] > 0, shapely.area(inter) / land_area[t], 0.0)
-        n = len(site_ids)
-
-        def total(values: np.ndarray, d=d, t=t, weight=weight, n=n) -> np.ndarray:
-            return np.bincount(d, weights=weight * values[t].astype(float), minlength=n)
-
-        pop = total(tracts.population)
-        black, hisp, white = total(tracts.black), total(tracts.hispanic), total(tracts.white)
-        land_disks = np.array(
-            [
-                shapely.union_all(inter[d == i]) if (d == i).any() else shapely.Polygon()
-                for i in range(n)
-            ],
-            dtype=object,
-        )
-        eff = effective_cameras(land_disks, parts)
+        m = area_measures(disks, tracts, parts)
         tag = f"{radius:.0f}m"
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"residents_{tag}"] = pop
-            out[f"effective_cameras_{tag}"] = eff
-            out[f"surveillance_per_1000_{tag}"] = np.where(pop > 0, eff / pop * 1000.0, np.nan)
-        out[f"nonwhite_fraction_{tag}"] = nonwhite_fraction(black, hisp, white)
+        out[f"residents_{tag}"] = m["residents"].to_numpy()
+        out[f"effective_cameras_{tag}"] = m["effective_cameras"].to_numpy()
+        out[f"surveillance_per_1000_{tag}"] = m["surveillance_per_1000"].to_numpy()
+        out[f"nonwhite_fraction_{tag}"] = m["nonwhite_fraction"].to_numpy()
         out[f"rank_{tag}"] = (
             out[f"surveillance_per_1000_{tag}"]
             .rank(ascending=False, method="min", na_option="bottom")

@@ -79,6 +79,16 @@ def clip_basemap(city: CityOutlines, bounds: tuple[float, float, float, float]) 
     return Basemap(tuple(float(b) for b in bounds), outlines, water_frame, boroughs.copy(), files)
 
 
+def within(basemap: Basemap, bounds: tuple[float, float, float, float]) -> Basemap:
+    """The part of a basemap cut for a larger extent (the whole city, once) that a map of
+    ``bounds`` (inside it) shows: cheaper than cutting the city's water again for each map."""
+    wide = shapely.box(*bounds).buffer(0.01)
+    water = basemap.water.assign(geometry=basemap.water.geometry.intersection(wide))
+    outlines = basemap.boroughs.assign(geometry=basemap.boroughs.geometry.intersection(wide))
+    outlines = outlines[~outlines.geometry.is_empty].reset_index(drop=True)
+    return Basemap(tuple(float(b) for b in bounds), outlines, water, basemap.city, basemap.files)
+
+
 def write_basemap(path: Path, basemap: Basemap) -> None:
     """The basemap's layers as one GeoPackage (EPSG:4326), geometries exactly as built."""
     write_geopackage(

@@ -12,6 +12,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import geopandas as gpd  # noqa: E402
+import matplotlib.patches  # noqa: E402
+import matplotlib.path  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -139,15 +141,44 @@ def lines_of(geoms: np.ndarray, frame: MapFrame) -> tuple[list[np.ndarray], np.n
     return parts, np.asarray(owner, dtype=np.int64)
 
 
-def draw_city(ax, frame: MapFrame, basemap: Basemap) -> None:
+def polygons_of(geom: shapely.Geometry) -> list[shapely.Polygon]:
+    """The non-empty polygons of a geometry, however nested (a clip of a multipolygon may be a
+    collection holding multipolygons, lines and points)."""
+    parts = shapely.get_parts(geom)
+    while any(p.geom_type in ("MultiPolygon", "GeometryCollection") for p in parts):
+        parts = shapely.get_parts(parts)
+    return [p for p in parts if p.geom_type == "Polygon" and not p.is_empty]
+
+
+# Where a map's locator inset may sit (axes fractions: left, bottom, width, height).
+LOCATOR_PLACES = {"lower left": (0.0, 0.0, 0.2, 0.24), "upper left": (0.0, 0.76, 0.2, 0.24)}
+
+
+def quietest_corner(frame: MapFrame, geom: shapely.Geometry) -> str:
+    """The place of :data:`LOCATOR_PLACES` whose inset would cover least of ``geom`` (UTM)."""
+    x0, y0 = frame.cx - frame.half, frame.cy - frame.half
+    side = 2 * frame.half
+
+    def covered(place: str) -> float:
+        left, bottom, width, height = LOCATOR_PLACES[place]
+        box = shapely.box(
+            x0 + left * side,
+            y0 + bottom * side,
+            x0 + (left + width) * side,
+            y0 + (bottom + height) * side,
+        )
+        return shapely.area(shapely.intersection(box, geom))
+
+    return min(LOCATOR_PLACES, key=covered)
+
+
+def draw_city(ax, frame: MapFrame, basemap: Basemap, locator: str = "lower left") -> None:
     """Water (light blue) and borough boundaries (dashed) under everything else, and a locator
-    inset at the lower left: the five boroughs with the map's extent in red."""
+    inset (at the lower left, unless told): the five boroughs with the map's extent in red."""
     box = frame.box
     wet = shapely.intersection(basemap.water.to_crs(PROJECTED_CRS).geometry.union_all(), box)
     shown = False
-    for poly in getattr(wet, "geoms", [wet]):
-        if poly.geom_type != "Polygon" or poly.is_empty:
-            continue
+    for poly in polygons_of(wet):
         ring = frame.local(np.asarray(poly.exterior.coords))
         ax.fill(ring[:, 0], ring[:, 1], color=WATER, zorder=0, lw=0)
         for hole in poly.interiors:
@@ -162,12 +193,12 @@ def draw_city(ax, frame: MapFrame, basemap: Basemap) -> None:
             LineCollection(lines, colors=LAND_EDGE, linewidths=0.8, linestyles="--", zorder=1)
         )
         ax.plot([], [], color=LAND_EDGE, ls="--", lw=0.8, label="borough boundary")
-    _locator(ax, frame, basemap.city)
+    _locator(ax, frame, basemap.city, locator)
 
 
-def _locator(ax, frame: MapFrame, city: gpd.GeoDataFrame) -> None:
-    """An inset at the lower left: the five boroughs and the map's extent in red."""
-    inset = ax.inset_axes([0.0, 0.0, 0.2, 0.24])
+def _locator(ax, frame: MapFrame, city: gpd.GeoDataFrame, place: str = "lower left") -> None:
+    """An inset (at ``place``): the five boroughs and the map's extent in red."""
+    inset = ax.inset_axes(list(LOCATOR_PLACES[place]))
     for geom in city.to_crs(PROJECTED_CRS).geometry:
         for poly in getattr(geom, "geoms", [geom]):
             if poly.geom_type == "Polygon":
@@ -275,6 +306,55 @@ def draw_street_names(ax, frame: MapFrame, labels: list[tuple[str, float, float,
         placed.append((x, y))
 
 
+def draw_districts(
+    ax, frame: MapFrame, geoms: np.ndarray, numbers: np.ndarray, focus: int, word: str
+) -> None:
+    """Council districts: the one at row ``focus`` outlined in dark red with the land outside
+    it veiled in white (what lies there is drawn, but steps back), its neighbours outlined in
+    grey and numbered at a point inside each."""
+    geoms = np.asarray(geoms, dtype=object)
+    lines, owner = lines_of(shapely.boundary(geoms), frame)
+    others = [line for line, k in zip(lines, owner) if k != focus]
+    if others:
+        ax.add_collection(LineCollection(others, colors="#777777", linewidths=0.7, zorder=6.2))
+        ax.plot([], [], color="#777777", lw=0.7, label=f"other {word}s (numbered)")
+    veil = shapely.difference(frame.box, geoms[focus])
+    for poly in polygons_of(veil):
+        ring = frame.local(np.asarray(poly.exterior.coords))
+        holes = [frame.local(np.asarray(h.coords)) for h in poly.interiors]
+        path = matplotlib.path.Path.make_compound_path(
+            *(matplotlib.path.Path(r, closed=True) for r in [ring, *holes])
+        )
+        ax.add_patch(
+            matplotlib.patches.PathPatch(path, fc="white", ec="none", alpha=0.55, zorder=6.1)
+        )
+    mine = [line for line, k in zip(lines, owner) if k == focus]
+    ax.add_collection(LineCollection(mine, colors="#8b1a1a", linewidths=2.2, zorder=6.3))
+    ax.plot([], [], color="#8b1a1a", lw=2.2, label=f"{word} {numbers[focus]}")
+    h = frame.half * 0.92
+    inner = shapely.box(frame.cx - h, frame.cy - h, frame.cx + h, frame.cy + h)
+    for k in np.flatnonzero(shapely.intersects(geoms, inner)):
+        if k == focus:
+            continue
+        part = shapely.intersection(geoms[k], inner)
+        if part.is_empty or part.area < (frame.half * 0.05) ** 2:
+            continue  # too little of it on the map to carry a label
+        p = shapely.point_on_surface(part)
+        x, y = frame.local(np.array([p.x, p.y]))
+        ax.text(
+            x,
+            y,
+            str(numbers[k]),
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#555555",
+            fontweight="bold",
+            zorder=6.4,
+            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+        )
+
+
 def draw_cameras(ax, frame: MapFrame, xy: np.ndarray, classes: np.ndarray) -> None:
     """Camera sites on the map, one colour per class; the legend names only classes drawn."""
     xy = np.asarray(xy, float).reshape(-1, 2)
@@ -316,8 +396,12 @@ def draw_edits(ax, frame: MapFrame, xy: np.ndarray, actions: np.ndarray) -> None
             )
 
 
-def draw_stations(ax, frame: MapFrame, stations: list[tuple[str, float, float]]) -> None:
-    """Subway stations (the mean place of their exits), each named beside its square."""
+def draw_stations(
+    ax, frame: MapFrame, stations: list[tuple[str, float, float]], spacing: float = 0.0
+) -> None:
+    """Subway stations (the mean place of their exits), each named beside its square; with
+    ``spacing`` (a share of the map's width), a station nearer than that to one already named
+    keeps its square but not its name, so that names never pile up."""
     shown = [s for s in stations if frame.inside(np.array([s[1], s[2]])).all()]
     if not shown:
         return
@@ -333,7 +417,12 @@ def draw_stations(ax, frame: MapFrame, stations: list[tuple[str, float, float]])
         label="subway station (its exits)",
         zorder=7,
     )
+    named: list[tuple[float, float]] = []
+    gap = spacing * 2 * frame.half
     for (name, _, _), (x, y) in zip(shown, xy, strict=True):
+        if gap and any(np.hypot(x - a, y - b) < gap for a, b in named):
+            continue
+        named.append((x, y))
         ax.annotate(
             name,
             (x, y),
@@ -342,15 +431,25 @@ def draw_stations(ax, frame: MapFrame, stations: list[tuple[str, float, float]])
             fontsize=6.5,
             color=STATION_GREEN,
             zorder=8,
+            annotation_clip=True,
+            clip_on=True,  # a name running off the map stops at its edge
             bbox={"fc": "white", "ec": "none", "alpha": 0.6, "pad": 0.3},
         )
 
 
 def draw_site(
-    ax, frame: MapFrame, name: str, xy: tuple[float, float], area: shapely.Geometry | None
+    ax,
+    frame: MapFrame,
+    name: str,
+    xy: tuple[float, float],
+    area: shapely.Geometry | None,
+    label_at: tuple[float, float] = (0, -16),
+    key: str | None = None,
 ) -> None:
     """The assembly site: its area (UTM metres) as a translucent green patch over the streets,
-    and a star at its point, named."""
+    and a star at its point, named ``label_at`` points from it (below, unless told). The
+    legend gives the star as ``key`` (default: the site's name; "" leaves it out of the
+    legend, for a second site of one kind)."""
     if area is not None and not area.is_empty:
         for poly in getattr(area, "geoms", [area]):
             ring = frame.local(np.asarray(poly.exterior.coords))
@@ -358,13 +457,16 @@ def draw_site(
             ax.plot(ring[:, 0], ring[:, 1], color=SITE_GREEN, lw=1.8, zorder=6)
         ax.fill([], [], fc=SITE_GREEN, ec=SITE_GREEN, alpha=0.5, label=f"{name}: the site's area")
     (x, y) = frame.local(np.array(xy, float))
-    ax.plot([x], [y], marker="*", ms=16, c="#ffbf00", mec="k", ls="none", zorder=9, label=name)
+    key = name if key is None else (key or "_nolegend_")
+    ax.plot([x], [y], marker="*", ms=16, c="#ffbf00", mec="k", ls="none", zorder=9, label=key)
+    moved = tuple(label_at) != (0, -16)  # a name set aside is joined to its star by a line
     ax.annotate(
         name,
         (x, y),
-        xytext=(0, -16),
+        xytext=label_at,
         textcoords="offset points",
-        ha="center",
+        arrowprops={"arrowstyle": "-", "lw": 0.7, "color": "k"} if moved else None,
+        ha="center" if label_at[0] == 0 else ("left" if label_at[0] > 0 else "right"),
         fontsize=8,
         fontweight="bold",
         zorder=10,
@@ -409,9 +511,10 @@ def _north_arrow(ax) -> None:
     )
 
 
-def finish(ax, frame: MapFrame, title: str, ncol: int = 2) -> None:
+def finish(ax, frame: MapFrame, title: str, ncol: int = 2, legend: str = "below") -> None:
     """Axes in metres east and north of the frame's place, north up, a scale bar, a north
-    arrow, the legend below the map, and the title."""
+    arrow, the legend below the map (``legend="right"``: beside it, for a slide), and the
+    title."""
     h = frame.half
     ax.set_xlim(frame.cx - h - frame.ox, frame.cx + h - frame.ox)
     ax.set_ylim(frame.cy - h - frame.oy, frame.cy + h - frame.oy)
@@ -421,7 +524,12 @@ def finish(ax, frame: MapFrame, title: str, ncol: int = 2) -> None:
     ax.grid(alpha=0.15)
     _scale_bar(ax, frame)
     _north_arrow(ax)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=ncol, fontsize=8, frameon=False)
+    if legend == "right":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=1, fontsize=7.4, frameon=False)
+    else:
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=ncol, fontsize=8, frameon=False
+        )
     ax.set_title(title)
 
 
@@ -434,11 +542,12 @@ def save(fig, path: Path) -> None:
         plt.close(fig)
 
 
-def png(fig, dpi: int = DPI) -> bytes:
-    """The figure as PNG bytes (the figure is closed)."""
+def png(fig, dpi: int = DPI, tight: bool = True) -> bytes:
+    """The figure as PNG bytes (the figure is closed); ``tight=False`` keeps the figure's own
+    size (a slide of exactly 16:9), and draws it once instead of twice."""
     buf = io.BytesIO()
     try:
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     finally:
         plt.close(fig)
     return buf.getvalue()
