@@ -60,6 +60,11 @@ def _pool(options: RunOptions, tasks: Sequence[Task], todo: int):
     return open_pool(workers, scheduler, todo)
 
 
+def _uses_kernel(task: Task) -> bool:
+    work = task.payload
+    return isinstance(work, worker.ReplicationWork) and work.scenario.engine == "kernel"
+
+
 def run_tasks(
     tasks: Sequence[Task],
     work: Callable[[Task], TaskResult],
@@ -73,6 +78,10 @@ def run_tasks(
 
     todo = sum(not store.done(t) for t in tasks)
     note = f"{len(tasks) - todo} found finished" if todo < len(tasks) else ""
+    if any(_uses_kernel(t) for t in tasks if not store.done(t)):
+        from sim.crowd.kernel import prepare_engine
+
+        prepare_engine()  # once here, not in every worker (forked workers inherit it)
     pool = _pool(options, tasks, todo)
     try:
         with progress.task(label, len(tasks), unit, note) as bar:

@@ -27,6 +27,10 @@ protesters who had not finished when the clock stopped.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numba
@@ -45,6 +49,39 @@ from sim.crowd.model import (
     Plan,
     Streets,
 )
+
+
+
+def numba_cache_folder() -> Path | None:
+    """Where numba keeps this module's compiled functions when it cannot keep them beside it.
+
+    numba caches beside the source (``sim/crowd/__pycache__``), so that compiling happens once
+    per installation. Where that folder cannot be written (a read-only install) and
+    ``NUMBA_CACHE_DIR`` is not set, the project's cache folder is used instead
+    (``<cache>/numba``, see :func:`sim.data.cache.cache_dir`); None: numba's own choice stands.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    beside = Path(__file__).resolve().parent / "__pycache__"
+    try:
+        beside.mkdir(exist_ok=True)
+        with tempfile.TemporaryFile(dir=beside):
+            return None
+    except OSError:
+        pass
+    from sim.data.cache import cache_dir
+
+    try:
+        folder = cache_dir()
+    except Exception:  # a bad PROTEST_SIM_CACHE is reported where the cache is used
+        return None
+    return folder / "numba" if folder is not None else None
+
+
+_FALLBACK = numba_cache_folder()
+if _FALLBACK is not None:  # before the functions below are decorated (numba reads it then)
+    os.environ["NUMBA_CACHE_DIR"] = str(_FALLBACK)
+    numba.config.reload_config()
 
 # status codes inside the loop, and their names
 WAITING, NO_ROUTE, WALKING, AT_SITE, DONE = 0, 1, 2, 3, 4
@@ -759,3 +796,59 @@ def _partial_walks(plan: Plan, routes, status, entered) -> tuple[np.ndarray, np.
     if not agents:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(agents), np.concatenate(edges)
+
+
+def engine_ready() -> bool:
+    """Whether the event loop is compiled in this process, or in numba's on-disk cache for
+    this version of the source (then loading it takes a fraction of a second)."""
+    if _run.signatures:
+        return True
+    try:  # numba's cache index for this source file (empty when stale or absent)
+        return bool(_run._cache._cache_file._load_index())
+    except Exception:  # numba's internals moved: say not ready (compiling is then announced)
+        return False
+
+
+def compile_engine() -> float:
+    """Compile the event loop and its helpers (or load them from numba's on-disk cache) by
+    running a two-protester replication; returns the seconds taken."""
+    from sim.crowd.model import Plan, Streets
+
+    t0 = time.perf_counter()
+    length, seen = np.array([10.0, 20.0]), np.array([4.0, 0.0])
+    streets = Streets(length, np.ones(2), seen, seen, seen, seen, seen, np.array([3.0, np.nan]))
+    zero = np.zeros(2)
+    plan = Plan(
+        depart_s=np.array([0.0, 2.0]),
+        speed_mps=np.ones(2),
+        dwell_s=np.array([5.0, 5.0]),
+        out_route=np.array([0, 0], np.int64),
+        back_route=np.array([-1, 0], np.int64),
+        stand_seen=zero,
+        stand_public=zero,
+        stand_camera=zero,
+        stand_recognition=zero,
+        stand_identification=zero,
+        routes=[np.array([0, 1], np.int64)],
+        origin=np.zeros(2, np.int64),
+    )
+    simulate(plan, streets, crowding=True, log=False)
+    return time.perf_counter() - t0
+
+
+def prepare_engine() -> None:
+    """Have the compiled engine ready in this process (processes forked from it inherit it).
+
+    Compiling happens once per machine and version (numba's on-disk cache), and takes about
+    15 s; when it is needed a progress line says so ("compiling the engine"). Otherwise the
+    compiled functions are loaded from the cache.
+    """
+    from sim import progress
+
+    if _run.signatures:
+        return
+    if engine_ready():
+        compile_engine()
+        return
+    with progress.task("compiling the engine", note="once per machine; numba, about 15 s"):
+        compile_engine()
