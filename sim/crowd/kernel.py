@@ -244,9 +244,13 @@ def _pop(heap, size):
 
 @numba.njit(cache=True)
 def _grown(bins, last):
-    """``bins`` with room for the second ``last``."""
+    """``bins`` with room for the second ``last``. Copied element by element: a slice
+    assignment (``grown[:n] = bins``) costs numba 3 s to compile, for its broadcasting
+    checks, and this copy runs a few times per replication."""
     grown = np.zeros((max(last + 1, 2 * bins.shape[0]), bins.shape[1]), np.float64)
-    grown[: bins.shape[0]] = bins
+    for i in range(bins.shape[0]):
+        for j in range(bins.shape[1]):
+            grown[i, j] = bins[i, j]
     return grown
 
 
@@ -497,7 +501,9 @@ def _run(walkers, A, S, routes, edges, rules, rec, bins):
     n = len(walkers.depart)
     n_groups = len(walkers.group_start) - 1
     heap = _events(n + n_groups + 1)
-    size = 0
+    # Counters start as np.int64(0), not 0: a literal 0 makes numba compile each helper it
+    # is passed to twice (for Literal[int](0), then for int64), a second of compiling.
+    size = np.int64(0)
     seq = 0
     for g in range(n_groups):  # env.process(spawner(group)) for each group, at time 0
         size = _push(heap, size, 0.0, URGENT * PRIO_SHIFT + seq, g * 8 + EV_SPAWN)
@@ -507,15 +513,15 @@ def _run(walkers, A, S, routes, edges, rules, rec, bins):
     g_pos = walkers.group_start[:-1].copy()
     g_waiting = np.zeros(n_groups, np.bool_)
     occupancy = np.zeros(len(edges.length), np.int64)
-    n_trav = 0
-    n_legs = 0
+    n_trav = np.int64(0)
+    n_legs = np.int64(0)
     t_out_max = -np.inf
     now = 0.0
     # Stays end in the order they start when every dwell is equal (or all end at the march):
     # those go to a first-in first-out queue (creation order rises along it), the rest to the
     # heap; the next event is the earlier of the two heads. The queue keeps the heap small.
     stays = _events(n)
-    n_stays = 0
+    n_stays = np.int64(0)
     stay_next = 0
     while size > 0 or stay_next < n_stays:
         from_stays = stay_next < n_stays and (
