@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
-import os
 
 import numpy as np
 import shapely
+
+from sim.forks import can_fork, forked, in_daemon, processors
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,6 @@ def _cascade(items: np.ndarray, slice_of: np.ndarray, start: int, end: int):
     )
 
 
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def processors() -> int:
-    """Processors this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def union_all_exact(polys: np.ndarray, processes: int | None = None) -> shapely.Geometry:
     """``shapely.union_all(polys)``, the same bytes, its cascade's halves in two processes
     when there are two processors (``processes``: default, those this process may use)."""
@@ -94,7 +82,8 @@ def union_all_exact(polys: np.ndarray, processes: int | None = None) -> shapely.
         processes < 2
         or len(polys) < _MIN_SPLIT
         or shapely.geos_version[:2] not in CHECKED_GEOS
-        or not _can_fork()
+        or not can_fork()
+        or in_daemon()
     ):
         return shapely.union_all(polys)
     found = cascade_order(polys)
@@ -104,27 +93,12 @@ def union_all_exact(polys: np.ndarray, processes: int | None = None) -> shapely.
     items = polys[order]
     n = len(items)
     mid = n // 2
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-
-    def first_half() -> None:
-        try:
-            send.send_bytes(shapely.to_wkb(_cascade(items, slice_of, 0, mid)))
-        except BaseException:  # the parent builds it
-            send.send_bytes(b"")
-
-    child = ctx.Process(target=first_half, daemon=True)
-    child.start()
-    send.close()
+    child = forked(lambda: np.array([_cascade(items, slice_of, 0, mid)], dtype=object))
     second = _cascade(items, slice_of, mid, n)
-    try:
-        payload = receive.recv_bytes()
-    except EOFError:
-        payload = b""
-    child.join()
-    receive.close()
-    first = shapely.from_wkb(payload) if payload else None
-    if first is None:
+    ok, first = child.result()
+    if ok:
+        first = first[0]
+    else:
         log.warning("the union's first half failed in its process; building it here")
         first = _cascade(items, slice_of, 0, mid)
     return shapely.union(first, second, grid_size=0)
