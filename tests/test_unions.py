@@ -41,8 +41,8 @@ def test_made_up_polygons_unite_to_union_alls_bytes(seed):
 @needs_checked_geos
 @pytest.mark.realdata
 def test_the_bundles_footprints_unite_to_union_alls_bytes(data_dir):
-    from sim.data.footprints import FOOTPRINT_SOURCES, read_footprints
     from sim.data.datasets import locate
+    from sim.data.footprints import FOOTPRINT_SOURCES, read_footprints
 
     polys = read_footprints(locate(FOOTPRINT_SOURCES["doitt_2017"], data_dir).path)
     assert cascade_order(polys) is not None

@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 
 from sim.batch import worker
-from sim.batch.overlap import open_space_job, start_overlap
 from sim.batch.options import RunOptions
+from sim.batch.overlap import open_space_job, start_overlap
 from sim.batch.pool import open_pool
 from sim.batch.sensitivity import Design, design, design_outcomes, indices, parameter_value
 from sim.batch.sweep import (
@@ -109,9 +109,7 @@ def run_scenarios(
     scenarios, slot = _distinct(list(scenarios))
     overlap = start_overlap(scenarios, source_of)  # a cold start's slow builds, side by side
     try:
-        return _run_scenarios(
-            scenarios, slot, source_of, options, kind, label, on_result, overlap
-        )
+        return _run_scenarios(scenarios, slot, source_of, options, kind, label, on_result, overlap)
     finally:
         overlap.close()
 

@@ -51,7 +51,6 @@ from sim.crowd.model import (
 )
 
 
-
 def numba_cache_folder() -> Path | None:
     """Where numba keeps this module's compiled functions when it cannot keep them beside it.
 
@@ -846,7 +845,7 @@ def prepare_engine() -> None:
     """Have the compiled engine ready in this process (processes forked from it inherit it).
 
     Compiling happens once per machine and version (numba's on-disk cache), and takes about
-    15 s; when it is needed a progress line says so ("compiling the engine"). Otherwise the
+    10 s; when it is needed a progress line says so ("compiling the engine"). Otherwise the
     compiled functions are loaded from the cache.
     """
     from sim import progress
@@ -856,5 +855,5 @@ def prepare_engine() -> None:
     if engine_ready():
         compile_engine()
         return
-    with progress.task("compiling the engine", note="once per machine; numba, about 15 s"):
+    with progress.task("compiling the engine", note="once per machine; numba, about 10 s"):
         compile_engine()

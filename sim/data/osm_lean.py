@@ -342,7 +342,9 @@ def build_lean(path: Path, source_sha256: str, step=None) -> WalkNetwork:
     if len(merged):
         sizes = np.array([len(runs[i]) for i in merged])
         coords = np.array([nodes[n] for i in merged for n in runs[i]], float)
-        lines = _projected(shapely.linestrings(coords, indices=np.repeat(np.arange(len(sizes)), sizes)))
+        lines = _projected(
+            shapely.linestrings(coords, indices=np.repeat(np.arange(len(sizes)), sizes))
+        )
         first = shapely.points(shapely.get_coordinates(lines)[np.r_[0, np.cumsum(sizes)[:-1]]])
         at_u = shapely.points(node_x[edge_u[merged]], node_y[edge_u[merged]])
         at_v = shapely.points(node_x[edge_v[merged]], node_y[edge_v[merged]])

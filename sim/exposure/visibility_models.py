@@ -10,9 +10,9 @@ import numpy as np
 import shapely
 
 from sim import progress
-from sim.forks import elementwise
 from sim.exposure.camera_model import LEVELS
 from sim.exposure.pieces import CoveragePieces, polygon_pieces, radius_pieces
+from sim.forks import elementwise
 
 Pieces = Callable[
     [np.ndarray, np.ndarray, np.ndarray, shapely.Geometry | None],

@@ -43,7 +43,9 @@ def test_a_failing_job_leaves_the_work_to_the_run(said):
     overlap = Overlap()
     overlap.start("b", "job b", "once", fails)
     overlap.wait("b")
-    assert said.getvalue().splitlines()[-1] == "job b: not finished beside the run; building it here"
+    assert (
+        said.getvalue().splitlines()[-1] == "job b: not finished beside the run; building it here"
+    )
 
 
 def test_jobs_not_waited_for_end_with_the_run():
@@ -68,9 +70,7 @@ def test_a_cold_run_builds_beside_and_writes_what_a_warm_run_writes(
     data_dir, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("PROTEST_SIM_CACHE", str(tmp_path / "cache"))
-    scenario = small_scenario(
-        SCENARIOS / "washington_square.toml", tmp_path / "wsq.toml", 300, 1
-    )
+    scenario = small_scenario(SCENARIOS / "washington_square.toml", tmp_path / "wsq.toml", 300, 1)
     tables = []
     for run in ("cold", "warm"):
         out = tmp_path / run

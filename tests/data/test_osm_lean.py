@@ -61,7 +61,7 @@ def _xml(nodes: dict[int, tuple[float, float]], ways: list[tuple[int, list[int],
         lines += [f'  <nd ref="{r}"/>' for r in refs]
         if highway is not None:
             lines.append(f'  <tag k="highway" v="{highway}"/>')
-        lines.append("  <tag k=\"name\" v=\"A &amp; B\"/>")
+        lines.append('  <tag k="name" v="A &amp; B"/>')
         lines.append(" </way>")
     lines.append("</osm>")
     return "\n".join(lines)
