@@ -1,12 +1,14 @@
-"""The cold start: the first run of the default scenario as a new user meets it, in a fresh
-process with a fresh cache folder (``PROTEST_SIM_CACHE``) and a fresh numba cache
-(``NUMBA_CACHE_DIR``), its phases read from the run's own progress lines.
+"""The cold start: the first run of the default scenario as a new user meets it
+(``python run_sim.py``, its report included), in a fresh process with a fresh cache folder
+(``PROTEST_SIM_CACHE``) and a fresh numba cache (``NUMBA_CACHE_DIR``), its phases read from
+the run's own progress lines.
 
 In the suite (``python bench/run.py --only cold_start``) it runs this checkout. On its own it
 runs this checkout and an older one side by side, in turn (A B A B ...), so that both meet the
-same machine::
+same machine; ``--in-turn`` adds this checkout with ``PROTEST_SIM_OVERLAP=off`` (every phase
+one after another, so each phase's seconds are its own)::
 
-    python bench/cold_start.py --baseline 30be92b --runs 3
+    python bench/cold_start.py --baseline 30be92b --in-turn --runs 3
 
 ``--baseline`` takes any git revision of this repository (unpacked with ``git archive`` into a
 temporary folder); the table gives each phase's median, the whole run's wall and CPU seconds
@@ -42,6 +44,7 @@ PHASES = {
     "compiling the engine": "engine",
     "replications": "replications",
     "the protest sites' neighbourhoods": "neighbourhoods",
+    "report": "report",  # from the "results:" line to the end
 }
 _DONE = re.compile(r"^(?P<what>.*?): done in (?P<s>[\d.]+) s(?:, waited (?P<w>[\d.]+) s)?")
 
@@ -54,8 +57,11 @@ def _phase(what: str) -> str | None:
     return None
 
 
-def cold_run(checkout: Path, runs_root: Path) -> dict[str, Any]:
-    """One cold start of ``checkout``'s default scenario; its phases, wall and CPU seconds."""
+def cold_run(
+    checkout: Path, runs_root: Path, env_extra: dict | None = None, report: bool = True
+) -> dict[str, Any]:
+    """One cold start of ``checkout``'s default scenario as ``python run_sim.py`` runs it (its
+    evidence report too, unless ``report`` is False); its phases, wall and CPU seconds."""
     work = Path(tempfile.mkdtemp(prefix="cold_", dir=runs_root))
     env = {
         **os.environ,
@@ -64,7 +70,10 @@ def cold_run(checkout: Path, runs_root: Path) -> dict[str, Any]:
         "PYTHONPATH": str(checkout),
     }
     env.pop("PROTEST_SIM_OVERLAP", None)
-    argv = [sys.executable, "run_sim.py", "--outputs", str(work / "out"), "--no-report"]
+    env.update(env_extra or {})
+    argv = [sys.executable, "run_sim.py", "--outputs", str(work / "out")]
+    if not report:
+        argv.append("--no-report")
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -84,7 +93,9 @@ def cold_run(checkout: Path, runs_root: Path) -> dict[str, Any]:
         )
     phases: dict[str, float] = {}
     waited: dict[str, float] = {}
-    for _, line in lines:
+    for at, line in lines:
+        if line.startswith("results: ") and report:  # then the report, to the end
+            phases["report"] = wall - at
         m = _DONE.match(line)
         if m and (name := _phase(m["what"])) is not None:
             phases[name] = float(m["s"])
@@ -198,16 +209,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default="", help="git revision to run side by side")
     parser.add_argument("--runs", type=int, default=3, help="cold runs of each (default 3)")
+    parser.add_argument(
+        "--in-turn",
+        action="store_true",
+        help="also run this checkout with PROTEST_SIM_OVERLAP=off (its phases one after another)",
+    )
+    parser.add_argument("--no-report", action="store_true", help="runs without the report")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="bench_cold_"))
     try:
-        checkouts = [("this checkout", REPO)]
+        checkouts = [("this checkout", REPO, {})]
+        if args.in_turn:
+            checkouts.append(("in turn", REPO, {"PROTEST_SIM_OVERLAP": "off"}))
         if args.baseline:
-            checkouts.append((args.baseline, _unpack(args.baseline, root)))
-        runs: dict[str, list[dict]] = {label: [] for label, _ in checkouts}
+            checkouts.append((args.baseline, _unpack(args.baseline, root), {}))
+        runs: dict[str, list[dict]] = {label: [] for label, _, _ in checkouts}
         for i in range(args.runs):
-            for label, checkout in checkouts:  # in turn, so both meet the same machine
-                r = cold_run(checkout, root)
+            for label, checkout, extra in checkouts:  # in turn, so all meet the same machine
+                r = cold_run(checkout, root, extra, report=not args.no_report)
                 runs[label].append(r)
                 said = ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
                 print(
@@ -216,7 +235,11 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
         print()
-        print(render([_summary(label, runs[label]) for label, _ in checkouts]))
+        print(render([_summary(label, runs[label]) for label, _, _ in checkouts]))
+        print(
+            "(phases built beside the run overlap: their seconds are wall seconds side by side "
+            "and do not add up)"
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0
