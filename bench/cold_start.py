@@ -77,10 +77,11 @@ def cold_run(
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=checkout, env=env, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True)  # fmt: skip
+    env["PYTHONUNBUFFERED"] = "1"  # each line as it is printed ("results:" on stdout)
+    proc = subprocess.Popen(argv, cwd=checkout, env=env, stderr=subprocess.STDOUT,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
     lines = []
-    for line in proc.stderr:  # progress lines as they come (stderr is not a terminal)
+    for line in proc.stdout:  # progress lines as they come (not a terminal), then results
         lines.append((time.perf_counter() - t0, line.rstrip("\n")))
     code = proc.wait()
     wall = time.perf_counter() - t0
@@ -102,7 +103,15 @@ def cold_run(
             if m["w"]:
                 waited[name] = float(m["w"])
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "load": load, "phases": phases, "waited": waited}
+    peak = after.ru_maxrss / 1024  # MB: the largest process waited for so far (Linux: kB)
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_mb": peak,
+        "load": load,
+        "phases": phases,
+        "waited": waited,
+    }
 
 
 def _summary(label: str, runs: list[dict]) -> dict[str, Any]:
@@ -139,9 +148,9 @@ def cold_start(quick: bool) -> list[dict]:
             "median_s": s["median_s"],
             "min_s": s["min_s"],
             "max_s": s["max_s"],
-            "peak_rss_mb": float("nan"),
+            "peak_rss_mb": max(r["peak_mb"] for r in runs),
             "base_rss_mb": float("nan"),
-            "peak_scope": "run",
+            "peak_scope": "largest process",
             "cpu_s": s["cpu_median_s"],
             "phases_s": s["phases_median_s"],
             "load": [r["load"] for r in runs],
