@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from citywide import citywide_day
+from cold_start import cold_start
 from harness import repeat
 from plans import DATA_DIR, draw_plan, inputs_of, prepared, scenario_variant, source, subset_plan
 
@@ -611,5 +612,6 @@ def suite(quick: bool) -> list[tuple[Callable[..., list[dict]], dict[str, Any]]]
         (route_path_points, {}),
         (rank_cameras, {}),
         (citywide_day, {}),
+        (cold_start, {}),
     ]
     return cases

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from citywide import citywide_targets
+from cold_start import cold_start_targets
 
 # Targets of the benchmark issue ("how fast we are against the naive way and against the limit").
 DEFAULT_SCENARIO_MAX_S = 15.0
@@ -144,6 +145,7 @@ def assess(rows: list[dict]) -> dict[str, Any]:
                 }
             )
     targets += citywide_targets(rows)
+    targets += cold_start_targets(rows)
     return {"targets": targets, "ratios": ratios, "scaling": scaling}
 
 

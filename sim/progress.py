@@ -116,6 +116,19 @@ class Task:
         print(line, file=stream, flush=True)
 
 
+def say(line: str) -> None:
+    """One line about a step that runs elsewhere (another process), when reports are on."""
+    if not enabled():
+        return
+    stream = _stream()
+    if _is_tty(stream):
+        from tqdm import tqdm
+
+        tqdm.write(line, file=stream)
+    else:
+        print(line, file=stream, flush=True)
+
+
 def task(what: str, total: int | None = None, unit: str = "step", note: str = "") -> Task:
     """A progress report for one slow step (see :class:`Task`); ``note`` is said once, when
     the step starts."""

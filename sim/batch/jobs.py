@@ -26,6 +26,7 @@ import pandas as pd
 from sim import progress
 from sim.batch import worker
 from sim.batch.options import RunOptions
+from sim.batch.overlap import open_space_job, start_overlap
 from sim.batch.pool import open_pool
 from sim.batch.sensitivity import Design, design, design_outcomes, indices, parameter_value
 from sim.batch.sweep import (
@@ -61,6 +62,11 @@ def _pool(options: RunOptions, tasks: Sequence[Task], todo: int):
     return open_pool(workers, scheduler, todo)
 
 
+def _uses_kernel(task: Task) -> bool:
+    work = task.payload
+    return isinstance(work, worker.ReplicationWork) and work.scenario.engine == "kernel"
+
+
 def run_tasks(
     tasks: Sequence[Task],
     work: Callable[[Task], TaskResult],
@@ -74,6 +80,10 @@ def run_tasks(
 
     todo = sum(not store.done(t) for t in tasks)
     note = f"{len(tasks) - todo} found finished" if todo < len(tasks) else ""
+    if any(_uses_kernel(t) for t in tasks if not store.done(t)):
+        from sim.crowd.kernel import prepare_engine
+
+        prepare_engine()  # once here, not in every worker (forked workers inherit it)
     pool = _pool(options, tasks, todo)
     try:
         with progress.task(label, len(tasks), unit, note) as bar:
@@ -96,18 +106,31 @@ def run_scenarios(
     Returns each scenario's (RunResult, run folder), and the sweep folder (None for a plain
     run, whose task folder is removed once its run folder is written).
     """
+    source_of = source if callable(source) else (lambda _: source)
+    scenarios, slot = _distinct(list(scenarios))
+    overlap = start_overlap(scenarios, source_of)  # a cold start's slow builds, side by side
+    try:
+        return _run_scenarios(scenarios, slot, source_of, options, kind, label, on_result, overlap)
+    finally:
+        overlap.close()
+
+
+def _run_scenarios(scenarios, slot, source_of, options, kind, label, on_result, overlap):
     from sim.batch.sweep_files import write_sweep
     from sim.crowd.multisite import prepare_run
     from sim.outputs.run_files import write_run
 
-    source_of = source if callable(source) else (lambda _: source)
-    scenarios, slot = _distinct(list(scenarios))
     setups, works = [], {}
     for s in scenarios:
         src = source_of(s)
         worker.register_source(src)
+        cams = s.cameras
+        if open_space_job(src, cams.buildings, cams.footprints) in overlap:
+            src.network()  # built here while the open space is built beside it
+            overlap.wait(open_space_job(src, cams.buildings, cams.footprints))
         setups.append(prepare_run(s, scenario_inputs(s, src), src.store))
         works[s.name] = worker.ReplicationWork(s, src.data_dir.resolve(), src.cache_folder)
+    overlap.wait("engine")
     for setup in setups:
         worker.register_setup(works[setup.scenario.name], setup)
     variants = variants_of(scenarios)
@@ -124,7 +147,7 @@ def run_scenarios(
     tasks = tasks_of(variants, lambda v: works[v.name])
     try:
         out, execution = _run_and_write(
-            tasks, variants, setups, store, options, label, plain, on_result, write_run
+            tasks, variants, setups, store, options, label, plain, on_result, write_run, overlap
         )
     except KeyboardInterrupt:  # finished tasks are kept: the same command resumes them
         raise
@@ -148,7 +171,9 @@ def run_scenarios(
     return [out[i] for i in slot], folder
 
 
-def _run_and_write(tasks, variants, setups, store, options, label, plain, on_result, write_run):
+def _run_and_write(
+    tasks, variants, setups, store, options, label, plain, on_result, write_run, overlap
+):
     """Run the tasks, then write each variant's run folder from them."""
     from sim.batch.sweep import run_result
 
@@ -168,6 +193,7 @@ def _run_and_write(tasks, variants, setups, store, options, label, plain, on_res
         execution.workers,
         execution.pool,
     )
+    overlap.wait("neighbourhoods")  # the run folders keep them for the report
     out = []
     for v, setup in zip(variants, setups):
         result = run_result(v, setup, store, execution.wall_s if plain else None)

@@ -27,6 +27,10 @@ protesters who had not finished when the clock stopped.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numba
@@ -45,6 +49,38 @@ from sim.crowd.model import (
     Plan,
     Streets,
 )
+
+
+def numba_cache_folder() -> Path | None:
+    """Where numba keeps this module's compiled functions when it cannot keep them beside it.
+
+    numba caches beside the source (``sim/crowd/__pycache__``), so that compiling happens once
+    per installation. Where that folder cannot be written (a read-only install) and
+    ``NUMBA_CACHE_DIR`` is not set, the project's cache folder is used instead
+    (``<cache>/numba``, see :func:`sim.data.cache.cache_dir`); None: numba's own choice stands.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    beside = Path(__file__).resolve().parent / "__pycache__"
+    try:
+        beside.mkdir(exist_ok=True)
+        with tempfile.TemporaryFile(dir=beside):
+            return None
+    except OSError:
+        pass
+    from sim.data.cache import cache_dir
+
+    try:
+        folder = cache_dir()
+    except Exception:  # a bad PROTEST_SIM_CACHE is reported where the cache is used
+        return None
+    return folder / "numba" if folder is not None else None
+
+
+_FALLBACK = numba_cache_folder()
+if _FALLBACK is not None:  # before the functions below are decorated (numba reads it then)
+    os.environ["NUMBA_CACHE_DIR"] = str(_FALLBACK)
+    numba.config.reload_config()
 
 # status codes inside the loop, and their names
 WAITING, NO_ROUTE, WALKING, AT_SITE, DONE = 0, 1, 2, 3, 4
@@ -207,9 +243,13 @@ def _pop(heap, size):
 
 @numba.njit(cache=True)
 def _grown(bins, last):
-    """``bins`` with room for the second ``last``."""
+    """``bins`` with room for the second ``last``. Copied element by element: a slice
+    assignment (``grown[:n] = bins``) costs numba 3 s to compile, for its broadcasting
+    checks, and this copy runs a few times per replication."""
     grown = np.zeros((max(last + 1, 2 * bins.shape[0]), bins.shape[1]), np.float64)
-    grown[: bins.shape[0]] = bins
+    for i in range(bins.shape[0]):
+        for j in range(bins.shape[1]):
+            grown[i, j] = bins[i, j]
     return grown
 
 
@@ -460,7 +500,9 @@ def _run(walkers, A, S, routes, edges, rules, rec, bins):
     n = len(walkers.depart)
     n_groups = len(walkers.group_start) - 1
     heap = _events(n + n_groups + 1)
-    size = 0
+    # Counters start as np.int64(0), not 0: a literal 0 makes numba compile each helper it
+    # is passed to twice (for Literal[int](0), then for int64), a second of compiling.
+    size = np.int64(0)
     seq = 0
     for g in range(n_groups):  # env.process(spawner(group)) for each group, at time 0
         size = _push(heap, size, 0.0, URGENT * PRIO_SHIFT + seq, g * 8 + EV_SPAWN)
@@ -470,15 +512,15 @@ def _run(walkers, A, S, routes, edges, rules, rec, bins):
     g_pos = walkers.group_start[:-1].copy()
     g_waiting = np.zeros(n_groups, np.bool_)
     occupancy = np.zeros(len(edges.length), np.int64)
-    n_trav = 0
-    n_legs = 0
+    n_trav = np.int64(0)
+    n_legs = np.int64(0)
     t_out_max = -np.inf
     now = 0.0
     # Stays end in the order they start when every dwell is equal (or all end at the march):
     # those go to a first-in first-out queue (creation order rises along it), the rest to the
     # heap; the next event is the earlier of the two heads. The queue keeps the heap small.
     stays = _events(n)
-    n_stays = 0
+    n_stays = np.int64(0)
     stay_next = 0
     while size > 0 or stay_next < n_stays:
         from_stays = stay_next < n_stays and (
@@ -759,3 +801,59 @@ def _partial_walks(plan: Plan, routes, status, entered) -> tuple[np.ndarray, np.
     if not agents:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(agents), np.concatenate(edges)
+
+
+def engine_ready() -> bool:
+    """Whether the event loop is compiled in this process, or in numba's on-disk cache for
+    this version of the source (then loading it takes a fraction of a second)."""
+    if _run.signatures:
+        return True
+    try:  # numba's cache index for this source file (empty when stale or absent)
+        return bool(_run._cache._cache_file._load_index())
+    except Exception:  # numba's internals moved: say not ready (compiling is then announced)
+        return False
+
+
+def compile_engine() -> float:
+    """Compile the event loop and its helpers (or load them from numba's on-disk cache) by
+    running a two-protester replication; returns the seconds taken."""
+    from sim.crowd.model import Plan, Streets
+
+    t0 = time.perf_counter()
+    length, seen = np.array([10.0, 20.0]), np.array([4.0, 0.0])
+    streets = Streets(length, np.ones(2), seen, seen, seen, seen, seen, np.array([3.0, np.nan]))
+    zero = np.zeros(2)
+    plan = Plan(
+        depart_s=np.array([0.0, 2.0]),
+        speed_mps=np.ones(2),
+        dwell_s=np.array([5.0, 5.0]),
+        out_route=np.array([0, 0], np.int64),
+        back_route=np.array([-1, 0], np.int64),
+        stand_seen=zero,
+        stand_public=zero,
+        stand_camera=zero,
+        stand_recognition=zero,
+        stand_identification=zero,
+        routes=[np.array([0, 1], np.int64)],
+        origin=np.zeros(2, np.int64),
+    )
+    simulate(plan, streets, crowding=True, log=False)
+    return time.perf_counter() - t0
+
+
+def prepare_engine() -> None:
+    """Have the compiled engine ready in this process (processes forked from it inherit it).
+
+    Compiling happens once per machine and version (numba's on-disk cache), and takes about
+    10 s; when it is needed a progress line says so ("compiling the engine"). Otherwise the
+    compiled functions are loaded from the cache.
+    """
+    from sim import progress
+
+    if _run.signatures:
+        return
+    if engine_ready():
+        compile_engine()
+        return
+    with progress.task("compiling the engine", note="once per machine; numba, about 10 s"):
+        compile_engine()

@@ -65,6 +65,22 @@ def key_digest(key: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def has_entry(kind: str, key: Mapping[str, object], folder: Path | None = None) -> bool:
+    """Whether ``folder`` (default :func:`cache_dir`) holds an entry for ``kind`` and ``key``
+    whose sidecar names them (its checksum is checked when :func:`cached` reads it)."""
+    folder = cache_dir() if folder is None else folder
+    if folder is None:
+        return False
+    full_key = {**key, "kind": kind, "version": __version__, "format": CACHE_FORMAT}
+    stem = f"{kind}-{key_digest(full_key)}"
+    try:
+        meta = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    same = json.loads(json.dumps(full_key, sort_keys=True, default=str))
+    return isinstance(meta, dict) and meta.get("key") == same and (folder / f"{stem}.npz").is_file()
+
+
 def cached(
     kind: str,
     key: Mapping[str, object],

@@ -12,6 +12,7 @@ import shapely
 
 from sim.errors import DataError
 from sim.geo import lonlat_to_xy
+from sim.unions import union_all_exact
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def complete_open_space(path: Path) -> tuple[shapely.Geometry, shapely.Geometry]
     Manhattan walks (outside the box, the caller supplies street corridors).
     """
     polys = read_footprints(path)
-    built = shapely.union_all(polys)
+    built = union_all_exact(polys)  # shapely.union_all's bytes, on two processors
     box = shapely.box(*built.bounds).buffer(OPEN_SPACE_MARGIN_M, join_style="mitre")
     log.info("%s: %d footprints, open space built", path.name, len(polys))
     return shapely.difference(box, built), box

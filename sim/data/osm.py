@@ -1,4 +1,4 @@
-"""OpenStreetMap walk networks read with osmnx: an OSM XML file, or a place from Overpass."""
+"""OpenStreetMap walk networks as osmnx builds them: an OSM XML file, or a place from Overpass."""
 
 from __future__ import annotations
 
@@ -13,18 +13,41 @@ from sim.geo import PROJECTED_CRS
 log = logging.getLogger(__name__)
 
 BUILD_STAGES = ("reading OSM XML", "largest component", "projecting to UTM 18N", "arrays")
+# The lean build's parts (sim.data.osm_lean), as a progress report names them.
+LEAN_STAGES = ("reading OSM XML", "components and simplification", "projecting to UTM 18N")
 
 
 def build_from_osm_xml(path: Path, source_sha256: str) -> WalkNetwork:
+    """Build the walk network from an OSM XML file (bz2 allowed): osmnx's network.
+
+    Keeps the largest strongly connected component and projects to UTM 18N. Built by
+    :mod:`sim.data.osm_lean` (the same arrays, in a few seconds); a file it does not model,
+    or cannot read, is built by osmnx (:func:`build_with_osmnx`), which says what is wrong.
+    """
+    from sim.data.osm_lean import build_lean
+
+    log.info("building the walk network from %s", path)
+    with progress.task(
+        "building the walk network",
+        len(LEAN_STAGES),
+        note=f"from {path.name}; once, then cached; a few seconds",
+    ) as step:
+        try:
+            return build_lean(path, source_sha256, step)
+        except Exception as exc:  # not modelled, or unreadable: osmnx decides
+            log.info("%s: lean build not used (%s); building with osmnx", path, exc)
+    return build_with_osmnx(path, source_sha256)
+
+
+def build_with_osmnx(path: Path, source_sha256: str) -> WalkNetwork:
     """Build the walk network from an OSM XML file (bz2 allowed) with osmnx.
 
     Keeps the largest strongly connected component and projects to UTM 18N.
     """
     import osmnx as ox
 
-    log.info("building the walk network from %s (about 11 s)", path)
     with progress.task(
-        "building the walk network",
+        "building the walk network with osmnx",
         len(BUILD_STAGES),
         note=f"from {path.name}; once, then cached; about 15 s",
     ) as step:

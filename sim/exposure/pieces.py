@@ -8,6 +8,7 @@ import numpy as np
 import shapely
 
 from sim.exposure.camera_model import LEVELS
+from sim.forks import elementwise
 
 SEEN, RECOGNITION, IDENTIFICATION = range(len(LEVELS))
 
@@ -126,7 +127,8 @@ def polygon_pieces(
     if area_idx.size == 0:
         return _empty_pieces()
     shapely.prepare(areas)
-    parts_geom = shapely.intersection(edge_geom[edge_idx], areas[area_idx])
+    # element by element, so split over the processors (the same pieces, bit for bit)
+    parts_geom = elementwise(shapely.intersection, edge_geom[edge_idx], areas[area_idx])
     parts, owner = shapely.get_parts(parts_geom, return_index=True)
     # keep line pieces only (a touching point has no length)
     lines = shapely.get_type_id(parts) == 1

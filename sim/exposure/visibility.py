@@ -11,6 +11,7 @@ import shapely
 
 from sim import progress
 from sim.errors import DataError
+from sim.unions import union_all_exact
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def corridor_open_space(
     if open_areas is not None and not shapely.is_empty(open_areas):
         parts.append(open_areas)
     logger.info("corridor open space: %d unique edges of %d", len(unique), len(keep))
-    return shapely.union_all(parts)
+    return union_all_exact(np.array(parts, dtype=object))  # shapely.union_all's bytes
 
 
 def building_open_space(

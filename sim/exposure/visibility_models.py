@@ -12,6 +12,7 @@ import shapely
 from sim import progress
 from sim.exposure.camera_model import LEVELS
 from sim.exposure.pieces import CoveragePieces, polygon_pieces, radius_pieces
+from sim.forks import elementwise
 
 Pieces = Callable[
     [np.ndarray, np.ndarray, np.ndarray, shapely.Geometry | None],
@@ -62,7 +63,7 @@ def sightline_areas(xy: np.ndarray, ranges: np.ndarray, open_space: shapely.Geom
     out = np.empty(ranges.shape, dtype=object)
     for level in range(ranges.shape[1]):
         disks = shapely.buffer(shapely.points(xy), ranges[:, level], quad_segs=32)
-        out[:, level] = shapely.intersection(iso, disks) if len(xy) else disks
+        out[:, level] = elementwise(shapely.intersection, iso, disks) if len(xy) else disks
     return out
 
 

@@ -63,8 +63,27 @@ def _neighbourhood_arrays(files: tuple[ResolvedFile, ...], data_dir: Path) -> di
             c: table[c].to_numpy(dtype=str if c in ("site_id", "name") else float) for c in table
         }
 
-    key = {f.source.key: f.sha256 for f in files}
-    return cache.cached("site_neighbourhoods", {**key, "radii": list(equity.SITE_RADII_M)}, build)
+    return cache.cached("site_neighbourhoods", _neighbourhood_key(files), build)
+
+
+def _neighbourhood_key(files: tuple[ResolvedFile, ...]) -> dict[str, Any]:
+    from sim.exposure import equity
+
+    return {**{f.source.key: f.sha256 for f in files}, "radii": list(equity.SITE_RADII_M)}
+
+
+def neighbourhoods_cached(data_dir: Path) -> bool:
+    """Whether the sites' neighbourhoods are in the cache (True without a cache: nothing can
+    be built beforehand)."""
+    if cache.cache_dir() is None:
+        return True
+    files = tuple(datasets.locate(k, data_dir) for k in datasets.EQUITY_SOURCES)
+    return cache.has_entry("site_neighbourhoods", _neighbourhood_key(files))
+
+
+def build_neighbourhoods(data_dir: Path) -> None:
+    """Build the sites' neighbourhoods into the cache (see :func:`neighbourhood_table`)."""
+    neighbourhood_table(data_dir)
 
 
 def write_report_inputs(

@@ -38,7 +38,7 @@ from sim.data.camera_counts import Intersections, read_intersections
 from sim.data.cameras import CAMERA_SOURCES
 from sim.data.datasets import ResolvedFile
 from sim.data.footprints import FOOTPRINT_SOURCES, complete_open_space
-from sim.data.networks import NetworkSpec, load_named_network, osm_file_network
+from sim.data.networks import NetworkSpec, load_named_network, osm_file_network, osm_file_path
 from sim.data.osm import build_from_overpass
 from sim.data.records import SkipReport, check_usable
 from sim.data.ridership import RIDERSHIP_SOURCES, read_ridership
@@ -159,6 +159,7 @@ class DataSource:
         self._intersections: tuple[Intersections, SkipReport] | None = None
         self._ridership: dict[tuple, dict[str, float]] = {}
         self._open_space: dict[tuple, tuple[shapely.Geometry, str, tuple[str, ...]]] = {}
+        self._complete: dict[Path, tuple[shapely.Geometry, shapely.Geometry]] = {}
 
     def file(self, key: str) -> ResolvedFile:
         """A data file by manifest key, located (or downloaded) and checksummed once."""
@@ -252,6 +253,55 @@ class DataSource:
             self._intersections = read_intersections(self.file("amnesty_counts").path)
         return self._intersections
 
+    def network_checksum(self) -> str | None:
+        """The walk network's ``source_sha256`` where it can be named without building the
+        network (it comes from an OSM XML file), else None."""
+        if self._network is not None:
+            return self._network[0].source_sha256
+        spec = self.network_spec
+        if spec.is_default:
+            if datasets.find_source("osm_walk", self.data_dir) is None:
+                return None
+            return self.file("osm_walk").sha256
+        if spec.osm:
+            path = osm_file_path(spec, self.data_dir)
+            if path.is_file():
+                return datasets.sha256_of(path)
+        return None
+
+    def _open_space_key(
+        self, use_buildings: bool, footprints: str, network_sha256: str
+    ) -> tuple[dict, tuple[str, ...]]:
+        """The open space's cache key, and the keys of the building file behind it."""
+        key = {"network": network_sha256, "version": OPEN_SPACE_VERSION}
+        if not use_buildings:
+            return key, ()
+        file_key = FOOTPRINT_SOURCES[footprints]
+        key["buildings"] = self.file(file_key).sha256
+        return key, (file_key,)
+
+    def open_space_cached(self, use_buildings: bool, footprints: str = "doitt_2017") -> bool:
+        """Whether the open space is in this source's cache (True where that cannot be told
+        without building the network, or there is no cache: nothing to build beforehand)."""
+        sha = self.network_checksum()
+        if self.cache_folder is None or sha is None:
+            return True
+        key, _ = self._open_space_key(use_buildings, footprints, sha)
+        return cache.has_entry("open_space", key, self.cache_folder)
+
+    def build_open_space(self, use_buildings: bool, footprints: str = "doitt_2017") -> None:
+        """Build the open space into the cache, its part that needs no network first (the
+        complete footprints' union), so that a process doing this beside the network's build
+        finds the network cached when it needs it."""
+        if use_buildings and footprints == "doitt_2017":
+            self._complete_open_space(self.file(FOOTPRINT_SOURCES[footprints]).path)
+        self.open_space(use_buildings, footprints)
+
+    def _complete_open_space(self, path: Path) -> tuple[shapely.Geometry, shapely.Geometry]:
+        if path not in self._complete:
+            self._complete[path] = complete_open_space(path)
+        return self._complete[path]
+
     def open_space(
         self, use_buildings: bool, footprints: str = "doitt_2017"
     ) -> tuple[shapely.Geometry, str, tuple[str, ...]]:
@@ -267,13 +317,12 @@ class DataSource:
             from sim.exposure import visibility
 
             network, net_files = self.network()
-            key = {"network": network.source_sha256, "version": OPEN_SPACE_VERSION}
-            files = net_files
+            key, building_files = self._open_space_key(
+                use_buildings, footprints, network.source_sha256
+            )
+            files = (*net_files, *building_files)
             if use_buildings:
-                file_key = FOOTPRINT_SOURCES[footprints]
-                buildings = self.file(file_key)
-                key["buildings"] = buildings.sha256
-                files = (*files, file_key)
+                buildings = self.file(FOOTPRINT_SOURCES[footprints])
 
             def build() -> dict[str, np.ndarray]:
                 log.info(
@@ -285,7 +334,7 @@ class DataSource:
                 ) as step:
                     if use_buildings and footprints == "doitt_2017":
                         step.stage("building footprints (complete)")
-                        space, extent = complete_open_space(buildings.path)
+                        space, extent = self._complete_open_space(buildings.path)
                         outside = ~shapely.within(network.edge_geom, extent)
                         if outside.any():  # streets beyond the footprints' extent: corridors
                             corridors = visibility.corridor_open_space(
@@ -307,6 +356,7 @@ class DataSource:
                 return pack_wkb(np.array([space], dtype=object))
 
             arrays = self.store("open_space", key, build)
+            self._complete.clear()  # built: the footprints' union is not needed again
             geom = unpack_wkb(arrays["wkb"], arrays["offsets"])[0]
             name = f"corridors:{network.source_sha256[:16]}"
             if use_buildings:

@@ -312,3 +312,50 @@ def test_pairwise_sums_are_numpys():
     for n in [*range(0, 300), 1000, 1023, 1024, 1025, 5000, 40_000]:
         a = rng.random(n + 3) * 10.0 ** rng.uniform(-3, 3, n + 3)
         assert kernel._pairwise_sum(a, 2, n) == a[2 : 2 + n].sum(), n
+
+
+# ------------------------------------------------------------------ compiling once
+
+
+def test_numba_caches_in_the_project_cache_where_the_package_is_read_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("PROTEST_SIM_CACHE", str(tmp_path / "cache"))
+    assert kernel.numba_cache_folder() is None  # the package's __pycache__ can be written
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(kernel.tempfile, "TemporaryFile", read_only)
+    assert kernel.numba_cache_folder() == tmp_path / "cache" / "numba"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    assert kernel.numba_cache_folder() is None  # the user's choice stands
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setenv("PROTEST_SIM_CACHE", "off")
+    assert kernel.numba_cache_folder() is None
+
+
+_COLD = """
+import sys
+from sim import progress
+from sim.crowd import kernel
+progress.configure(True, sys.stdout, tty=False)
+print("ready" if kernel.engine_ready() else "cold")
+kernel.prepare_engine()
+"""
+
+
+def test_the_engine_compiles_once_saying_so_then_loads_from_numbas_cache(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    runs = [
+        subprocess.run([sys.executable, "-c", _COLD], env=env, capture_output=True, text=True,
+                       check=True, cwd=Path(kernel.__file__).parents[2]).stdout.splitlines()
+        for _ in range(2)
+    ]  # fmt: skip
+    assert runs[0][0] == "cold" and runs[0][1].startswith("compiling the engine (once per")
+    assert runs[0][-1].startswith("compiling the engine: done in")
+    assert runs[1] == ["ready"]  # loaded from the cache, nothing said
+    assert list((tmp_path / "numba").rglob("*.nbi"))

@@ -153,3 +153,14 @@ def test_the_real_network_round_trips_through_cache_arrays(city):
         shapely.equals_exact(a, b, 0.0) for a, b in zip(back.edge_geom[idx], net.edge_geom[idx])
     )
     np.testing.assert_array_equal(shapely.length(back.edge_geom), net.edge_length_m)
+
+
+def test_has_entry_tells_a_built_entry_from_a_missing_or_foreign_one(tmp_path):
+    key = {"source": "abc"}
+    assert not cache.has_entry("thing", key, tmp_path)
+    cache.cached("thing", key, lambda: {"a": np.arange(3)}, tmp_path)
+    assert cache.has_entry("thing", key, tmp_path)
+    assert not cache.has_entry("thing", {"source": "abd"}, tmp_path)
+    assert not cache.has_entry("other", key, tmp_path)
+    (next(tmp_path.glob("thing-*.npz"))).unlink()  # a sidecar alone is no entry
+    assert not cache.has_entry("thing", key, tmp_path)
