@@ -82,8 +82,11 @@ def neighbourhoods_cached(data_dir: Path) -> bool:
 
 
 def build_neighbourhoods(data_dir: Path) -> None:
-    """Build the sites' neighbourhoods into the cache (see :func:`neighbourhood_table`)."""
-    neighbourhood_table(data_dir)
+    """Build the sites' neighbourhoods into the cache (see :func:`neighbourhood_table`). The
+    cache on disk is read or written whatever this process holds in memory: a process forked
+    from one that computed them for another cache folder must still leave them in this one."""
+    files = tuple(datasets.locate(k, data_dir) for k in datasets.EQUITY_SOURCES)
+    _neighbourhood_arrays.__wrapped__(files, data_dir)
 
 
 def write_report_inputs(
