@@ -279,14 +279,17 @@ def district_frame(ev, rows: np.ndarray) -> gpd.GeoDataFrame:
     ).to_crs(GEOGRAPHIC_CRS)
 
 
+def district_numbers(ev, rows: np.ndarray) -> np.ndarray:
+    """The district number of each row index into ``ev.districts`` (0 where -1: in none)."""
+    return np.where(rows >= 0, ev.districts.number[np.maximum(rows, 0)], 0)
+
+
 def layers(ev, rows: np.ndarray) -> dict[str, gpd.GeoDataFrame]:
     """districts.gpkg's layers: the districts, camera sites, protest sites and subway exits in
     them (points with their district; the whole city's with no district number given)."""
     numbers = set(ev.districts.number[rows].tolist())
     cams = ev.cameras
-    cam_district = np.where(
-        ev.camera_district >= 0, ev.districts.number[np.maximum(ev.camera_district, 0)], 0
-    )
+    cam_district = district_numbers(ev, ev.camera_district)
     keep = np.isin(cam_district, list(numbers))
     cameras = gpd.GeoDataFrame(
         {
@@ -301,9 +304,7 @@ def layers(ev, rows: np.ndarray) -> dict[str, gpd.GeoDataFrame]:
         crs=GEOGRAPHIC_CRS,
     )
     p = ev.site_points
-    site_district = np.where(
-        ev.site_district >= 0, ev.districts.number[np.maximum(ev.site_district, 0)], 0
-    )
+    site_district = district_numbers(ev, ev.site_district)
     keep = np.isin(site_district, list(numbers))
     sites = gpd.GeoDataFrame(
         {

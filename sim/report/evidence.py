@@ -130,6 +130,11 @@ class Source:
     prefix: str = ""  # for a comparison's runs: their folder, relative to the report
     path: Path | None = None  # the file, for error messages
 
+    @property
+    def where(self) -> str:
+        """The file, as an error message names it."""
+        return str(self.path or self.prefix + self.name)
+
     def number(self, path: str) -> float:
         """The number at ``path``; a missing key or anything but a number is an
         :class:`InputError` naming the file, the key and the value found."""
@@ -137,13 +142,12 @@ class Source:
             value = lookup(self.doc, path)
         except (KeyError, IndexError, TypeError, ValueError):
             raise InputError(
-                f"{self.path or self.prefix + self.name}: key {quoted(path)} missing (a report "
+                f"{self.where}: key {quoted(path)} missing (a report "
                 "shows only figures its folder holds; run the scenario again)"
             ) from None
         if not _is_number(value):
             raise InputError(
-                f"{self.path or self.prefix + self.name}: key {quoted(path)}: bad value "
-                f"{quoted(value)} (allowed: a number)"
+                f"{self.where}: key {quoted(path)}: bad value {quoted(value)} (allowed: a number)"
             )
         return float(value)
 
@@ -166,7 +170,7 @@ class Source:
             ci = lookup(self.doc, path)
         except (KeyError, IndexError, TypeError, ValueError):
             raise InputError(
-                f"{self.path or self.prefix + self.name}: key {quoted(path)} missing (allowed: "
+                f"{self.where}: key {quoted(path)} missing (allowed: "
                 "an interval [low, high], or [] for one replication)"
             ) from None
         if not ci:
