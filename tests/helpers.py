@@ -3,6 +3,7 @@ it, and scenario files made small from the real ones."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
@@ -108,3 +109,37 @@ def route_path_fails(capsys, tmp_path: Path, data_dir: Path, text: str, fragment
     line = cli_fails(capsys, argv, str(path), *fragments)
     assert not out.exists()
     return line
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; .ci/run installs it
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Chromium driven by playwright, offline-minded (no background traffic);
+    skips the test where it is not installed, fails in CI where it must be."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -18,67 +19,82 @@ from sim.batch.options import RunOptions
 from sim.batch.pool import check_scheduler
 from sim.batch.preflight import OPTION_RANGES, check_options
 from sim.errors import ProtestSimError, quoted
-from sim.report import DEFAULT_PAPER, PAPERS
-from sim.scenario.sections import ENGINES
 
 log = logging.getLogger("sim")
 
 
 @dataclass(frozen=True)
 class Command:
-    """A command of the command line: the function that runs it, and one example of its use."""
+    """A command of the command line, registered by one line in :data:`COMMANDS`.
 
-    runs: str  # "module:function(args, options)", imported only when the command runs
-    example: str  # shown at the end of its --help
+    ``runs`` names its function, ``"module:function"``; the module also holds its
+    ``DESCRIPTION`` and ``add_arguments(parser)``, and is imported only when the command is
+    parsed or run (so ``--help`` and every other command stay quick)."""
+
+    runs: str  # "module:function(args, options) -> exit code"
+    help: str  # its line in run_sim.py --help
+    example: str  # shown at the end of its --help and in run_sim.py --help
+
+    @property
+    def module(self) -> str:
+        return self.runs.split(":")[0]
 
 
-# Every command, in the order --help lists them: adding one is a line here, its parser in
-# build_parser, and its function.
+# Every command, in the order --help lists them. Adding one is a module (DESCRIPTION,
+# add_arguments and its function) and a line here.
 COMMANDS: dict[str, Command] = {
     "run": Command(
         "sim.cli.run:run_command",
+        "run a scenario (the default command)",
         "python run_sim.py run scenarios/union_square.toml --workers 2",
     ),
     "data": Command(
-        "sim.cli.data:data_status_command", "python run_sim.py --data-dir ../shared/data data"
+        "sim.cli.data:data_status_command",
+        "show which data folder is used and what it holds",
+        "python run_sim.py --data-dir ../shared/data data",
     ),
-    "places": Command("sim.cli.places:places_command", 'python run_sim.py places "14 St"'),
+    "places": Command(
+        "sim.cli.places:places_command",
+        "list stations, exits and sites, or find one by name",
+        'python run_sim.py places "14 St"',
+    ),
     "route": Command(
         "sim.cli.route:route_command",
+        "score one walking route's exposure",
         'python run_sim.py route --from "Christopher St" --to "Washington Square Park"',
     ),
     "compare": Command(
         "sim.cli.compare:compare_command",
+        "compare scenarios with matched seeds",
         "python run_sim.py compare scenarios/washington_square.toml "
         "scenarios/wsp_least_exposed.toml",
     ),
     "rank-cameras": Command(
         "sim.cli.rank:rank_command",
+        "rank camera sites by their contribution",
         "python run_sim.py rank-cameras scenarios/washington_square.toml --top 10",
     ),
-    "equity": Command("sim.cli.equity:equity_command", "python run_sim.py equity"),
+    "equity": Command(
+        "sim.cli.equity:equity_command",
+        "Amnesty's tract analysis: surveillance against race per borough, protest sites",
+        "python run_sim.py equity",
+    ),
     "districts": Command(
-        "sim.cli.districts:districts_command", "python run_sim.py districts 3 --lines 2023"
+        "sim.cli.districts:districts_command",
+        "an evidence pack per City Council district: figures, a letter PDF and a slide PNG",
+        "python run_sim.py districts 3 --lines 2023",
     ),
     "report": Command(
         "sim.cli.report:report_command",
+        "write report.html, report.pdf and layers.gpkg for a results folder",
         "python run_sim.py report outputs/washington_square/RUN-ID",
     ),
     "sensitivity": Command(
         "sim.cli.sensitivity:sensitivity_command",
+        "global sensitivity analysis of a scenario's [sensitivity] parameters",
         "python run_sim.py sensitivity scenarios/wsp_sensitivity.toml --workers 2",
     ),
 }
-
-
-def _sub(sub, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
-    return sub.add_parser(
-        name,
-        help=help_text,
-        description=textwrap.fill(description, 88),
-        epilog=f"example:\n  {COMMANDS[name].example}\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -91,7 +107,10 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of ``run_sim.py``; the arguments of ``commands`` only (default: all of them),
+    the others listed by name and help line."""
+    chosen = set(COMMANDS if commands is None else commands)
     parser = OneLineParser(
         prog="run_sim.py",
         description="Simulate protesters walking from subway exits to an assembly site and "
@@ -126,242 +145,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="no progress bars or progress lines on stderr",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    run = _sub(
-        sub,
-        "run",
-        "run a scenario (the default command)",
-        "Run a scenario file (default: scenarios/washington_square.toml) and write its "
-        "folder under outputs/<name>/. A [sweep] file runs once per value.",
-    )
-    run.add_argument(
-        "scenario",
-        nargs="?",
-        type=Path,
-        default=None,
-        help="scenario TOML file (default scenarios/washington_square.toml)",
-    )
-    _pool_options(run)
-    run.add_argument(
-        "--no-progress",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="no progress bars or progress lines on stderr",
-    )
-    run.add_argument(
-        "--no-report",
-        dest="report",
-        action="store_false",
-        help="do not write report.html, report.pdf and layers.gpkg into the run folder",
-    )
-    run.add_argument("--engine", choices=ENGINES, help="movement engine (default: the scenario's)")
-    _paper_option(run)
-
-    data = _sub(
-        sub,
-        "data",
-        "show which data folder is used and what it holds",
-        "Show the data folder chosen (and the search order), and each source: whether it "
-        "is required, rows, size, checksum and where it was found. Exits 1 when a required "
-        "source is missing and cannot be downloaded.",
-    )
-    data.add_argument(
-        "what",
-        nargs="?",
-        default="status",
-        choices=["status"],
-        help="what to show: status (the only choice, the default)",
-    )
-
-    places = _sub(
-        sub,
-        "places",
-        "list stations, exits and sites, or find one by name",
-        "List the protest sites and subway stations with their ids, or show what a name "
-        "matches (forgiving: any case, St/Street, Sq/Square, Av/Avenue, a name's start). "
-        "Exits 1 when nothing matches.",
-    )
-    places.add_argument(
-        "query", nargs="?", default=None, help="a name or id to look up (default: list all)"
-    )
-    places.add_argument(
-        "--exits", action="store_true", help="also list every subway exit with its id"
-    )
-
-    route = _sub(
-        sub,
-        "route",
-        "score one walking route's exposure",
-        "Score the shortest walk between two places, or a route drawn elsewhere, and "
-        "write route.json and route.png under outputs/routes/.",
-    )
-    route.add_argument(
-        "--from",
-        dest="origin",
-        metavar="PLACE",
-        help="start: a station or site name, GTFS stop id, exit id, site id or 'lat,lon'",
-    )
-    route.add_argument(
-        "--to",
-        dest="destination",
-        metavar="PLACE",
-        help="end: a station or site name, GTFS stop id, exit id, site id or 'lat,lon'",
-    )
-    route.add_argument(
-        "--path", type=Path, metavar="FILE", help="GeoJSON LineString or lines of 'lat,lon'"
-    )
-    route.add_argument(
-        "--scenario",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="cameras, classes and visibility from this scenario (implies --preset scenario)",
-    )
-    route.add_argument(
-        "--preset",
-        choices=["amnesty", "scenario"],
-        default="amnesty",
-        help="amnesty: public sites at 120 m (Amnesty's route tool); "
-        "scenario: the scenario's camera layers",
-    )
-    route.add_argument("--speed", type=float, default=1.34, help="walking speed, m/s (1.34)")
-    route.add_argument(
-        "--network",
-        default=None,
-        metavar="NETWORK",
-        help="walk network for --from/--to: an OSM XML file (in the data directory or a "
-        "path), 'bbox:W,S,E,N' or an osmnx place, downloaded when online (default: the "
-        "scenario's, else the bundle's Manhattan network)",
-    )
-
-    compare = _sub(
-        sub,
-        "compare",
-        "compare scenarios with matched seeds",
-        "Run (or reuse finished runs of) each scenario with the first one's seed and "
-        "replications, so differences are paired; print each figure with its difference "
-        "from the first and a bootstrap 95% interval; write outputs/compare/<id>/.",
-    )
-    compare.add_argument(
-        "scenarios", nargs="+", type=Path, help="scenario files; the first is the base"
-    )
-    _pool_options(compare)
-    compare.add_argument("--rerun", action="store_true", help="do not reuse finished runs")
-    compare.add_argument(
-        "--report", action="store_true", help="write report.html, report.pdf and layers.gpkg"
-    )
-    compare.add_argument("--engine", choices=ENGINES, help="movement engine for every run")
-    _paper_option(compare)
-
-    report = _sub(
-        sub,
-        "report",
-        "write report.html, report.pdf and layers.gpkg for a results folder",
-        "Write report.html, report.pdf and layers.gpkg for a finished run or comparison folder.",
-    )
-    report.add_argument("folder", type=Path, help="a finished run or comparison folder")
-    _paper_option(report)
-
-    rank = _sub(
-        sub,
-        "rank-cameras",
-        "rank camera sites by their contribution",
-        "Rank camera sites by their marginal contribution to the crowd's camera-seconds "
-        "and to the protesters seen at all, with the greedy removal curve; writes "
-        "outputs/rankings/<scenario>/<id>/.",
-    )
-    rank.add_argument("scenario", type=Path, help="scenario TOML file")
-    rank.add_argument(
-        "--top", type=int, default=20, help="how many camera sites to rank and remove (20)"
-    )
-
-    sens = _sub(
-        sub,
-        "sensitivity",
-        "global sensitivity analysis of a scenario's [sensitivity] parameters",
-        "Draw a Morris or Sobol design (SALib) over the [sensitivity] parameters of a "
-        "scenario file, run every design point as tasks (resumable: the same command skips "
-        "finished tasks) and write outputs/sensitivity/<name>-<digest>/: tasks.csv, "
-        "indices.csv with 95% intervals, sensitivity.json and sensitivity_ranking.png.",
-    )
-    sens.add_argument("scenario", type=Path, help="scenario TOML file with a [sensitivity]")
-    _pool_options(sens)
-    sens.add_argument(
-        "--no-progress",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="no progress bars or progress lines on stderr",
-    )
-
-    _sub(
-        sub,
-        "equity",
-        "Amnesty's tract analysis: surveillance against race per borough, protest sites",
-        "Amnesty's tract analysis: camera surveillance against race per borough, and the "
-        "protest sites.",
-    )
-    districts = _sub(
-        sub,
-        "districts",
-        "an evidence pack per City Council district: figures, a letter PDF and a slide PNG",
-        "For each of the 51 City Council districts (or district N): camera sites and cameras "
-        "by class and source, Amnesty's effective public cameras per 1,000 residents with its "
-        "rank, the non-white share, protest sites of 2020, subway stations and exits, and the "
-        "share of walks from exits to its protest sites in view of a public camera (Manhattan). "
-        "Writes outputs/districts/<id>/: districts.csv, sites.csv, walks.csv, districts.gpkg, "
-        "a one-page US letter PDF and a slide PNG per district, manifest.json.",
-    )
-    from sim.city.districts import DEFAULT_LINES, DISTRICT_COUNT, LINES
-
-    districts.add_argument(
-        "district",
-        nargs="?",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"one district, 1 to {DISTRICT_COUNT} (default: all {DISTRICT_COUNT})",
-    )
-    districts.add_argument(
-        "--lines",
-        type=int,
-        choices=list(LINES),
-        default=DEFAULT_LINES,
-        help="district lines: 2023 (current; the default) or 2013 (in force in 2020)",
-    )
-    for command in (run, route, compare, rank, sens):
-        for action in command._actions:
+    for name, command in COMMANDS.items():
+        if name not in chosen:
+            sub.add_parser(name, help=command.help)
+            continue
+        module = importlib.import_module(command.module)
+        one = sub.add_parser(
+            name,
+            help=command.help,
+            description=textwrap.fill(module.DESCRIPTION, 88),
+            epilog=f"example:\n  {command.example}\n",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(one)
+        for action in one._actions:  # each bounded option's --help says what is allowed
             allowed = OPTION_RANGES.get(action.option_strings[-1] if action.option_strings else "")
             if allowed:
                 action.help = f"{action.help or ''}; allowed: {allowed}".lstrip("; ")
     return parser
 
 
-def _paper_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--paper",
-        choices=list(PAPERS),
-        default=DEFAULT_PAPER,
-        help=f"paper of report.pdf (default: {DEFAULT_PAPER}, {PAPERS[DEFAULT_PAPER][1]})",
-    )
-
-
-def _pool_options(parser: argparse.ArgumentParser) -> None:
-    """Where the (scenario variant, replication) tasks run; results do not depend on it."""
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="local worker processes for the tasks (default: one per processor, fewer when "
-        "memory is short); results do not depend on it",
-    )
-    parser.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDR",
-        help="run the tasks on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
-        "'local' for a Dask LocalCluster of --workers processes (else "
-        "$PROTEST_SIM_SCHEDULER)",
-    )
+def command_of(argv: list[str]) -> str | None:
+    """The command ``argv`` names (its first word that is a command, global options' values
+    skipped), or None."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in COMMANDS:
+            return arg
+        if arg in GLOBAL_OPTIONS:
+            i += 1  # its value
+        i += 1
+    return None
 
 
 # Exit codes: 2 bad input, 3 an internal error (a fault of this program, not of the input:
@@ -429,7 +244,9 @@ def _main(argv: list[str], outputs: list[Path]) -> int:
             print(f"error: {unknown}", file=sys.stderr)
             return 2
         argv = _insert_run(argv)
-    args = build_parser().parse_args(argv)  # a usage error exits 2 after one line
+    command = command_of(argv)
+    # a usage error exits 2 after one line
+    args = build_parser([command] if command else []).parse_args(argv)
     options = run_options(args)
     outputs.append(options.outputs_root)
     progress.configure(not (args.quiet or args.no_progress))

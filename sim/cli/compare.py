@@ -5,16 +5,38 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from sim.batch import preflight
 from sim.batch.options import RunOptions
 from sim.cli.data_source import data_source, network_of, scenario_sources
+from sim.cli.options import paper_option, pool_options
 from sim.cli.report import write_report_of
 from sim.crowd.engines import with_engine
 from sim.errors import InputError
 from sim.scenario.inputs import Inputs, scenario_inputs
 from sim.scenario.scenario import Scenario
+from sim.scenario.sections import ENGINES
 from sim.scenario.variants import load_scenarios, override
+
+DESCRIPTION = (
+    "Run (or reuse finished runs of) each scenario with the first one's seed and replications, "
+    "so differences are paired; print each figure with its difference from the first and a "
+    "bootstrap 95% interval; write outputs/compare/<id>/."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "scenarios", nargs="+", type=Path, help="scenario files; the first is the base"
+    )
+    pool_options(parser)
+    parser.add_argument("--rerun", action="store_true", help="do not reuse finished runs")
+    parser.add_argument(
+        "--report", action="store_true", help="write report.html, report.pdf and layers.gpkg"
+    )
+    parser.add_argument("--engine", choices=ENGINES, help="movement engine for every run")
+    paper_option(parser)
 
 
 def compare_command(args: argparse.Namespace, options: RunOptions) -> int:

@@ -10,6 +10,22 @@ from sim.cli.data_source import scenario_sources
 from sim.data import datasets
 from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
 
+DESCRIPTION = (
+    "Show the data folder chosen (and the search order), and each source: whether it is "
+    "required, rows, size, checksum and where it was found. Exits 1 when a required source is "
+    "missing and cannot be downloaded."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "what",
+        nargs="?",
+        default="status",
+        choices=["status"],
+        help="what to show: status (the only choice, the default)",
+    )
+
 
 def data_status_command(args: argparse.Namespace, options: RunOptions) -> int:
     required = tuple(scenario_sources([load_scenario(DEFAULT_SCENARIO)]))

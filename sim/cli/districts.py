@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.batch import preflight
 from sim.batch.options import RunOptions
-from sim.city.districts import DISTRICT_COUNT, Districts
+from sim.city.districts import DEFAULT_LINES, DISTRICT_COUNT, LINES, Districts
 from sim.cli.data_source import data_source
 from sim.cli.route import amnesty_coverage
 from sim.cli.route_path import city_camera_account
@@ -51,6 +51,34 @@ DISTRICT_SOURCES = [
     "mta_entrances",
     "osm_walk",
 ]
+
+
+DESCRIPTION = (
+    "For each of the 51 City Council districts (or district N): camera sites and cameras by "
+    "class and source, Amnesty's effective public cameras per 1,000 residents with its rank, "
+    "the non-white share, protest sites of 2020, subway stations and exits, and the share of "
+    "walks from exits to its protest sites in view of a public camera (Manhattan). Writes "
+    "outputs/districts/<id>/: districts.csv, sites.csv, walks.csv, districts.gpkg, a one-page "
+    "US letter PDF and a slide PNG per district, manifest.json."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "district",
+        nargs="?",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"one district, 1 to {DISTRICT_COUNT} (default: all {DISTRICT_COUNT})",
+    )
+    parser.add_argument(
+        "--lines",
+        type=int,
+        choices=list(LINES),
+        default=DEFAULT_LINES,
+        help="district lines: 2023 (current; the default) or 2013 (in force in 2020)",
+    )
 
 
 def check_district(number: int | None) -> None:

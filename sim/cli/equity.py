@@ -39,6 +39,15 @@ DIFFERENCES_FROM_AMNESTY = (
 )
 
 
+DESCRIPTION = (
+    "Amnesty's tract analysis: camera surveillance against race per borough, and the protest sites."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``equity`` takes no arguments of its own."""
+
+
 def equity_command(args: argparse.Namespace, options: RunOptions) -> int:
     """``run_sim.py equity``: tract table, borough model, site neighbourhoods, figures."""
     from sim.outputs import equity_figures

@@ -4,6 +4,7 @@ and the greedy removal curve."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +15,19 @@ from sim.data import datasets
 from sim.scenario.files import load_scenario
 from sim.scenario.inputs import scenario_inputs
 from sim.scenario.variants import override
+
+DESCRIPTION = (
+    "Rank camera sites by their marginal contribution to the crowd's camera-seconds and to the "
+    "protesters seen at all, with the greedy removal curve; writes "
+    "outputs/rankings/<scenario>/<id>/."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", type=Path, help="scenario TOML file")
+    parser.add_argument(
+        "--top", type=int, default=20, help="how many camera sites to rank and remove (20)"
+    )
 
 
 def rank_command(args: argparse.Namespace, options: RunOptions) -> int:

@@ -6,6 +6,16 @@ import argparse
 from pathlib import Path
 
 from sim.batch.options import RunOptions
+from sim.cli.options import paper_option
+
+DESCRIPTION = (
+    "Write report.html, report.pdf and layers.gpkg for a finished run or comparison folder."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path, help="a finished run or comparison folder")
+    paper_option(parser)
 
 
 def report_command(args: argparse.Namespace, options: RunOptions) -> int:

@@ -22,6 +22,53 @@ from sim.scenario.sections import CameraLayer
 AMNESTY_LAYERS = (CameraLayer("banthescan_public", "public_street"),)
 
 
+DESCRIPTION = (
+    "Score the shortest walk between two places, or a route drawn elsewhere, and write "
+    "route.json and route.png under outputs/routes/."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from",
+        dest="origin",
+        metavar="PLACE",
+        help="start: a station or site name, GTFS stop id, exit id, site id or 'lat,lon'",
+    )
+    parser.add_argument(
+        "--to",
+        dest="destination",
+        metavar="PLACE",
+        help="end: a station or site name, GTFS stop id, exit id, site id or 'lat,lon'",
+    )
+    parser.add_argument(
+        "--path", type=Path, metavar="FILE", help="GeoJSON LineString or lines of 'lat,lon'"
+    )
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="cameras, classes and visibility from this scenario (implies --preset scenario)",
+    )
+    parser.add_argument(
+        "--preset",
+        choices=["amnesty", "scenario"],
+        default="amnesty",
+        help="amnesty: public sites at 120 m (Amnesty's route tool); "
+        "scenario: the scenario's camera layers",
+    )
+    parser.add_argument("--speed", type=float, default=1.34, help="walking speed, m/s (1.34)")
+    parser.add_argument(
+        "--network",
+        default=None,
+        metavar="NETWORK",
+        help="walk network for --from/--to: an OSM XML file (in the data directory or a "
+        "path), 'bbox:W,S,E,N' or an osmnx place, downloaded when online (default: the "
+        "scenario's, else the bundle's Manhattan network)",
+    )
+
+
 def route_command(args: argparse.Namespace, options: RunOptions) -> int:
     """Score one walk: between two places on the network, or a path drawn elsewhere."""
     from sim.city import routing

@@ -9,13 +9,42 @@ from pathlib import Path
 from sim.batch import preflight
 from sim.batch.options import RunOptions
 from sim.cli.data_source import data_source, network_of, scenario_sources
+from sim.cli.options import no_progress_option, paper_option, pool_options
 from sim.cli.report import write_report_of
 from sim.crowd.engines import with_engine
 from sim.data.networks import NetworkSpec
 from sim.scenario.files import DEFAULT_SCENARIO, load_scenario
 from sim.scenario.inputs import DataSource
 from sim.scenario.scenario import Scenario
+from sim.scenario.sections import ENGINES
 from sim.scenario.variants import load_scenarios
+
+DESCRIPTION = (
+    "Run a scenario file (default: scenarios/washington_square.toml) and write its folder "
+    "under outputs/<name>/. A [sweep] file runs once per value."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="scenario TOML file (default scenarios/washington_square.toml)",
+    )
+    pool_options(parser)
+    no_progress_option(parser)
+    parser.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="do not write report.html, report.pdf and layers.gpkg into the run folder",
+    )
+    parser.add_argument(
+        "--engine", choices=ENGINES, help="movement engine (default: the scenario's)"
+    )
+    paper_option(parser)
 
 
 def run_command(args: argparse.Namespace, options: RunOptions) -> int:

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sim import progress
 from sim.batch.jobs import SensitivityRun, run_sensitivity
 from sim.batch.options import RunOptions
 from sim.batch.sensitivity import check_design_size, estimated_seconds
 from sim.batch.sweep_files import outcome_scale
+from sim.cli.options import no_progress_option, pool_options
 from sim.scenario.files import load_scenario
+
+DESCRIPTION = (
+    "Draw a Morris or Sobol design (SALib) over the [sensitivity] parameters of a scenario "
+    "file, run every design point as tasks (resumable: the same command skips finished tasks) "
+    "and write outputs/sensitivity/<name>-<digest>/: tasks.csv, indices.csv with 95% "
+    "intervals, sensitivity.json and sensitivity_ranking.png."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", type=Path, help="scenario TOML file with a [sensitivity]")
+    pool_options(parser)
+    no_progress_option(parser)
 
 
 def sensitivity_command(args: argparse.Namespace, options: RunOptions) -> int:

@@ -61,6 +61,48 @@ def test_global_help_documents_every_option_and_lists_examples(capsys):
         assert place in flat
 
 
+def test_a_new_command_is_one_module_and_one_registry_line(tmp_path, monkeypatch, capsys):
+    """The whole of a command: a module with DESCRIPTION, add_arguments and its function, and
+    its line in COMMANDS; nothing else in the command line changes."""
+    (tmp_path / "greet_command.py").write_text(
+        "DESCRIPTION = 'Greet someone by name, loudly if asked.'\n"
+        "def add_arguments(parser):\n"
+        "    parser.add_argument('name', help='who to greet')\n"
+        "    parser.add_argument('--times', type=int, default=1, help='how often')\n"
+        "def greet(args, options):\n"
+        "    print(' '.join(['hello ' + args.name] * args.times))\n"
+        "    return 0\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = dict(COMMANDS)
+    registry["greet"] = type(COMMANDS["run"])(
+        "greet_command:greet", "greet someone", "python run_sim.py greet Ada"
+    )
+    monkeypatch.setattr("sim.cli.app.COMMANDS", registry)
+    assert main(["greet", "Ada", "--times", "2"]) == 0
+    assert capsys.readouterr().out == "hello Ada hello Ada\n"
+    text = _help(["greet", "--help"], capsys)
+    assert "Greet someone by name" in text and "example:\n  python run_sim.py greet Ada" in text
+    assert "greet someone" in _help(["--help"], capsys)
+
+
+def test_parsing_one_command_imports_no_other_command():
+    """Each command's module is imported when that command is parsed or run, not before: --help
+    and every command stay quick however many commands there are."""
+    modules = sorted({c.module for c in COMMANDS.values()})
+    code = (
+        "import sys\nfrom sim.cli.app import build_parser, command_of\n"
+        "argv = ['--outputs', 'run', 'places', 'Union Sq']\n"
+        "assert command_of(argv) == 'places'\n"
+        "build_parser([command_of(argv)]).parse_args(argv)\n"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout
+    assert out.strip() == "['sim.cli.places']"
+
+
 def test_a_typo_is_an_unknown_command_not_a_missing_scenario(capsys):
     assert main(["runx"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

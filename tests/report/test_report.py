@@ -5,7 +5,6 @@ are refused."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -13,13 +12,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from helpers import SMALL_REPORT, small_report_scenario
+from helpers import SMALL_REPORT, chromium, small_report_scenario
 
 from sim.cli.app import main
 from sim.report.evidence import HEADLINES, fmt, lookup
 from sim.scenario.files import DEFAULT_SCENARIO
 
-CHROMIUM = Path("/usr/bin/chromium")
 SMALL = SMALL_REPORT
 FIG = re.compile(r'<span class="fig" ([^>]*)>([^<]*)</span>')
 ATTR = re.compile(r'data-([a-z]+)="([^"]*)"')
@@ -161,27 +159,9 @@ def test_comparison_layers_hold_the_cameras_the_counterfactual_removed(outputs):
 
 
 def test_report_opens_offline_in_chromium_with_a_working_map(outputs, tmp_path):
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} missing: .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     page_url = (outputs["comparison"] / "report.html").resolve().as_uri()
     requests, blocked, errors = [], [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
 
         def guard(route):
@@ -219,7 +199,6 @@ def test_report_opens_offline_in_chromium_with_a_working_map(outputs, tmp_path):
         page.get_by_label("Street coverage").check()
         assert "Street coverage" in page.locator(".legend").inner_text()
         page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
-        browser.close()
     assert (tmp_path / "report.png").stat().st_size > 10_000
     assert all(u == page_url or u.startswith("data:") for u in requests), requests
     assert blocked == [] and errors == []
